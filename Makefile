@@ -1,0 +1,129 @@
+# tonghop — build, test, install.
+#
+#   make              release build of tonghop-node and tonghop-hub (build/release)
+#   make deps         install the missing Debian packages (apt-get; sudo when not root)
+#   make test         deps, then ASan+UBSan build, every unit and integration test
+#   make asan | ubsan build and run the unit tests under one sanitizer
+#   make valgrind     unit tests under valgrind (memcheck, leaks are errors)
+#   make bench        benchmarks (results in docs/benchmarks.md)
+#   make demo         a whole province on one machine (see README)
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#
+# BUILD selects the variant: release, asan, ubsan, debug. Objects go to build/$(BUILD).
+
+BUILD   ?= release
+PREFIX  ?= /usr/local
+CC      ?= cc
+O       := build/$(BUILD)
+
+PKGS    := libzmq libczmq msgpack lmdb libuv libsodium libmicrohttpd inih xlsxwriter jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+DEFS    := -D_GNU_SOURCE
+INCS    := -Icommon -Inode -Ihub
+
+ifeq ($(BUILD),release)
+  OPT := -O2 -g
+else ifeq ($(BUILD),asan)
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else ifeq ($(BUILD),ubsan)
+  OPT := -O1 -g -fsanitize=undefined -fno-sanitize-recover=all
+else ifeq ($(BUILD),debug)
+  OPT := -O0 -g
+else
+  $(error unknown BUILD '$(BUILD)': use release, asan, ubsan or debug)
+endif
+
+CFLAGS  := $(WARN) $(DEFS) $(INCS) $(OPT) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
+LIBS    := $(PKG_LIBS) -lm -lpthread
+
+COMMON_SRC := $(wildcard common/*.c)
+NODE_SRC   := $(filter-out node/main.c,$(wildcard node/*.c))
+HUB_SRC    := $(filter-out hub/main.c,$(wildcard hub/*.c))
+TEST_SRC   := $(wildcard tests/unit/test_*.c)
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
+NODE_OBJ   := $(NODE_SRC:%.c=$(O)/%.o)
+HUB_OBJ    := $(HUB_SRC:%.c=$(O)/%.o)
+TESTS      := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
+
+BINS := $(O)/tonghop-node $(O)/tonghop-hub
+
+.PHONY: all deps test check unit integration asan ubsan valgrind bench demo install clean
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Default forms and the official unit lists are compiled into the binaries
+# (common/builtin.c uses .incbin), so an office works from the binary alone.
+BUILTIN_DATA := $(wildcard config/forms/*.ini) $(wildcard config/units/*.csv)
+$(O)/common/builtin.o: $(BUILTIN_DATA)
+
+$(O)/libcommon.a: $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(O)/libnode.a: $(NODE_OBJ)
+	@mkdir -p $(dir $@); rm -f $@
+	ar rcs $@ $^
+$(O)/libhub.a: $(HUB_OBJ)
+	@mkdir -p $(dir $@); rm -f $@
+	ar rcs $@ $^
+
+$(O)/tonghop-node: $(O)/node/main.o $(O)/libnode.a $(O)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(O)/tonghop-hub: $(O)/hub/main.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests: one binary per tests/unit/test_<module>.c, linked against the
+# static libraries (the linker takes only the objects a test needs).
+$(O)/tests/%: $(O)/tests/unit/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+deps:
+	@tools/deps.sh
+
+# The README's test command: sanitizers on, every test run.
+test check: deps
+	@$(MAKE) --no-print-directory BUILD=asan unit integration
+
+unit: $(TESTS) $(BINS)
+	@tools/run-unit.sh $(TESTS)
+
+integration: $(BINS)
+	@tools/run-integration.sh $(O)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=asan unit
+ubsan:
+	@$(MAKE) --no-print-directory BUILD=ubsan unit
+valgrind:
+	@$(MAKE) --no-print-directory BUILD=debug $(BINS:build/$(BUILD)/%=build/debug/%) \
+	    $(TESTS:build/$(BUILD)/%=build/debug/%)
+	@VALGRIND=1 tools/run-unit.sh $(TESTS:build/$(BUILD)/%=build/debug/%)
+
+bench: deps all
+	@tools/bench.sh $(O)
+
+demo: deps all
+	@tools/demo.sh $(O)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tonghop/forms \
+	    $(DESTDIR)$(PREFIX)/share/tonghop/units $(DESTDIR)$(PREFIX)/share/doc/tonghop
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 config/forms/*.ini $(DESTDIR)$(PREFIX)/share/tonghop/forms/
+	install -m 0644 config/units/* $(DESTDIR)$(PREFIX)/share/tonghop/units/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/tonghop/
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

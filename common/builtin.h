@@ -1,0 +1,25 @@
+/*  builtin: the default forms and the official unit lists, compiled into
+    the binaries so that an office works from the binary alone (init needs
+    no share directory). The texts are the files under config/ as they were
+    at build time; they are NUL-terminated and live for the whole process. */
+#ifndef TH_BUILTIN_H
+#define TH_BUILTIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *name;     /* file name, e.g. "dvcq-nam.ini" or "vn-2024" */
+    const char *text;
+    size_t len;
+    int32_t valid_from;   /* unit sets: days since 1970 (INT32_MIN = open) */
+    int32_t valid_to;     /* INT32_MAX = open */
+} th_builtin_t;
+
+/* The built-in forms (config/forms/*.ini); *n set to their number. */
+const th_builtin_t *th_builtin_forms(size_t *n);
+/* The official unit trees: "vn-2024" (three tiers, until 30/06/2025) and
+   "vn-2025" (two tiers, from 01/07/2025). */
+const th_builtin_t *th_builtin_units(size_t *n);
+
+#endif

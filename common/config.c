@@ -1,0 +1,199 @@
+/*  config: tonghop.ini parsing with file:line errors, and atomic writing. */
+#include "config.h"
+#include "err.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+th_ini_setup(void)
+{
+    ini_use_stack = false;
+    ini_allow_realloc = true;
+    ini_max_line = 64 * 1024;
+    ini_stop_on_first_error = true;
+    ini_allow_multiline = false;
+    ini_allow_inline_comments = true;
+}
+
+void
+th_config_defaults(th_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->web_listen, sizeof c->web_listen, "127.0.0.1:8080");
+    c->log_level = TH_LOG_WARN;
+}
+
+typedef struct {
+    th_config_t *c;
+    char msg[256];    /* first error, without file:line */
+} s_ctx_t;
+
+static int
+s_copy(s_ctx_t *x, char *dst, size_t cap, const char *value, const char *what)
+{
+    if (strlen(value) >= cap) {
+        snprintf(x->msg, sizeof x->msg, "%s is too long (at most %zu bytes)",
+                 what, cap - 1);
+        return 0;
+    }
+    strcpy(dst, value);
+    return 1;
+}
+
+static int
+s_handler(void *user, const char *section, const char *name, const char *value)
+{
+    s_ctx_t *x = user;
+    th_config_t *c = x->c;
+    if (strcmp(section, "office") == 0 && strcmp(name, "unit") == 0) {
+        if (!th_valid_unit_code(value)) {
+            snprintf(x->msg, sizeof x->msg,
+                     "invalid unit code '%s' (letters, digits, '_' or '-')", value);
+            return 0;
+        }
+        return s_copy(x, c->unit, sizeof c->unit, value, "unit");
+    }
+    if (strcmp(section, "parent") == 0 && strcmp(name, "endpoint") == 0)
+        return s_copy(x, c->parent_endpoint, sizeof c->parent_endpoint, value,
+                      "parent endpoint");
+    if (strcmp(section, "parent") == 0 && strcmp(name, "key") == 0) {
+        uint8_t k[32];
+        if (th_z85_decode_key(value, k) < 0) {
+            snprintf(x->msg, sizeof x->msg,
+                     "parent key must be 40 Z85 characters (as printed by "
+                     "'tonghop-hub key' at the parent)");
+            return 0;
+        }
+        return s_copy(x, c->parent_key, sizeof c->parent_key, value, "parent key");
+    }
+    if (strcmp(section, "hub") == 0 && strcmp(name, "bind") == 0)
+        return s_copy(x, c->bind, sizeof c->bind, value, "bind endpoint");
+    if (strcmp(section, "web") == 0 && strcmp(name, "listen") == 0)
+        return s_copy(x, c->web_listen, sizeof c->web_listen, value, "web listen");
+    if (strcmp(section, "log") == 0 && strcmp(name, "level") == 0) {
+        th_log_level_t lvl;
+        if (th_log_parse_level(value, &lvl) < 0) {
+            snprintf(x->msg, sizeof x->msg,
+                     "log level '%s' is not one of error, warn, info, debug", value);
+            return 0;
+        }
+        c->log_level = (int)lvl;
+        return 1;
+    }
+    snprintf(x->msg, sizeof x->msg, "unknown key '%s' in section [%s]", name,
+             section);
+    return 0;
+}
+
+int
+th_config_load(const char *path, th_config_t *c, char *errbuf, size_t cap)
+{
+    th_ini_setup();
+    th_config_defaults(c);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        int e = -errno;
+        snprintf(errbuf, cap, "%s: %s", path, strerror(-e));
+        return e;
+    }
+    s_ctx_t x = { .c = c };
+    int line = ini_parse_file(f, s_handler, &x);
+    fclose(f);
+    if (line != 0) {
+        if (line > 0)
+            snprintf(errbuf, cap, "%s:%d: %s", path, line,
+                     x.msg[0] ? x.msg : "syntax error (expected [section] or key = value)");
+        else
+            snprintf(errbuf, cap, "%s: cannot parse (%s)", path,
+                     line == -2 ? "out of memory" : "read error");
+        return TH_E_CONFIG;
+    }
+    return th_config_check(c, path, errbuf, cap);
+}
+
+static int
+s_endpoint_ok(const char *ep)
+{
+    const char *colon = strrchr(ep, ':');
+    if (strncmp(ep, "tcp://", 6) != 0 || !colon || colon < ep + 7)
+        return 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    return *end == '\0' && port >= 0 && port <= 65535 && end != colon + 1;
+}
+
+int
+th_config_check(const th_config_t *c, const char *path, char *errbuf, size_t cap)
+{
+    if (!c->unit[0]) {
+        snprintf(errbuf, cap, "%s: [office] unit is missing", path);
+        return TH_E_CONFIG;
+    }
+    if (!c->parent_endpoint[0] != !c->parent_key[0]) {
+        snprintf(errbuf, cap, "%s: [parent] needs both endpoint and key", path);
+        return TH_E_CONFIG;
+    }
+    if (c->parent_endpoint[0] && !s_endpoint_ok(c->parent_endpoint)) {
+        snprintf(errbuf, cap, "%s: [parent] endpoint '%s' is not tcp://HOST:PORT",
+                 path, c->parent_endpoint);
+        return TH_E_CONFIG;
+    }
+    if (c->bind[0] && !s_endpoint_ok(c->bind)) {
+        snprintf(errbuf, cap, "%s: [hub] bind '%s' is not tcp://IP:PORT", path,
+                 c->bind);
+        return TH_E_CONFIG;
+    }
+    return 0;
+}
+
+int
+th_config_write(const char *path, const th_config_t *c)
+{
+    static const char *levels[] = { "error", "warn", "info", "debug" };
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return -ENAMETOOLONG;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = -errno;
+        close(fd);
+        unlink(tmp);
+        return e;
+    }
+    fprintf(f, "; tonghop configuration of this office (written by init).\n"
+               "; Edit with care: unknown keys are errors. See docs/operations.md.\n\n"
+               "[office]\n; this office's administrative unit code\nunit = %s\n\n",
+            c->unit);
+    if (c->parent_endpoint[0])
+        fprintf(f, "[parent]\n; where reports are sent, and the parent's public key\n"
+                   "endpoint = %s\nkey = %s\n\n",
+                c->parent_endpoint, c->parent_key);
+    else
+        fprintf(f, "; no [parent]: this office is the root of its tree\n\n");
+    if (c->bind[0])
+        fprintf(f, "[hub]\n; where child offices connect\nbind = %s\n\n", c->bind);
+    fprintf(f, "[web]\n; the web interface; beyond 127.0.0.1 a login is required\n"
+               "listen = %s\n\n[log]\n; error, warn, info or debug\nlevel = %s\n",
+            c->web_listen,
+            levels[c->log_level >= 0 && c->log_level <= 3 ? c->log_level : 1]);
+    int rc = 0;
+    if (fflush(f) != 0 || fsync(fd) != 0)
+        rc = -errno;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
+}

@@ -1,0 +1,55 @@
+/*  config: the office's tonghop.ini, read with libinih.
+
+    The file is small and written by `init`; an operator may edit it. Every
+    unknown section or key and every bad value is an error naming the file
+    and line, so a typo never silently changes behaviour. Layout:
+
+        [office]   unit = 72001            ; this office's unit code
+        [parent]   endpoint = tcp://h:p    ; absent at the root
+                   key = <Z85 public key of the parent office>
+        [hub]      bind = tcp://IP:PORT    ; hubs only
+        [web]      listen = 127.0.0.1:8080
+        [log]      level = info            ; error|warn|info|debug
+*/
+#ifndef TH_CONFIG_H
+#define TH_CONFIG_H
+
+#include <stddef.h>
+
+#include "crypto.h"
+#include "model.h"
+
+#define TH_ENDPOINT_MAX 256
+
+typedef struct {
+    char unit[TH_UNIT_MAX];
+    char parent_endpoint[TH_ENDPOINT_MAX];   /* "" when no parent */
+    char parent_key[TH_Z85_KEY_LEN + 1];     /* "" when no parent */
+    char bind[TH_ENDPOINT_MAX];              /* "" for a node */
+    char web_listen[TH_ENDPOINT_MAX];        /* default 127.0.0.1:8080 */
+    int log_level;                           /* th_log_level_t */
+} th_config_t;
+
+/* Fills c with defaults (no unit, no parent, web on 127.0.0.1:8080, warn). */
+void th_config_defaults(th_config_t *c);
+
+/* Reads path into c (defaults first). On error errbuf holds
+   "<path>:<line>: <what>" (or "<path>: <what>") and the return is
+   TH_E_CONFIG, or -errno when the file cannot be read. */
+int th_config_load(const char *path, th_config_t *c, char *errbuf, size_t cap);
+
+/* Checks values that must hold together: unit set and valid, parent
+   endpoint and key both or neither, endpoints look like tcp://host:port.
+   Returns 0 or TH_E_CONFIG with errbuf set. */
+int th_config_check(const th_config_t *c, const char *path, char *errbuf,
+                    size_t cap);
+
+/* Writes c to path atomically (temp file, fsync, rename), with comments.
+   Returns 0 or -errno. */
+int th_config_write(const char *path, const th_config_t *c);
+
+/* Sets libinih's run-time options the project relies on (long lines:
+   Vietnamese labels exceed inih's 200-byte default). Idempotent. */
+void th_ini_setup(void);
+
+#endif
