@@ -16,7 +16,7 @@ typedef struct {
     int32_t valid_to;     /* INT32_MAX = open */
 } th_builtin_t;
 
-/* The built-in forms (config/forms/*.ini); *n set to their number. */
+/* The built-in forms (the .ini files of config/forms); *n set to their number. */
 const th_builtin_t *th_builtin_forms(size_t *n);
 /* The official unit trees: "vn-2024" (three tiers, until 30/06/2025) and
    "vn-2025" (two tiers, from 01/07/2025). */

@@ -12,17 +12,6 @@
 #include <unistd.h>
 
 void
-th_ini_setup(void)
-{
-    ini_use_stack = false;
-    ini_allow_realloc = true;
-    ini_max_line = 64 * 1024;
-    ini_stop_on_first_error = true;
-    ini_allow_multiline = false;
-    ini_allow_inline_comments = true;
-}
-
-void
 th_config_defaults(th_config_t *c)
 {
     memset(c, 0, sizeof *c);
@@ -30,10 +19,45 @@ th_config_defaults(th_config_t *c)
     c->log_level = TH_LOG_WARN;
 }
 
+/* libinih's global options are left as Debian builds them (other modules
+   parse INI too); the reader below counts lines so that the handler knows
+   where it is. */
 typedef struct {
     th_config_t *c;
-    char msg[256];    /* first error, without file:line */
+    FILE *f;
+    int line;         /* line being parsed */
+    int err_line;     /* line of the first handler error, 0 if none */
+    char msg[256];    /* first handler error, without file:line */
 } s_ctx_t;
+
+static char *
+s_reader(char *str, int num, void *stream)
+{
+    s_ctx_t *x = stream;
+    char *r = fgets(str, num, x->f);
+    if (r)
+        x->line++;
+    return r;
+}
+
+static int s_handle(s_ctx_t *x, const char *section, const char *name,
+                    const char *value);
+
+static int
+s_handler(void *user, const char *section, const char *name, const char *value)
+{
+    s_ctx_t *x = user;
+    char first[sizeof x->msg];
+    memcpy(first, x->msg, sizeof first);
+    int ok = s_handle(x, section, name, value);
+    if (!ok) {
+        if (x->err_line)
+            memcpy(x->msg, first, sizeof first);   /* the first error is reported */
+        else
+            x->err_line = x->line;
+    }
+    return ok;
+}
 
 static int
 s_copy(s_ctx_t *x, char *dst, size_t cap, const char *value, const char *what)
@@ -48,9 +72,8 @@ s_copy(s_ctx_t *x, char *dst, size_t cap, const char *value, const char *what)
 }
 
 static int
-s_handler(void *user, const char *section, const char *name, const char *value)
+s_handle(s_ctx_t *x, const char *section, const char *name, const char *value)
 {
-    s_ctx_t *x = user;
     th_config_t *c = x->c;
     if (strcmp(section, "office") == 0 && strcmp(name, "unit") == 0) {
         if (!th_valid_unit_code(value)) {
@@ -95,7 +118,6 @@ s_handler(void *user, const char *section, const char *name, const char *value)
 int
 th_config_load(const char *path, th_config_t *c, char *errbuf, size_t cap)
 {
-    th_ini_setup();
     th_config_defaults(c);
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -103,13 +125,14 @@ th_config_load(const char *path, th_config_t *c, char *errbuf, size_t cap)
         snprintf(errbuf, cap, "%s: %s", path, strerror(-e));
         return e;
     }
-    s_ctx_t x = { .c = c };
-    int line = ini_parse_file(f, s_handler, &x);
+    s_ctx_t x = { .c = c, .f = f };
+    int line = ini_parse_stream(s_reader, &x, s_handler, &x);
     fclose(f);
     if (line != 0) {
         if (line > 0)
             snprintf(errbuf, cap, "%s:%d: %s", path, line,
-                     x.msg[0] ? x.msg : "syntax error (expected [section] or key = value)");
+                     line == x.err_line && x.msg[0]
+                         ? x.msg : "syntax error (expected [section] or key = value)");
         else
             snprintf(errbuf, cap, "%s: cannot parse (%s)", path,
                      line == -2 ? "out of memory" : "read error");

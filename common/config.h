@@ -48,8 +48,4 @@ int th_config_check(const th_config_t *c, const char *path, char *errbuf,
    Returns 0 or -errno. */
 int th_config_write(const char *path, const th_config_t *c);
 
-/* Sets libinih's run-time options the project relies on (long lines:
-   Vietnamese labels exceed inih's 200-byte default). Idempotent. */
-void th_ini_setup(void);
-
 #endif

@@ -141,6 +141,42 @@ th_record_set(th_record_t *r, const th_value_t *v)
 }
 
 int
+th_record_unset(th_record_t *r, const char *code)
+{
+    const th_value_t *v = th_record_get(r, code);
+    if (!v)
+        return 0;
+    size_t pos = (size_t)(v - r->values);
+    th_value_clear(&r->values[pos]);
+    memmove(&r->values[pos], &r->values[pos + 1],
+            (r->nvalues - pos - 1) * sizeof *r->values);
+    r->nvalues--;
+    return 1;
+}
+
+bool
+th_record_values_equal(const th_record_t *a, const th_record_t *b)
+{
+    if (a->nvalues != b->nvalues)
+        return false;
+    for (size_t i = 0; i < a->nvalues; i++) {
+        const th_value_t *x = &a->values[i], *y = &b->values[i];
+        if (strcmp(x->code, y->code) != 0 || x->kind != y->kind)
+            return false;
+        switch (x->kind) {
+        case TH_V_INT: if (x->u.i != y->u.i) return false; break;
+        case TH_V_DEC: if (x->u.d != y->u.d) return false; break;
+        case TH_V_BOOL: if (x->u.b != y->u.b) return false; break;
+        case TH_V_TEXT:
+            if (strcmp(x->u.s ? x->u.s : "", y->u.s ? y->u.s : "") != 0)
+                return false;
+            break;
+        }
+    }
+    return true;
+}
+
+int
 th_key_make(char *buf, size_t cap, const char *form, const char *period,
             const char *unit)
 {

@@ -78,6 +78,12 @@ int th_record_copy(th_record_t *dst, const th_record_t *src);
    error. */
 int th_record_set(th_record_t *r, const th_value_t *v);
 
+/* Removes the value of code if present. Returns 1 if removed, 0 if absent. */
+int th_record_unset(th_record_t *r, const char *code);
+
+/* True when a and b hold the same values (codes, kinds, contents). */
+bool th_record_values_equal(const th_record_t *a, const th_record_t *b);
+
 /* Value for code or NULL; pointer valid until r changes. */
 const th_value_t *th_record_get(const th_record_t *r, const char *code);
 

@@ -89,6 +89,9 @@ test_config_errors_name_file_and_line(void **state)
     s_expect_error("[office]\nunit = 1\n[parent]\nkey = short\n", ":4: parent key must be 40");
     s_expect_error("[office]\nunit = 1 2\n", ":2: invalid unit code '1 2'");
     s_expect_error("[office]\nunit = 1\nthis is not ini\n", ":3: syntax error");
+    /* the first error is the one reported, with its own line */
+    s_expect_error("[office]\nunit = 1\nbad line\nfoo = 1\n", ":3: syntax error");
+    s_expect_error("[office]\nunit = 1\nfoo = 1\nbad line\n", ":3: unknown key 'foo'");
     s_expect_error("[web]\nlisten = 127.0.0.1:1\n", "[office] unit is missing");
     s_expect_error("[office]\nunit = 1\n[parent]\nendpoint = tcp://a:1\n",
                    "needs both endpoint and key");

@@ -1,0 +1,1983 @@
+/*  forms: parses form definitions with libinih, turns typed text into
+    values, validates records and computes ratios.
+
+    libinih (Debian 55: multi-line values and " ;" inline comments on, a
+    200-byte stack line buffer) gives neither line numbers to the handler
+    (its header defaults INI_HANDLER_LINENO to 0) nor a way to tell a
+    continuation line from a repeated key, strips inline comments only from
+    key lines, and silently truncates lines longer than its buffer. So
+    the text is fed through our own line reader (ini_parse_stream): it
+    counts lines, rejects over-long lines, NUL bytes and invalid UTF-8,
+    classifies each line the way inih will (comment, continuation, section
+    header, key), and handles section headers itself so that even an empty
+    [indicator X] is seen. inih then only splits "key = value" and strips
+    inline comments; its handler runs synchronously right after the reader
+    returned that line, so the reader's state describes the current line. */
+#include "forms.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+
+/* ---- names ---------------------------------------------------------------- */
+
+static const char *const s_itype_names[] = { NULL, "int", "decimal", "bool", "text", "enum" };
+static const char *const s_agg_names[] = { NULL, "sum", "count_true", "min", "max",
+                                           "mean", "ratio", "text" };
+
+const char *
+th_itype_name(th_itype_t t)
+{
+    return (t >= TH_IT_INT && t <= TH_IT_ENUM) ? s_itype_names[t] : "?";
+}
+
+const char *
+th_agg_name(th_agg_t a)
+{
+    return (a >= TH_AGG_SUM && a <= TH_AGG_TEXT) ? s_agg_names[a] : "?";
+}
+
+int
+th_itype_parse(const char *s, th_itype_t *out)
+{
+    for (int i = TH_IT_INT; s && i <= TH_IT_ENUM; i++)
+        if (strcmp(s, s_itype_names[i]) == 0) {
+            *out = (th_itype_t)i;
+            return 0;
+        }
+    return TH_E_INVALID;
+}
+
+int
+th_agg_parse(const char *s, th_agg_t *out)
+{
+    for (int i = TH_AGG_SUM; s && i <= TH_AGG_TEXT; i++)
+        if (strcmp(s, s_agg_names[i]) == 0) {
+            *out = (th_agg_t)i;
+            return 0;
+        }
+    return TH_E_INVALID;
+}
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static bool
+s_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid.
+   Rejects overlong forms, surrogates and code points past U+10FFFF. */
+static size_t
+s_utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned min, cp;
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; min = 0x10000; }
+    else return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+static bool
+s_utf8_valid(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t k = s_utf8_seq((const unsigned char *)s + i, n - i);
+        if (!k)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+static bool
+s_valid_level(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= TH_LEVEL_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Section, rule and option ids: [A-Za-z0-9_.-], 1..31 bytes. */
+static bool
+s_valid_id(const char *s, size_t n)
+{
+    if (n == 0 || n >= TH_SECTION_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+              || c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* ASCII number as written in form files: [+-]digits[.digits]. Locale-free. */
+static int
+s_parse_plain_number(const char *s, double *out)
+{
+    bool neg = false;
+    if (*s == '-' || *s == '+')
+        neg = *s++ == '-';
+    uint64_t m = 0;
+    int nd = 0, frac = 0;
+    bool dot = false;
+    for (; *s; s++) {
+        if (*s == '.' && !dot) {
+            dot = true;
+            continue;
+        }
+        if (*s < '0' || *s > '9')
+            return TH_E_INVALID;
+        if (++nd > 18)
+            return TH_E_INVALID;
+        m = m * 10 + (uint64_t)(*s - '0');
+        if (dot)
+            frac++;
+    }
+    if (nd == 0 || (dot && frac == 0))
+        return TH_E_INVALID;
+    double v = (double)m;
+    if (frac)
+        v /= pow(10, frac);
+    *out = neg ? -v : v;
+    return 0;
+}
+
+/* Lowercases ASCII and Latin-1 letters (enough for "CÓ", "KHÔNG"). */
+static void
+s_lower(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < n && j + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        else if (c >= 0x80 && c <= 0x9E && i > 0 && (unsigned char)s[i - 1] == 0xC3
+                 && c != 0x97)
+            c = (unsigned char)(c + 0x20);
+        out[j++] = (char)c;
+    }
+    out[j] = '\0';
+}
+
+static bool
+s_parse_yesno(const char *s, bool *out)
+{
+    char low[16];
+    size_t n = strlen(s);
+    if (n >= sizeof low)
+        return false;
+    s_lower(s, n, low, sizeof low);
+    static const char *const yes[] = { "yes", "true", "1", "có", "co", NULL };
+    static const char *const no[] = { "no", "false", "0", "không", "khong", NULL };
+    for (int i = 0; yes[i]; i++)
+        if (strcmp(low, yes[i]) == 0) {
+            *out = true;
+            return true;
+        }
+    for (int i = 0; no[i]; i++)
+        if (strcmp(low, no[i]) == 0) {
+            *out = false;
+            return true;
+        }
+    return false;
+}
+
+/* Appends " " + more to *dst (a heap string). */
+static int
+s_append(char **dst, const char *more)
+{
+    size_t a = *dst ? strlen(*dst) : 0, b = strlen(more);
+    char *n = th_realloc(*dst, a + b + 2);
+    if (!n)
+        return -ENOMEM;
+    if (a) {
+        n[a] = ' ';
+        memcpy(n + a + 1, more, b + 1);
+    } else
+        memcpy(n, more, b + 1);
+    *dst = n;
+    return 0;
+}
+
+static int
+s_set_str(char **dst, const char *v)
+{
+    char *n = th_strdup(v);
+    if (!n)
+        return -ENOMEM;
+    th_free(*dst);
+    *dst = n;
+    return 0;
+}
+
+static int
+s_grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 8;
+    void *p = th_realloc(*arr, nc * elem);
+    if (!p)
+        return -ENOMEM;
+    memset((char *)p + *cap * elem, 0, (nc - *cap) * elem);
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+/* ---- parse state ---------------------------------------------------------- */
+
+typedef enum { E_NONE = 0, E_FORM, E_SECTION, E_IND, E_RULE } s_entity_t;
+
+/* Keys per entity; the index is the bit in s_ps_t.seen. */
+static const char *const s_form_keys[] = { "id", "version", "title", "period_type", "levels", NULL };
+static const char *const s_section_keys[] = { "title", NULL };
+static const char *const s_ind_keys[] = { "section", "label", "type", "unit", "agg", "required",
+                                          "min", "max", "help", "options", "numerator",
+                                          "denominator", "scale", NULL };
+static const char *const s_rule_keys[] = { "expr", "message", NULL };
+enum { K_SECTION, K_LABEL, K_TYPE, K_UNIT, K_AGG, K_REQUIRED, K_MIN, K_MAX, K_HELP,
+       K_OPTIONS, K_NUM, K_DEN, K_SCALE, K_NKEYS };
+
+typedef struct {
+    /* reader */
+    const char *text;
+    size_t len, off;
+    int line;
+    bool cont;              /* current line continues the previous key */
+    bool prev_name;         /* inih has a previous key in this section */
+    bool stop;              /* an error was recorded: feed no more lines */
+    /* result */
+    th_form_t *f;
+    size_t cap_ind, cap_sec, cap_rule, cap_dl;
+    const char *origin;
+    char *errbuf;
+    size_t cap;
+    int err;
+    int err_line;
+    /* current entity */
+    s_entity_t cur;
+    int cur_line;
+    uint32_t seen;
+    int key_line[K_NKEYS];
+    char last_key[64];
+    bool last_cont_ok;      /* last key may be continued */
+    char *raw_options;
+    char last_section[TH_SECTION_ID_MAX];
+    bool form_seen;
+    int form_line;
+    bool ptype_set;
+    bool version_set;
+    bool agg_set;
+    bool type_set;
+    int *rule_expr_line;    /* per rule: line of its expr key */
+    size_t cap_rel;
+} s_ps_t;
+
+static void s_err(s_ps_t *ps, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+s_err(s_ps_t *ps, int line, const char *fmt, ...)
+{
+    if (ps->err)
+        return;
+    ps->err = TH_E_PARSE;
+    ps->err_line = line;
+    ps->stop = true;
+    if (ps->errbuf && ps->cap) {
+        int n = snprintf(ps->errbuf, ps->cap, "%s:%d: ", ps->origin, line);
+        if (n >= 0 && (size_t)n < ps->cap) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(ps->errbuf + n, ps->cap - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+    }
+}
+
+static void
+s_oom(s_ps_t *ps)
+{
+    if (ps->err)
+        return;
+    ps->err = -ENOMEM;
+    ps->stop = true;
+    if (ps->errbuf && ps->cap)
+        snprintf(ps->errbuf, ps->cap, "%s: out of memory", ps->origin);
+}
+
+static th_indicator_t *s_cur_ind(s_ps_t *ps) { return &ps->f->indicators[ps->f->nindicators - 1]; }
+
+/* Checks an entity once all its keys are known (at the next header or EOF);
+   cross-references wait for s_finish_form. */
+static void
+s_close_entity(s_ps_t *ps)
+{
+    th_form_t *f = ps->f;
+    if (ps->err)
+        return;
+    if (ps->cur == E_SECTION) {
+        th_form_section_t *s = &f->sections[f->nsections - 1];
+        if (!s->title || !*s->title)
+            s_err(ps, ps->cur_line, "section %s has no title", s->id);
+    } else if (ps->cur == E_RULE) {
+        th_form_rule_t *r = &f->rules[f->nrules - 1];
+        int eline = ps->key_line[0] ? ps->key_line[0] : ps->cur_line;
+        ps->rule_expr_line[f->nrules - 1] = eline;
+        if (!r->expr || !*r->expr) {
+            s_err(ps, ps->cur_line, "rule %s has no expr", r->id);
+            return;
+        }
+        if (!r->message || !*r->message) {
+            s_err(ps, ps->cur_line, "rule %s has no message", r->id);
+            return;
+        }
+        char eb[160];
+        int err = 0;
+        r->rule = th_rule_compile(r->expr, eb, sizeof eb, &err);
+        if (!r->rule) {
+            if (err == -ENOMEM)
+                s_oom(ps);
+            else
+                s_err(ps, eline, "rule %s: %s", r->id, eb);
+        }
+    } else if (ps->cur == E_IND) {
+        th_indicator_t *ind = s_cur_ind(ps);
+        const char *c = ind->code;
+        int *kl = ps->key_line;
+        if (!ind->label || !*ind->label) {
+            s_err(ps, ps->cur_line, "indicator %s has no label", c);
+            return;
+        }
+        if (!ps->type_set) {
+            s_err(ps, ps->cur_line, "indicator %s has no type", c);
+            return;
+        }
+        bool numeric = ind->type == TH_IT_INT || ind->type == TH_IT_DEC;
+        if (!ps->agg_set)
+            ind->agg = numeric ? TH_AGG_SUM
+                     : ind->type == TH_IT_BOOL ? TH_AGG_COUNT_TRUE : TH_AGG_TEXT;
+        int al = kl[K_AGG] ? kl[K_AGG] : ps->cur_line;
+        switch (ind->agg) {
+        case TH_AGG_SUM: case TH_AGG_MIN: case TH_AGG_MAX: case TH_AGG_MEAN:
+            if (!numeric) {
+                s_err(ps, al, "indicator %s: agg = %s needs type int or decimal, not %s",
+                      c, th_agg_name(ind->agg), th_itype_name(ind->type));
+                return;
+            }
+            break;
+        case TH_AGG_COUNT_TRUE:
+            if (ind->type != TH_IT_BOOL) {
+                s_err(ps, al, "indicator %s: agg = count_true needs type bool, not %s", c,
+                      th_itype_name(ind->type));
+                return;
+            }
+            break;
+        case TH_AGG_TEXT:
+            if (ind->type != TH_IT_TEXT && ind->type != TH_IT_ENUM) {
+                s_err(ps, al, "indicator %s: agg = text needs type text or enum, not %s", c,
+                      th_itype_name(ind->type));
+                return;
+            }
+            break;
+        case TH_AGG_RATIO:
+            if (ind->type != TH_IT_DEC) {
+                s_err(ps, al, "indicator %s: agg = ratio needs type decimal, not %s", c,
+                      th_itype_name(ind->type));
+                return;
+            }
+            if (!ind->numerator[0] || !ind->denominator[0]) {
+                s_err(ps, al, "indicator %s: agg = ratio needs numerator and denominator", c);
+                return;
+            }
+            if (ind->required) {
+                s_err(ps, kl[K_REQUIRED],
+                      "indicator %s: a computed (ratio) indicator cannot be required", c);
+                return;
+            }
+            ind->computed = true;
+            break;
+        }
+        if (ind->agg != TH_AGG_RATIO) {
+            static const int rk[] = { K_NUM, K_DEN, K_SCALE };
+            for (int i = 0; i < 3; i++)
+                if (kl[rk[i]]) {
+                    s_err(ps, kl[rk[i]], "indicator %s: %s applies only to agg = ratio", c,
+                          s_ind_keys[rk[i]]);
+                    return;
+                }
+        }
+        if (!numeric && (kl[K_MIN] || kl[K_MAX])) {
+            s_err(ps, kl[K_MIN] ? kl[K_MIN] : kl[K_MAX],
+                  "indicator %s: min/max apply only to type int or decimal", c);
+            return;
+        }
+        if (ind->has_min && ind->has_max && ind->min > ind->max) {
+            s_err(ps, kl[K_MAX], "indicator %s: max is smaller than min", c);
+            return;
+        }
+        if (ind->type == TH_IT_ENUM && !ps->raw_options) {
+            s_err(ps, ps->cur_line, "indicator %s: type enum needs options", c);
+            return;
+        }
+        if (ind->type != TH_IT_ENUM && ps->raw_options) {
+            s_err(ps, kl[K_OPTIONS], "indicator %s: options apply only to type enum", c);
+            return;
+        }
+        if (ps->raw_options) {
+            /* "code: label | code: label" */
+            char *save = NULL;
+            for (char *tok = strtok_r(ps->raw_options, "|", &save); tok;
+                 tok = strtok_r(NULL, "|", &save)) {
+                char *colon = strchr(tok, ':');
+                char *b = tok;
+                while (s_is_space(*b))
+                    b++;
+                if (!colon) {
+                    s_err(ps, kl[K_OPTIONS], "indicator %s: option '%s' is not 'code: label'",
+                          c, b);
+                    return;
+                }
+                char *e = colon;
+                while (e > b && s_is_space(e[-1]))
+                    e--;
+                char *lb = colon + 1;
+                while (s_is_space(*lb))
+                    lb++;
+                char *le = lb + strlen(lb);
+                while (le > lb && s_is_space(le[-1]))
+                    le--;
+                *le = '\0';
+                if (!s_valid_id(b, (size_t)(e - b)) || (size_t)(e - b) >= TH_CODE_MAX) {
+                    s_err(ps, kl[K_OPTIONS], "indicator %s: bad option code '%.*s'", c,
+                          (int)(e - b), b);
+                    return;
+                }
+                if (!*lb) {
+                    s_err(ps, kl[K_OPTIONS], "indicator %s: option '%.*s' has no label", c,
+                          (int)(e - b), b);
+                    return;
+                }
+                for (size_t i = 0; i < ind->noptions; i++)
+                    if (strlen(ind->options[i].code) == (size_t)(e - b)
+                        && memcmp(ind->options[i].code, b, (size_t)(e - b)) == 0) {
+                        s_err(ps, kl[K_OPTIONS], "indicator %s: duplicate option '%.*s'", c,
+                              (int)(e - b), b);
+                        return;
+                    }
+                th_form_option_t *no = th_realloc(ind->options,
+                                                  (ind->noptions + 1) * sizeof *no);
+                if (!no) {
+                    s_oom(ps);
+                    return;
+                }
+                ind->options = no;
+                th_form_option_t *o = &no[ind->noptions];
+                memset(o, 0, sizeof *o);
+                memcpy(o->code, b, (size_t)(e - b));
+                o->label = th_strdup(lb);
+                if (!o->label) {
+                    s_oom(ps);
+                    return;
+                }
+                ind->noptions++;
+            }
+            if (ind->noptions == 0) {
+                s_err(ps, kl[K_OPTIONS], "indicator %s: options list is empty", c);
+                return;
+            }
+        }
+    }
+}
+
+static void
+s_reset_entity(s_ps_t *ps, s_entity_t e, int line)
+{
+    ps->cur = e;
+    ps->cur_line = line;
+    ps->seen = 0;
+    memset(ps->key_line, 0, sizeof ps->key_line);
+    ps->last_key[0] = '\0';
+    ps->last_cont_ok = false;
+    th_free(ps->raw_options);
+    ps->raw_options = NULL;
+    ps->agg_set = ps->type_set = false;
+}
+
+/* Handles a "[...]" line; hdr is the trimmed text between the brackets. */
+static void
+s_header(s_ps_t *ps, const char *hdr, size_t n)
+{
+    th_form_t *f = ps->f;
+    s_close_entity(ps);
+    if (ps->err)
+        return;
+    size_t k = 0;
+    while (k < n && !s_is_space(hdr[k]))
+        k++;
+    const char *arg = hdr + k;
+    size_t an = n - k;
+    while (an && s_is_space(*arg)) {
+        arg++;
+        an--;
+    }
+    int line = ps->line;
+    if (k == 4 && memcmp(hdr, "form", 4) == 0 && an == 0) {
+        if (ps->form_seen) {
+            s_err(ps, line, "second [form] section (first at line %d)", ps->form_line);
+            return;
+        }
+        ps->form_seen = true;
+        ps->form_line = line;
+        s_reset_entity(ps, E_FORM, line);
+    } else if (k == 7 && memcmp(hdr, "section", 7) == 0) {
+        if (!s_valid_id(arg, an)) {
+            s_err(ps, line, "bad section id '%.*s' (expected [section ID], ID of "
+                  "letters, digits, '_', '.', '-')", (int)an, arg);
+            return;
+        }
+        for (size_t i = 0; i < f->nsections; i++)
+            if (strlen(f->sections[i].id) == an && memcmp(f->sections[i].id, arg, an) == 0) {
+                s_err(ps, line, "duplicate section %.*s (first at line %d)", (int)an, arg,
+                      f->sections[i].line);
+                return;
+            }
+        if (s_grow((void **)&f->sections, &ps->cap_sec, f->nsections, sizeof *f->sections)) {
+            s_oom(ps);
+            return;
+        }
+        th_form_section_t *s = &f->sections[f->nsections++];
+        memcpy(s->id, arg, an);
+        s->line = line;
+        memcpy(ps->last_section, s->id, sizeof s->id);
+        s_reset_entity(ps, E_SECTION, line);
+    } else if (k == 9 && memcmp(hdr, "indicator", 9) == 0) {
+        char code[TH_CODE_MAX];
+        if (an == 0 || an >= TH_CODE_MAX) {
+            s_err(ps, line, "bad indicator code '%.*s'", (int)an, arg);
+            return;
+        }
+        memcpy(code, arg, an);
+        code[an] = '\0';
+        bool kw = strcasecmp(code, "and") == 0 || strcasecmp(code, "or") == 0
+                  || strcasecmp(code, "not") == 0;
+        if (!th_valid_indicator_code(code) || kw
+            || !((code[0] >= 'A' && code[0] <= 'Z') || (code[0] >= 'a' && code[0] <= 'z')
+                 || code[0] == '_')) {
+            s_err(ps, line, "bad indicator code '%s' (a letter or '_' first, then letters, "
+                  "digits, '_', '.'; not and/or/not)", code);
+            return;
+        }
+        for (size_t i = 0; i < f->nindicators; i++)
+            if (strcmp(f->indicators[i].code, code) == 0) {
+                s_err(ps, line, "duplicate indicator %s (first at line %d)", code,
+                      f->indicators[i].line);
+                return;
+            }
+        if (f->nindicators >= TH_VALUES_MAX) {
+            s_err(ps, line, "more than %d indicators", TH_VALUES_MAX);
+            ps->err = TH_E_LIMIT;
+            return;
+        }
+        if (s_grow((void **)&f->indicators, &ps->cap_ind, f->nindicators,
+                   sizeof *f->indicators)) {
+            s_oom(ps);
+            return;
+        }
+        th_indicator_t *ind = &f->indicators[f->nindicators++];
+        memcpy(ind->code, code, sizeof code);
+        ind->line = line;
+        ind->scale = 1;
+        memcpy(ind->section, ps->last_section, sizeof ind->section);
+        if (!(ind->unit = th_strdup("")) || !(ind->help = th_strdup(""))) {
+            s_oom(ps);
+            return;
+        }
+        s_reset_entity(ps, E_IND, line);
+    } else if (k == 4 && memcmp(hdr, "rule", 4) == 0) {
+        if (!s_valid_id(arg, an)) {
+            s_err(ps, line, "bad rule id '%.*s'", (int)an, arg);
+            return;
+        }
+        for (size_t i = 0; i < f->nrules; i++)
+            if (strlen(f->rules[i].id) == an && memcmp(f->rules[i].id, arg, an) == 0) {
+                s_err(ps, line, "duplicate rule %.*s (first at line %d)", (int)an, arg,
+                      f->rules[i].line);
+                return;
+            }
+        size_t oc = ps->cap_rule;
+        if (s_grow((void **)&f->rules, &ps->cap_rule, f->nrules, sizeof *f->rules)) {
+            s_oom(ps);
+            return;
+        }
+        if (oc != ps->cap_rule) {
+            int *nl = th_realloc(ps->rule_expr_line, ps->cap_rule * sizeof *nl);
+            if (!nl) {
+                s_oom(ps);
+                return;
+            }
+            ps->rule_expr_line = nl;
+        }
+        th_form_rule_t *r = &f->rules[f->nrules++];
+        memcpy(r->id, arg, an);
+        r->line = line;
+        s_reset_entity(ps, E_RULE, line);
+    } else {
+        s_err(ps, line, "unknown section '[%.*s]' (expected [form], [section ID], "
+              "[indicator CODE] or [rule ID])", (int)n, hdr);
+    }
+}
+
+/* fgets-style reader over the text; see the file comment. */
+static char *
+s_reader(char *str, int num, void *stream)
+{
+    s_ps_t *ps = stream;
+    if (ps->stop || ps->off >= ps->len)
+        return NULL;
+    const char *s = ps->text + ps->off;
+    size_t rest = ps->len - ps->off;
+    const char *nl = memchr(s, '\n', rest);
+    size_t n = nl ? (size_t)(nl - s) : rest;
+    ps->off += nl ? n + 1 : n;
+    ps->line++;
+    if (n && s[n - 1] == '\r')
+        n--;
+    if (ps->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s += 3;
+        n -= 3;
+    }
+    if (memchr(s, '\0', n)) {
+        s_err(ps, ps->line, "NUL byte in the text");
+        return NULL;
+    }
+    if (!s_utf8_valid(s, n)) {
+        s_err(ps, ps->line, "invalid UTF-8");
+        return NULL;
+    }
+    if (num < 3 || n + 2 > (size_t)num - 1 || n > TH_FORM_LINE_MAX) {
+        s_err(ps, ps->line, "line longer than %d bytes: continue a long text on the next "
+              "line, indented", TH_FORM_LINE_MAX);
+        return NULL;
+    }
+    memcpy(str, s, n);
+    str[n] = '\n';
+    str[n + 1] = '\0';
+
+    /* Classify as inih will. */
+    size_t b = 0;
+    while (b < n && s_is_space(s[b]))
+        b++;
+    ps->cont = false;
+    if (b == n || s[b] == ';' || s[b] == '#')
+        return str;
+    if (b > 0 && ps->prev_name) {
+        ps->cont = true;
+        return str;
+    }
+    if (s[b] == '[') {
+        const char *e = memchr(s + b, ']', n - b);
+        if (!e) {
+            s_err(ps, ps->line, "section header without ']'");
+            return NULL;
+        }
+        const char *h = s + b + 1;
+        size_t hn = (size_t)(e - h);
+        while (hn && s_is_space(*h)) {
+            h++;
+            hn--;
+        }
+        while (hn && s_is_space(h[hn - 1]))
+            hn--;
+        ps->prev_name = false;
+        s_header(ps, h, hn);
+        return ps->stop ? NULL : str;
+    }
+    const char *eq = NULL;
+    for (size_t i = b; i < n; i++) {
+        if (s[i] == '=' || s[i] == ':') {
+            eq = s + i;
+            break;
+        }
+        if (s[i] == ';' && i > b && s_is_space(s[i - 1]))
+            break;
+    }
+    if (!eq) {
+        s_err(ps, ps->line, "expected 'key = value', '[section]' or a comment");
+        return NULL;
+    }
+    ps->prev_name = true;
+    return str;
+}
+
+static int
+s_key_index(const char *const *keys, const char *name)
+{
+    for (int i = 0; keys[i]; i++)
+        if (strcmp(keys[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void
+s_set(s_ps_t *ps, char **dst, const char *v)
+{
+    if (s_set_str(dst, v))
+        s_oom(ps);
+}
+
+static void
+s_copy_code(s_ps_t *ps, char *dst, const char *v, const char *what)
+{
+    if (!th_valid_indicator_code(v)) {
+        s_err(ps, ps->line, "bad %s '%s'", what, v);
+        return;
+    }
+    strcpy(dst, v);   /* th_valid_indicator_code bounds it to TH_CODE_MAX-1 */
+}
+
+static void
+s_form_key(s_ps_t *ps, const char *name, const char *v)
+{
+    th_form_t *f = ps->f;
+    int line = ps->line;
+    if (strncmp(name, "deadline.", 9) == 0) {
+        const char *lvl = name + 9;
+        if (!s_valid_level(lvl)) {
+            s_err(ps, line, "bad level '%s' in '%s'", lvl, name);
+            return;
+        }
+        for (size_t i = 0; i < f->ndeadlines; i++)
+            if (strcmp(f->deadlines[i].level, lvl) == 0) {
+                s_err(ps, line, "duplicate key '%s'", name);
+                return;
+            }
+        th_deadline_spec_t spec;
+        if (th_deadline_spec_parse(v, &spec) != 0) {
+            s_err(ps, line, "bad deadline '%s' (expected dd/mm or dd/mm+N)", v);
+            return;
+        }
+        if (s_grow((void **)&f->deadlines, &ps->cap_dl, f->ndeadlines, sizeof *f->deadlines)) {
+            s_oom(ps);
+            return;
+        }
+        th_form_deadline_t *d = &f->deadlines[f->ndeadlines++];
+        strcpy(d->level, lvl);
+        d->spec = spec;
+        return;
+    }
+    int k = s_key_index(s_form_keys, name);
+    if (k < 0) {
+        s_err(ps, line, "unknown key '%s' in [form]", name);
+        return;
+    }
+    if (ps->seen & (1u << k)) {
+        s_err(ps, line, "duplicate key '%s'", name);
+        return;
+    }
+    ps->seen |= 1u << k;
+    snprintf(ps->last_key, sizeof ps->last_key, "%s", name);
+    ps->last_cont_ok = (k == 2);
+    switch (k) {
+    case 0:
+        if (!th_valid_form_id(v)) {
+            s_err(ps, line, "bad form id '%s' (expected 1 to %d of a-z 0-9 . _ -)", v,
+                  TH_FORM_ID_MAX - 1);
+            return;
+        }
+        strcpy(f->id, v);
+        break;
+    case 1: {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long x = (*v >= '0' && *v <= '9') ? strtoull(v, &end, 10) : 0;
+        if (!end || *end || errno || x < 1 || x > UINT32_MAX) {
+            s_err(ps, line, "bad version '%s' (expected a whole number from 1)", v);
+            return;
+        }
+        f->version = (uint32_t)x;
+        ps->version_set = true;
+        break;
+    }
+    case 2:
+        s_set(ps, &f->title, v);
+        break;
+    case 3:
+        if (th_period_type_parse(v, &f->period_type) != 0) {
+            s_err(ps, line, "bad period_type '%s' (expected yearly, sixmonthly, "
+                  "quarterly or monthly)", v);
+            return;
+        }
+        ps->ptype_set = true;
+        break;
+    case 4: {
+        const char *p = v;
+        while (*p) {
+            const char *e = strchr(p, ',');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            const char *b = p;
+            while (n && s_is_space(*b)) {
+                b++;
+                n--;
+            }
+            while (n && s_is_space(b[n - 1]))
+                n--;
+            char lvl[TH_LEVEL_MAX];
+            if (n == 0 || n >= TH_LEVEL_MAX) {
+                s_err(ps, line, "bad level list '%s'", v);
+                return;
+            }
+            memcpy(lvl, b, n);
+            lvl[n] = '\0';
+            if (!s_valid_level(lvl)) {
+                s_err(ps, line, "bad level '%s' (expected a-z 0-9 _ -)", lvl);
+                return;
+            }
+            for (size_t i = 0; i < f->nlevels; i++)
+                if (strcmp(f->levels[i], lvl) == 0) {
+                    s_err(ps, line, "level '%s' listed twice", lvl);
+                    return;
+                }
+            char (*nl)[TH_LEVEL_MAX] = th_realloc(f->levels, (f->nlevels + 1) * sizeof *nl);
+            if (!nl) {
+                s_oom(ps);
+                return;
+            }
+            f->levels = nl;
+            memcpy(nl[f->nlevels++], lvl, sizeof lvl);
+            if (!e)
+                break;
+            p = e + 1;
+            if (!*p) {
+                s_err(ps, line, "bad level list '%s'", v);
+                return;
+            }
+        }
+        break;
+    }
+    }
+}
+
+static void
+s_ind_key(s_ps_t *ps, const char *name, const char *v)
+{
+    th_indicator_t *ind = s_cur_ind(ps);
+    int line = ps->line;
+    int k = s_key_index(s_ind_keys, name);
+    if (k < 0) {
+        s_err(ps, line, "unknown key '%s' in [indicator %s]", name, ind->code);
+        return;
+    }
+    if (ps->seen & (1u << k)) {
+        s_err(ps, line, "duplicate key '%s'", name);
+        return;
+    }
+    ps->seen |= 1u << k;
+    ps->key_line[k] = line;
+    snprintf(ps->last_key, sizeof ps->last_key, "%s", name);
+    ps->last_cont_ok = (k == K_LABEL || k == K_HELP || k == K_OPTIONS || k == K_UNIT);
+    switch (k) {
+    case K_SECTION:
+        if (!s_valid_id(v, strlen(v))) {
+            s_err(ps, line, "bad section id '%s'", v);
+            return;
+        }
+        strcpy(ind->section, v);
+        break;
+    case K_LABEL: s_set(ps, &ind->label, v); break;
+    case K_UNIT: s_set(ps, &ind->unit, v); break;
+    case K_HELP: s_set(ps, &ind->help, v); break;
+    case K_TYPE:
+        if (th_itype_parse(v, &ind->type) != 0) {
+            s_err(ps, line, "bad type '%s' (expected int, decimal, bool, text or enum)", v);
+            return;
+        }
+        ps->type_set = true;
+        break;
+    case K_AGG:
+        if (th_agg_parse(v, &ind->agg) != 0) {
+            s_err(ps, line, "bad agg '%s' (expected sum, count_true, min, max, mean, "
+                  "ratio or text)", v);
+            return;
+        }
+        ps->agg_set = true;
+        break;
+    case K_REQUIRED:
+        if (!s_parse_yesno(v, &ind->required)) {
+            s_err(ps, line, "bad required '%s' (expected yes or no)", v);
+            return;
+        }
+        break;
+    case K_MIN:
+    case K_MAX: {
+        double d;
+        if (s_parse_plain_number(v, &d) != 0) {
+            s_err(ps, line, "bad %s '%s' (expected a number such as 0 or 12.5)", name, v);
+            return;
+        }
+        if (k == K_MIN) {
+            ind->min = d;
+            ind->has_min = true;
+        } else {
+            ind->max = d;
+            ind->has_max = true;
+        }
+        break;
+    }
+    case K_SCALE:
+        if (s_parse_plain_number(v, &ind->scale) != 0 || ind->scale == 0) {
+            s_err(ps, line, "bad scale '%s' (expected a non-zero number such as 100)", v);
+            return;
+        }
+        break;
+    case K_OPTIONS:
+        if (s_set_str(&ps->raw_options, v))
+            s_oom(ps);
+        break;
+    case K_NUM: s_copy_code(ps, ind->numerator, v, "numerator"); break;
+    case K_DEN: s_copy_code(ps, ind->denominator, v, "denominator"); break;
+    }
+}
+
+static int
+s_handler(void *user, const char *section, const char *name, const char *value)
+{
+    s_ps_t *ps = user;
+    (void)section;
+    if (ps->err)
+        return 1;
+    th_form_t *f = ps->f;
+    if (ps->cont) {
+        if (!ps->last_cont_ok) {
+            s_err(ps, ps->line, "indented line continues '%s', which cannot span lines "
+                  "(keys must start at the beginning of the line)", name);
+            return 1;
+        }
+        /* inih strips inline comments from key lines but not from
+           continuation lines; do it here so both behave alike. */
+        char part[TH_FORM_LINE_MAX + 1];
+        snprintf(part, sizeof part, "%s", value);
+        for (char *c = part + 1; *c; c++)
+            if (*c == ';' && s_is_space(c[-1])) {
+                *c = '\0';
+                break;
+            }
+        size_t pn = strlen(part);
+        while (pn && s_is_space(part[pn - 1]))
+            part[--pn] = '\0';
+        if (!pn)
+            return 1;
+        value = part;
+        char **dst = NULL;
+        if (ps->cur == E_FORM) dst = &f->title;
+        else if (ps->cur == E_SECTION) dst = &f->sections[f->nsections - 1].title;
+        else if (ps->cur == E_RULE) {
+            th_form_rule_t *r = &f->rules[f->nrules - 1];
+            dst = strcmp(ps->last_key, "expr") == 0 ? &r->expr : &r->message;
+        } else if (ps->cur == E_IND) {
+            th_indicator_t *ind = s_cur_ind(ps);
+            if (strcmp(ps->last_key, "label") == 0) dst = &ind->label;
+            else if (strcmp(ps->last_key, "help") == 0) dst = &ind->help;
+            else if (strcmp(ps->last_key, "unit") == 0) dst = &ind->unit;
+            else dst = &ps->raw_options;
+        }
+        if (dst && s_append(dst, value))
+            s_oom(ps);
+        return 1;
+    }
+    switch (ps->cur) {
+    case E_NONE:
+        s_err(ps, ps->line, "key '%s' outside any section (start with [form])", name);
+        break;
+    case E_FORM:
+        s_form_key(ps, name, value);
+        break;
+    case E_SECTION: {
+        int k = s_key_index(s_section_keys, name);
+        th_form_section_t *s = &f->sections[f->nsections - 1];
+        if (k < 0) {
+            s_err(ps, ps->line, "unknown key '%s' in [section %s]", name, s->id);
+        } else if (ps->seen & 1u) {
+            s_err(ps, ps->line, "duplicate key '%s'", name);
+        } else {
+            ps->seen |= 1u;
+            snprintf(ps->last_key, sizeof ps->last_key, "%s", name);
+            ps->last_cont_ok = true;
+            s_set(ps, &s->title, value);
+        }
+        break;
+    }
+    case E_IND:
+        s_ind_key(ps, name, value);
+        break;
+    case E_RULE: {
+        int k = s_key_index(s_rule_keys, name);
+        th_form_rule_t *r = &f->rules[f->nrules - 1];
+        if (k < 0) {
+            s_err(ps, ps->line, "unknown key '%s' in [rule %s]", name, r->id);
+        } else if (ps->seen & (1u << k)) {
+            s_err(ps, ps->line, "duplicate key '%s'", name);
+        } else {
+            ps->seen |= 1u << k;
+            ps->key_line[k] = ps->line;
+            snprintf(ps->last_key, sizeof ps->last_key, "%s", name);
+            ps->last_cont_ok = true;
+            s_set(ps, k == 0 ? &r->expr : &r->message, value);
+        }
+        break;
+    }
+    }
+    return 1;
+}
+
+static int
+s_cmp_ind_ptr(const void *a, const void *b)
+{
+    const th_indicator_t *x = *(const th_indicator_t *const *)a;
+    const th_indicator_t *y = *(const th_indicator_t *const *)b;
+    return strcmp(x->code, y->code);
+}
+
+/* Cross-references, once the whole file is read. */
+static void
+s_finish_form(s_ps_t *ps)
+{
+    th_form_t *f = ps->f;
+    s_close_entity(ps);
+    if (ps->err)
+        return;
+    if (!ps->form_seen) {
+        s_err(ps, 1, "no [form] section");
+        return;
+    }
+    int fl = ps->form_line;
+    if (!f->id[0]) { s_err(ps, fl, "[form] has no id"); return; }
+    if (!ps->version_set) { s_err(ps, fl, "[form] has no version"); return; }
+    if (!f->title || !*f->title) { s_err(ps, fl, "[form] has no title"); return; }
+    if (!ps->ptype_set) { s_err(ps, fl, "[form] has no period_type"); return; }
+    if (f->nlevels == 0) { s_err(ps, fl, "[form] has no levels"); return; }
+    if (f->nindicators == 0) { s_err(ps, fl, "the form has no [indicator] section"); return; }
+    for (size_t i = 0; i < f->nindicators; i++) {
+        th_indicator_t *ind = &f->indicators[i];
+        if (ind->section[0] && !th_form_section(f, ind->section)) {
+            s_err(ps, ind->line, "indicator %s: unknown section '%s'", ind->code, ind->section);
+            return;
+        }
+    }
+    f->by_code = th_calloc(f->nindicators, sizeof *f->by_code);
+    if (!f->by_code) {
+        s_oom(ps);
+        return;
+    }
+    for (size_t i = 0; i < f->nindicators; i++)
+        f->by_code[i] = &f->indicators[i];
+    qsort(f->by_code, f->nindicators, sizeof *f->by_code, s_cmp_ind_ptr);
+    for (size_t i = 0; i < f->nindicators; i++) {
+        th_indicator_t *ind = &f->indicators[i];
+        if (!ind->computed)
+            continue;
+        const char *parts[2] = { ind->numerator, ind->denominator };
+        for (int j = 0; j < 2; j++) {
+            const th_indicator_t *p = th_form_indicator(f, parts[j]);
+            if (!p) {
+                s_err(ps, ind->line, "indicator %s: %s '%s' is not an indicator of this form",
+                      ind->code, j ? "denominator" : "numerator", parts[j]);
+                return;
+            }
+            if ((p->type != TH_IT_INT && p->type != TH_IT_DEC) || p->computed) {
+                s_err(ps, ind->line, "indicator %s: %s '%s' must be an entered int or "
+                      "decimal indicator", ind->code, j ? "denominator" : "numerator",
+                      parts[j]);
+                return;
+            }
+        }
+    }
+    for (size_t i = 0; i < f->nrules; i++) {
+        th_form_rule_t *r = &f->rules[i];
+        for (size_t j = 0; j < th_rule_ident_count(r->rule); j++) {
+            const char *id = th_rule_ident_at(r->rule, j);
+            const th_indicator_t *p = th_form_indicator(f, id);
+            if (!p) {
+                s_err(ps, ps->rule_expr_line[i], "rule %s names unknown indicator '%s'",
+                      r->id, id);
+                return;
+            }
+            if (p->type == TH_IT_TEXT || p->type == TH_IT_ENUM) {
+                s_err(ps, ps->rule_expr_line[i], "rule %s: indicator '%s' is %s, not a "
+                      "number", r->id, id, th_itype_name(p->type));
+                return;
+            }
+        }
+    }
+}
+
+th_form_t *
+th_form_parse(const char *text, size_t len, const char *origin, char *errbuf, size_t cap,
+              int *err)
+{
+    s_ps_t ps;
+    memset(&ps, 0, sizeof ps);
+    ps.origin = origin ? origin : "form";
+    ps.errbuf = errbuf;
+    ps.cap = cap;
+    if (errbuf && cap)
+        errbuf[0] = '\0';
+    if (!text) {
+        if (errbuf && cap)
+            snprintf(errbuf, cap, "%s: no text", ps.origin);
+        if (err)
+            *err = -EINVAL;
+        return NULL;
+    }
+    if (len > TH_FORM_SOURCE_MAX) {
+        if (errbuf && cap)
+            snprintf(errbuf, cap, "%s:1: form text longer than %d bytes", ps.origin,
+                     TH_FORM_SOURCE_MAX);
+        if (err)
+            *err = TH_E_LIMIT;
+        return NULL;
+    }
+    ps.text = text;
+    ps.len = len;
+    ps.f = th_calloc(1, sizeof *ps.f);
+    if (!ps.f) {
+        s_oom(&ps);
+        goto fail;
+    }
+    if (!(ps.f->origin = th_strdup(ps.origin)) || !(ps.f->source = th_malloc(len + 1))) {
+        s_oom(&ps);
+        goto fail;
+    }
+    memcpy(ps.f->source, text, len);
+    ps.f->source[len] = '\0';
+    ps.f->source_len = len;
+
+    int rc = ini_parse_stream(s_reader, &ps, s_handler, &ps);
+    if (rc == -2 && !ps.err)
+        s_oom(&ps);
+    /* Our reader classifies every line first, so inih's own syntax errors
+       should not happen; report one anyway rather than trust it silently. */
+    if (rc > 0 && (!ps.err || rc < ps.err_line)) {
+        ps.err = 0;
+        s_err(&ps, rc, "malformed line");
+    }
+    if (!ps.err)
+        s_finish_form(&ps);
+    if (ps.err)
+        goto fail;
+    th_free(ps.raw_options);
+    th_free(ps.rule_expr_line);
+    if (err)
+        *err = 0;
+    return ps.f;
+fail:
+    th_free(ps.raw_options);
+    th_free(ps.rule_expr_line);
+    th_form_destroy(&ps.f);
+    if (err)
+        *err = ps.err;
+    return NULL;
+}
+
+th_form_t *
+th_form_load(const char *path, char *errbuf, size_t cap, int *err)
+{
+    int e = 0;
+    char *buf = NULL;
+    size_t n = 0;
+    if (!path) {
+        e = -EINVAL;
+        goto fail;
+    }
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        e = -errno;
+        goto fail;
+    }
+    buf = th_malloc(TH_FORM_SOURCE_MAX + 1);
+    if (!buf) {
+        fclose(fp);
+        e = -ENOMEM;
+        goto fail;
+    }
+    n = fread(buf, 1, TH_FORM_SOURCE_MAX + 1, fp);
+    bool bad = ferror(fp);
+    fclose(fp);
+    if (bad) {
+        e = -EIO;
+        goto fail;
+    }
+    if (n > TH_FORM_SOURCE_MAX) {
+        e = TH_E_LIMIT;
+        goto fail;
+    }
+    th_form_t *f = th_form_parse(buf, n, path, errbuf, cap, err);
+    th_free(buf);
+    return f;
+fail:
+    th_free(buf);
+    if (errbuf && cap)
+        snprintf(errbuf, cap, "cannot read form '%s': %s", path ? path : "(null)",
+                 th_strerror(e));
+    if (err)
+        *err = e;
+    return NULL;
+}
+
+void
+th_form_destroy(th_form_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    th_form_t *f = *self_p;
+    th_free(f->title);
+    th_free(f->levels);
+    th_free(f->deadlines);
+    for (size_t i = 0; i < f->nsections; i++)
+        th_free(f->sections[i].title);
+    th_free(f->sections);
+    for (size_t i = 0; i < f->nindicators; i++) {
+        th_indicator_t *ind = &f->indicators[i];
+        th_free(ind->label);
+        th_free(ind->unit);
+        th_free(ind->help);
+        for (size_t j = 0; j < ind->noptions; j++)
+            th_free(ind->options[j].label);
+        th_free(ind->options);
+    }
+    th_free(f->indicators);
+    for (size_t i = 0; i < f->nrules; i++) {
+        th_free(f->rules[i].expr);
+        th_free(f->rules[i].message);
+        th_rule_destroy(&f->rules[i].rule);
+    }
+    th_free(f->rules);
+    th_free(f->origin);
+    th_free(f->source);
+    th_free(f->by_code);
+    th_free(f);
+    *self_p = NULL;
+}
+
+/* ---- lookups ---------------------------------------------------------------- */
+
+static int
+s_cmp_key_ind(const void *key, const void *elem)
+{
+    return strcmp(key, (*(const th_indicator_t *const *)elem)->code);
+}
+
+const th_indicator_t *
+th_form_indicator(const th_form_t *f, const char *code)
+{
+    if (!f || !code)
+        return NULL;
+    if (!f->by_code) {   /* only while parsing */
+        for (size_t i = 0; i < f->nindicators; i++)
+            if (strcmp(f->indicators[i].code, code) == 0)
+                return &f->indicators[i];
+        return NULL;
+    }
+    const th_indicator_t *const *p = bsearch(code, f->by_code, f->nindicators,
+                                             sizeof *f->by_code, s_cmp_key_ind);
+    return p ? *p : NULL;
+}
+
+const th_form_section_t *
+th_form_section(const th_form_t *f, const char *id)
+{
+    for (size_t i = 0; f && id && i < f->nsections; i++)
+        if (strcmp(f->sections[i].id, id) == 0)
+            return &f->sections[i];
+    return NULL;
+}
+
+const th_deadline_spec_t *
+th_form_deadline(const th_form_t *f, const char *level)
+{
+    for (size_t i = 0; f && level && i < f->ndeadlines; i++)
+        if (strcmp(f->deadlines[i].level, level) == 0)
+            return &f->deadlines[i].spec;
+    return NULL;
+}
+
+bool
+th_form_reported_by(const th_form_t *f, const char *level)
+{
+    for (size_t i = 0; f && level && i < f->nlevels; i++)
+        if (strcmp(f->levels[i], level) == 0)
+            return true;
+    return false;
+}
+
+/* ---- values typed by users -------------------------------------------------- */
+
+/* Length of a group separator at s (n bytes left): '.', ' ', U+00A0, U+202F,
+   U+2009; 0 otherwise. Sets *dot when it is '.'. */
+static size_t
+s_sep(const char *s, size_t n, bool *dot)
+{
+    *dot = false;
+    if (s[0] == '.') {
+        *dot = true;
+        return 1;
+    }
+    if (s[0] == ' ')
+        return 1;
+    if (n >= 2 && (unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0)
+        return 2;
+    if (n >= 3 && (unsigned char)s[0] == 0xE2 && (unsigned char)s[1] == 0x80
+        && ((unsigned char)s[2] == 0xAF || (unsigned char)s[2] == 0x89))
+        return 3;
+    return 0;
+}
+
+#define S_MSG_INT   "Phải là số nguyên"
+#define S_MSG_DEC   "Phải là số (ví dụ: 12,5 hoặc 1.234)"
+#define S_MSG_BIG   "Số quá lớn"
+#define S_MSG_EMPTY "Chưa nhập giá trị"
+
+/* Vietnamese number: see th_form_parse_value. */
+static int
+s_parse_vn_number(const char *s, size_t n, bool want_int, int64_t *iv, double *dv,
+                  const char **msg)
+{
+    const char *bad = want_int ? S_MSG_INT : S_MSG_DEC;
+    bool neg = false;
+    size_t i = 0;
+    if (n && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    const char *comma = memchr(s + i, ',', n - i);
+    size_t int_end = comma ? (size_t)(comma - s) : n;
+    if (comma && memchr(comma + 1, ',', n - int_end - 1)) {
+        *msg = bad;
+        return TH_E_INVALID;
+    }
+    /* One dot, no comma, no other separator: a decimal point (decimal only). */
+    size_t dots = 0, others = 0;
+    for (size_t k = i; k < int_end; k++) {
+        bool d;
+        size_t l = s_sep(s + k, int_end - k, &d);
+        if (l) {
+            dots += d;
+            others += !d;
+            k += l - 1;
+        }
+    }
+    size_t frac_start = comma ? int_end + 1 : n;
+    if (!want_int && !comma && dots == 1 && others == 0) {
+        int_end = (size_t)((const char *)memchr(s + i, '.', n - i) - s);
+        frac_start = int_end + 1;
+    }
+    /* Integer part: groups of exactly three after the first separator. */
+    uint64_t m = 0;
+    int nd = 0, group = -1;
+    bool over = false;
+    for (size_t k = i; k < int_end; k++) {
+        bool d;
+        size_t l = s_sep(s + k, int_end - k, &d);
+        if (l) {
+            if (nd == 0 || (group >= 0 && group != 3) || (group < 0 && nd > 3)) {
+                *msg = bad;
+                return TH_E_INVALID;
+            }
+            group = 0;
+            k += l - 1;
+            continue;
+        }
+        if (s[k] < '0' || s[k] > '9') {
+            *msg = bad;
+            return TH_E_INVALID;
+        }
+        if (m > (UINT64_MAX - 9) / 10)
+            over = true;
+        else
+            m = m * 10 + (uint64_t)(s[k] - '0');
+        nd++;
+        if (group >= 0)
+            group++;
+    }
+    if (nd == 0 || (group >= 0 && group != 3)) {
+        *msg = bad;
+        return TH_E_INVALID;
+    }
+    int fd = 0;
+    if (frac_start < n || comma || frac_start == int_end + 1) {
+        if (want_int) {
+            *msg = bad;
+            return TH_E_INVALID;
+        }
+        for (size_t k = frac_start; k < n; k++) {
+            if (s[k] < '0' || s[k] > '9') {
+                *msg = bad;
+                return TH_E_INVALID;
+            }
+            if (m > (UINT64_MAX - 9) / 10)
+                over = true;
+            else
+                m = m * 10 + (uint64_t)(s[k] - '0');
+            fd++;
+        }
+        if (fd == 0) {
+            *msg = bad;
+            return TH_E_INVALID;
+        }
+    }
+    if (want_int) {
+        if (over || m > (uint64_t)INT64_MAX + (neg ? 1u : 0u)) {
+            *msg = S_MSG_BIG;
+            return TH_E_INVALID;
+        }
+        *iv = neg ? (int64_t)(0 - m) : (int64_t)m;
+        return 0;
+    }
+    if (over) {
+        *msg = S_MSG_BIG;
+        return TH_E_INVALID;
+    }
+    /* One rounding: the mantissa is exact below 2^53 and 10^fd is exact. */
+    double v = (double)m / pow(10, fd);
+    *dv = neg ? -v : v;
+    return 0;
+}
+
+int
+th_form_parse_value(const th_indicator_t *ind, const char *text, th_value_t *out,
+                    const char **msg)
+{
+    const char *dummy;
+    if (!msg)
+        msg = &dummy;
+    *msg = NULL;
+    if (!ind || !text || !out)
+        return -EINVAL;
+    memset(out, 0, sizeof *out);
+    snprintf(out->code, sizeof out->code, "%s", ind->code);
+    if (ind->computed) {
+        *msg = "Chỉ tiêu này được tính tự động, không nhập";
+        return TH_E_INVALID;
+    }
+    size_t n = strlen(text);
+    const char *s = text;
+    while (n && s_is_space(*s)) {
+        s++;
+        n--;
+    }
+    while (n && s_is_space(s[n - 1]))
+        n--;
+    switch (ind->type) {
+    case TH_IT_INT:
+    case TH_IT_DEC: {
+        if (n == 0) {
+            *msg = S_MSG_EMPTY;
+            return TH_E_INVALID;
+        }
+        int64_t iv = 0;
+        double dv = 0;
+        bool want_int = ind->type == TH_IT_INT;
+        int rc = s_parse_vn_number(s, n, want_int, &iv, &dv, msg);
+        if (rc)
+            return rc;
+        if (want_int) {
+            out->kind = TH_V_INT;
+            out->u.i = iv;
+        } else {
+            out->kind = TH_V_DEC;
+            out->u.d = dv;
+        }
+        return 0;
+    }
+    case TH_IT_BOOL: {
+        bool b;
+        char low[16];
+        if (n == 0) {
+            b = false;
+        } else if (n < sizeof low) {
+            s_lower(s, n, low, sizeof low);
+            if (strcmp(low, "x") == 0)
+                b = true;
+            else if (!s_parse_yesno(low, &b)) {
+                *msg = "Phải là Có hoặc Không";
+                return TH_E_INVALID;
+            }
+        } else {
+            *msg = "Phải là Có hoặc Không";
+            return TH_E_INVALID;
+        }
+        out->kind = TH_V_BOOL;
+        out->u.b = b;
+        return 0;
+    }
+    case TH_IT_ENUM: {
+        const char *code = NULL;
+        if (n == 0) {
+            *msg = S_MSG_EMPTY;
+            return TH_E_INVALID;
+        }
+        for (size_t i = 0; i < ind->noptions && !code; i++)
+            if (strlen(ind->options[i].code) == n
+                && strncasecmp(ind->options[i].code, s, n) == 0)
+                code = ind->options[i].code;
+        for (size_t i = 0; i < ind->noptions && !code; i++)
+            if (strlen(ind->options[i].label) == n && memcmp(ind->options[i].label, s, n) == 0)
+                code = ind->options[i].code;
+        if (!code) {
+            *msg = "Không có trong danh sách lựa chọn";
+            return TH_E_INVALID;
+        }
+        out->kind = TH_V_TEXT;
+        if (!(out->u.s = th_strdup(code)))
+            return -ENOMEM;
+        return 0;
+    }
+    case TH_IT_TEXT:
+        if (!s_utf8_valid(s, n)) {
+            *msg = "Văn bản chứa ký tự không hợp lệ (không phải UTF-8)";
+            return TH_E_INVALID;
+        }
+        if (n >= TH_TEXT_MAX) {
+            *msg = "Văn bản quá dài";
+            return TH_E_INVALID;
+        }
+        out->kind = TH_V_TEXT;
+        if (!(out->u.s = th_strndup(s, n)))
+            return -ENOMEM;
+        return 0;
+    }
+    *msg = "Loại chỉ tiêu không hợp lệ";
+    return TH_E_INVALID;
+}
+
+/* ---- validation ------------------------------------------------------------- */
+
+void
+th_problems_clear(th_problems_t *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        th_free(p->items[i].message);
+    th_free(p->items);
+    p->items = NULL;
+    p->n = 0;
+}
+
+static int s_problem(th_problems_t *out, const char *code, const char *label,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+s_problem(th_problems_t *out, const char *code, const char *label, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return -EINVAL;
+    char *m = th_malloc((size_t)len + 1);
+    if (!m)
+        return -ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(m, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    th_problem_t *ni = th_realloc(out->items, (out->n + 1) * sizeof *ni);
+    if (!ni) {
+        th_free(m);
+        return -ENOMEM;
+    }
+    out->items = ni;
+    th_problem_t *p = &ni[out->n++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->code, sizeof p->code, "%s", code);
+    p->label = label;
+    p->message = m;
+    return 0;
+}
+
+/* "1.234.567" or "12,5": how a Vietnamese reader writes a bound. */
+static void
+s_fmt_vn(double v, char *buf, size_t cap)
+{
+    if (v == floor(v) && fabs(v) < 1e15) {
+        char tmp[32];
+        int n = snprintf(tmp, sizeof tmp, "%lld", (long long)fabs(v));
+        size_t j = 0;
+        if (v < 0 && j + 1 < cap)
+            buf[j++] = '-';
+        for (int i = 0; i < n && j + 2 < cap; i++) {
+            if (i > 0 && (n - i) % 3 == 0)
+                buf[j++] = '.';
+            buf[j++] = tmp[i];
+        }
+        buf[j] = '\0';
+        return;
+    }
+    snprintf(buf, cap, "%.6g", v);
+    for (char *p = buf; *p; p++)
+        if (*p == '.')
+            *p = ',';
+}
+
+typedef struct {
+    const th_form_t *f;
+    const th_record_t *r;
+} s_lookup_ctx_t;
+
+static bool
+s_numeric_value(const th_value_t *v, double *out)
+{
+    switch (v->kind) {
+    case TH_V_INT: *out = (double)v->u.i; return true;
+    case TH_V_DEC: *out = v->u.d; return true;
+    case TH_V_BOOL: *out = v->u.b ? 1 : 0; return true;
+    default: return false;
+    }
+}
+
+static int
+s_lookup(const char *ident, double *v, void *ctx)
+{
+    const s_lookup_ctx_t *c = ctx;
+    const th_indicator_t *ind = th_form_indicator(c->f, ident);
+    if (!ind)
+        return TH_E_NOTFOUND;
+    if (ind->computed)
+        return th_form_computed(c->f, ind, c->r, v);
+    const th_value_t *val = th_record_get(c->r, ident);
+    if (!val || !s_numeric_value(val, v))
+        return TH_E_NOTFOUND;
+    return 0;
+}
+
+static int
+s_check_value(const th_form_t *f, const th_value_t *v, th_problems_t *out)
+{
+    const th_indicator_t *ind = th_form_indicator(f, v->code);
+    if (!ind)
+        return s_problem(out, v->code, NULL, "Chỉ tiêu %s không có trong biểu mẫu", v->code);
+    const char *L = ind->label;
+    if (ind->computed)
+        return s_problem(out, ind->code, L, "Chỉ tiêu này được tính tự động, không nhập");
+    double d = 0;
+    switch (ind->type) {
+    case TH_IT_INT:
+        if (v->kind != TH_V_INT)
+            return s_problem(out, ind->code, L, "Phải là số nguyên");
+        d = (double)v->u.i;
+        break;
+    case TH_IT_DEC:
+        if (v->kind != TH_V_DEC && v->kind != TH_V_INT)
+            return s_problem(out, ind->code, L, "Phải là số");
+        d = v->kind == TH_V_INT ? (double)v->u.i : v->u.d;
+        if (!isfinite(d))
+            return s_problem(out, ind->code, L, "Phải là số");
+        break;
+    case TH_IT_BOOL:
+        if (v->kind != TH_V_BOOL)
+            return s_problem(out, ind->code, L, "Phải là Có hoặc Không");
+        return 0;
+    case TH_IT_TEXT:
+        if (v->kind != TH_V_TEXT || !v->u.s)
+            return s_problem(out, ind->code, L, "Phải là văn bản");
+        if (!s_utf8_valid(v->u.s, strlen(v->u.s)))
+            return s_problem(out, ind->code, L,
+                             "Văn bản chứa ký tự không hợp lệ (không phải UTF-8)");
+        if (strlen(v->u.s) >= TH_TEXT_MAX)
+            return s_problem(out, ind->code, L, "Văn bản quá dài");
+        return 0;
+    case TH_IT_ENUM:
+        if (v->kind != TH_V_TEXT || !v->u.s)
+            return s_problem(out, ind->code, L, "Phải chọn một giá trị trong danh sách");
+        for (size_t i = 0; i < ind->noptions; i++)
+            if (strcmp(ind->options[i].code, v->u.s) == 0)
+                return 0;
+        return s_problem(out, ind->code, L, "Giá trị \"%.64s\" không có trong danh sách lựa chọn",
+                         v->u.s);
+    }
+    char b[48];
+    if (ind->has_min && d < ind->min) {
+        s_fmt_vn(ind->min, b, sizeof b);
+        return s_problem(out, ind->code, L, "Không được nhỏ hơn %s", b);
+    }
+    if (ind->has_max && d > ind->max) {
+        s_fmt_vn(ind->max, b, sizeof b);
+        return s_problem(out, ind->code, L, "Không được lớn hơn %s", b);
+    }
+    return 0;
+}
+
+static bool
+s_blank(const char *s)
+{
+    for (; s && *s; s++)
+        if (!s_is_space(*s))
+            return false;
+    return true;
+}
+
+int
+th_form_validate(const th_form_t *f, const th_record_t *r, bool submitting, th_problems_t *out)
+{
+    if (!f || !r || !out)
+        return -EINVAL;
+    th_problems_clear(out);
+    int rc = 0;
+    for (size_t i = 0; i < r->nvalues && !rc; i++)
+        rc = s_check_value(f, &r->values[i], out);
+    if (submitting) {
+        for (size_t i = 0; i < f->nindicators && !rc; i++) {
+            const th_indicator_t *ind = &f->indicators[i];
+            if (!ind->required)
+                continue;
+            const th_value_t *v = th_record_get(r, ind->code);
+            if (!v || (v->kind == TH_V_TEXT && s_blank(v->u.s)))
+                rc = s_problem(out, ind->code, ind->label, "Bắt buộc phải nhập");
+        }
+        s_lookup_ctx_t ctx = { f, r };
+        for (size_t i = 0; i < f->nrules && !rc; i++) {
+            const th_form_rule_t *fr = &f->rules[i];
+            th_rule_result_t res;
+            rc = th_rule_eval(fr->rule, s_lookup, &ctx, &res);
+            if (rc == 0 && res == TH_RULE_FALSE) {
+                const char *code = th_rule_ident_at(fr->rule, 0);
+                const th_indicator_t *ind = code ? th_form_indicator(f, code) : NULL;
+                rc = s_problem(out, code ? code : "", ind ? ind->label : NULL,
+                               "%s (quy tắc %s)", fr->message, fr->id);
+            }
+        }
+    }
+    if (rc) {
+        th_problems_clear(out);
+        return rc;
+    }
+    return out->n ? TH_E_REJECTED : 0;
+}
+
+int
+th_form_computed(const th_form_t *f, const th_indicator_t *ind, const th_record_t *r,
+                 double *v)
+{
+    if (!f || !ind || !r || !v)
+        return -EINVAL;
+    if (ind->agg != TH_AGG_RATIO)
+        return TH_E_INVALID;
+    const th_value_t *a = th_record_get(r, ind->numerator);
+    const th_value_t *b = th_record_get(r, ind->denominator);
+    double x, y;
+    if (!a || !b || !s_numeric_value(a, &x) || !s_numeric_value(b, &y) || y == 0)
+        return TH_E_NOTFOUND;
+    double q = ind->scale * x / y;
+    if (!isfinite(q))
+        return TH_E_NOTFOUND;
+    *v = q;
+    return 0;
+}
+
+/* ---- the set of forms ------------------------------------------------------- */
+
+struct th_forms {
+    th_form_t **items;   /* owned, sorted by id */
+    size_t n, cap;
+};
+
+th_forms_t *
+th_forms_new(void)
+{
+    return th_calloc(1, sizeof(th_forms_t));
+}
+
+void
+th_forms_destroy(th_forms_t **p)
+{
+    if (!p || !*p)
+        return;
+    th_forms_t *fs = *p;
+    for (size_t i = 0; i < fs->n; i++)
+        th_form_destroy(&fs->items[i]);
+    th_free(fs->items);
+    th_free(fs);
+    *p = NULL;
+}
+
+/* Index of id, or of where it would be inserted (*found false). */
+static size_t
+s_find(const th_forms_t *fs, const char *id, bool *found)
+{
+    size_t lo = 0, hi = fs->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(fs->items[mid]->id, id);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+int
+th_forms_add(th_forms_t *fs, th_form_t **form)
+{
+    if (!form || !*form)
+        return -EINVAL;
+    if (!fs) {
+        th_form_destroy(form);
+        return -EINVAL;
+    }
+    th_form_t *f = *form;
+    *form = NULL;
+    bool found;
+    size_t i = s_find(fs, f->id, &found);
+    if (found) {
+        if (fs->items[i]->version >= f->version) {
+            th_form_destroy(&f);
+            return TH_E_STALE;
+        }
+        th_form_destroy(&fs->items[i]);
+        fs->items[i] = f;
+        return 0;
+    }
+    if (fs->n == fs->cap) {
+        size_t nc = fs->cap ? fs->cap * 2 : 8;
+        th_form_t **ni = th_realloc(fs->items, nc * sizeof *ni);
+        if (!ni) {
+            th_form_destroy(&f);
+            return -ENOMEM;
+        }
+        fs->items = ni;
+        fs->cap = nc;
+    }
+    memmove(fs->items + i + 1, fs->items + i, (fs->n - i) * sizeof *fs->items);
+    fs->items[i] = f;
+    fs->n++;
+    return 0;
+}
+
+const th_form_t *
+th_forms_get(const th_forms_t *fs, const char *id)
+{
+    if (!fs || !id)
+        return NULL;
+    bool found;
+    size_t i = s_find(fs, id, &found);
+    return found ? fs->items[i] : NULL;
+}
+
+size_t
+th_forms_count(const th_forms_t *fs)
+{
+    return fs ? fs->n : 0;
+}
+
+const th_form_t *
+th_forms_at(const th_forms_t *fs, size_t i)
+{
+    return (fs && i < fs->n) ? fs->items[i] : NULL;
+}
+
+static int
+s_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+th_forms_load_dir(th_forms_t *fs, const char *dir, char *errbuf, size_t cap)
+{
+    if (errbuf && cap)
+        errbuf[0] = '\0';
+    if (!fs || !dir)
+        return -EINVAL;
+    DIR *d = opendir(dir);
+    if (!d) {
+        int e = -errno;
+        if (errbuf && cap)
+            snprintf(errbuf, cap, "cannot open forms directory '%s': %s", dir, th_strerror(e));
+        return e;
+    }
+    char **names = NULL;
+    size_t n = 0, ncap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || de->d_name[0] == '.' || strcmp(de->d_name + l - 4, ".ini") != 0)
+            continue;
+        if (s_grow((void **)&names, &ncap, n, sizeof *names)) {
+            rc = -ENOMEM;
+            break;
+        }
+        size_t pl = strlen(dir) + 1 + l + 1;
+        if (!(names[n] = th_malloc(pl))) {
+            rc = -ENOMEM;
+            break;
+        }
+        snprintf(names[n++], pl, "%s/%s", dir, de->d_name);
+    }
+    closedir(d);
+    if (!rc && n)
+        qsort(names, n, sizeof *names, s_cmp_str);
+    for (size_t i = 0; i < n && !rc; i++) {
+        th_form_t *f = th_form_load(names[i], errbuf, cap, &rc);
+        if (!f)
+            break;
+        char id[TH_FORM_ID_MAX];
+        uint32_t ver = f->version;
+        memcpy(id, f->id, sizeof id);
+        rc = th_forms_add(fs, &f);
+        if (rc == TH_E_STALE) {
+            th_log(TH_LOG_WARN, "forms: '%s' skipped: form %s version %u is not newer than "
+                   "the one already loaded", names[i], id, (unsigned)ver);
+            rc = 0;
+        }
+    }
+    if (rc == -ENOMEM && errbuf && cap && !errbuf[0])
+        snprintf(errbuf, cap, "out of memory loading forms from '%s'", dir);
+    for (size_t i = 0; i < n; i++)
+        th_free(names[i]);
+    th_free(names);
+    return rc;
+}

@@ -1,0 +1,188 @@
+/*  present: Vietnamese formatting and JSON shapes shared by CLI and web. */
+#include "present.h"
+#include "crypto.h"
+#include "period.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+s_group(const char *digits, char *buf, size_t cap)
+{
+    size_t n = strlen(digits), o = 0;
+    for (size_t i = 0; i < n && o + 2 < cap; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = '.';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+}
+
+void
+th_fmt_int_vn(int64_t v, char *buf, size_t cap)
+{
+    char digits[24];
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    snprintf(digits, sizeof digits, "%" PRIu64, mag);
+    if (v < 0 && cap > 1) {
+        buf[0] = '-';
+        s_group(digits, buf + 1, cap - 1);
+    } else {
+        s_group(digits, buf, cap);
+    }
+}
+
+void
+th_fmt_dec_vn(double v, char *buf, size_t cap)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, cap, "—");
+        return;
+    }
+    double r = round(fabs(v) * 100.0);
+    if (r > 9e15) {   /* beyond exact integers: print plainly */
+        snprintf(buf, cap, "%.0f", v);
+        return;
+    }
+    int64_t whole = (int64_t)(r / 100.0);
+    int cents = (int)(r - (double)whole * 100.0);
+    char ip[40];
+    th_fmt_int_vn(whole, ip, sizeof ip);
+    const char *sign = (v < 0 && r > 0) ? "-" : "";
+    if (cents == 0)
+        snprintf(buf, cap, "%s%s", sign, ip);
+    else if (cents % 10 == 0)
+        snprintf(buf, cap, "%s%s,%d", sign, ip, cents / 10);
+    else
+        snprintf(buf, cap, "%s%s,%02d", sign, ip, cents);
+}
+
+void
+th_fmt_value_vn(const th_indicator_t *ind, const th_value_t *v, char *buf, size_t cap)
+{
+    switch (v->kind) {
+    case TH_V_INT:
+        th_fmt_int_vn(v->u.i, buf, cap);
+        return;
+    case TH_V_DEC:
+        th_fmt_dec_vn(v->u.d, buf, cap);
+        return;
+    case TH_V_BOOL:
+        snprintf(buf, cap, "%s", v->u.b ? "Có" : "Không");
+        return;
+    case TH_V_TEXT:
+        if (ind && ind->type == TH_IT_ENUM) {
+            for (size_t i = 0; i < ind->noptions; i++) {
+                if (strcmp(ind->options[i].code, v->u.s) == 0) {
+                    snprintf(buf, cap, "%s", ind->options[i].label);
+                    return;
+                }
+            }
+        }
+        snprintf(buf, cap, "%s", v->u.s ? v->u.s : "");
+        return;
+    }
+    snprintf(buf, cap, "?");
+}
+
+json_t *
+th_present_value_json(const th_value_t *v)
+{
+    switch (v->kind) {
+    case TH_V_INT: return json_integer((json_int_t)v->u.i);
+    case TH_V_DEC: return json_real(v->u.d);
+    case TH_V_BOOL: return json_boolean(v->u.b);
+    case TH_V_TEXT: return json_string(v->u.s ? v->u.s : "");
+    }
+    return json_null();
+}
+
+json_t *
+th_present_record_json(const th_form_t *f, const th_record_t *r, bool signature_ok)
+{
+    char when[32], origin[TH_Z85_KEY_LEN + 1];
+    th_time_format_iso(r->submitted_at, when);
+    th_z85_encode_key(r->origin, origin);
+    json_t *vals = json_object(), *comp = json_object();
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:s}",
+                          "form", r->form, "period", r->period, "unit", r->unit,
+                          "form_version", (json_int_t)r->form_version,
+                          "rev", (json_int_t)r->rev,
+                          "status", r->status == TH_STATUS_SUBMITTED ? "submitted" : "draft",
+                          "submitted_at", when, "author", r->author ? r->author : "",
+                          "note", r->note ? r->note : "", "proxy", r->proxy,
+                          "origin", origin,
+                          "signature", signature_ok ? "valid" : "invalid");
+    if (!o || !vals || !comp)
+        goto oom;
+    for (size_t i = 0; i < r->nvalues; i++)
+        if (json_object_set_new(vals, r->values[i].code,
+                                th_present_value_json(&r->values[i])) < 0)
+            goto oom;
+    if (f) {
+        for (size_t i = 0; i < f->nindicators; i++) {
+            const th_indicator_t *ind = &f->indicators[i];
+            double d;
+            if (ind->computed && th_form_computed(f, ind, r, &d) == 0)
+                if (json_object_set_new(comp, ind->code, json_real(d)) < 0)
+                    goto oom;
+        }
+    }
+    if (json_object_set_new(o, "values", vals) < 0) {
+        vals = NULL;
+        goto oom;
+    }
+    vals = NULL;
+    if (json_object_set_new(o, "computed", comp) < 0) {
+        comp = NULL;
+        goto oom;
+    }
+    return o;
+oom:
+    json_decref(o);
+    json_decref(vals);
+    json_decref(comp);
+    return NULL;
+}
+
+json_t *
+th_present_forms_json(const th_forms_t *fs)
+{
+    json_t *list = json_array();
+    if (!list)
+        return NULL;
+    for (size_t i = 0; i < th_forms_count(fs); i++) {
+        const th_form_t *f = th_forms_at(fs, i);
+        json_t *inds = json_array();
+        json_t *fo = json_pack("{s:s, s:I, s:s, s:s}", "id", f->id,
+                               "version", (json_int_t)f->version, "title", f->title,
+                               "period_type", th_period_type_name(f->period_type));
+        if (!inds || !fo || json_array_append_new(list, fo) < 0) {
+            json_decref(inds);
+            json_decref(fo);
+            json_decref(list);
+            return NULL;
+        }
+        for (size_t j = 0; j < f->nindicators; j++) {
+            const th_indicator_t *ind = &f->indicators[j];
+            json_t *io = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b}",
+                                   "code", ind->code, "label", ind->label,
+                                   "type", th_itype_name(ind->type),
+                                   "agg", th_agg_name(ind->agg),
+                                   "unit", ind->unit ? ind->unit : "",
+                                   "required", ind->required, "computed", ind->computed);
+            if (!io || json_array_append_new(inds, io) < 0) {
+                json_decref(inds);
+                json_decref(list);
+                return NULL;
+            }
+        }
+        if (json_object_set_new(fo, "indicators", inds) < 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return list;
+}

@@ -1,0 +1,39 @@
+/*  present: how values and records are shown to people and programs.
+
+    One place for the Vietnamese number format (1.234.567 and 12,5), yes/no
+    words, enum labels, and the JSON shape of records and forms, so that the
+    CLI, the web pages and the exports all say the same thing. JSON values
+    are jansson objects owned by the caller (json_decref). */
+#ifndef TH_PRESENT_H
+#define TH_PRESENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "forms.h"
+#include "model.h"
+
+/* "1.234.567", "-12" */
+void th_fmt_int_vn(int64_t v, char *buf, size_t cap);
+/* Up to 2 decimals, comma separator, trailing zeros dropped: "12,5", "1.234,57" */
+void th_fmt_dec_vn(double v, char *buf, size_t cap);
+/* A value as a person reads it, per its indicator (ind may be NULL):
+   numbers as above, bools "Có"/"Không", enum options by label, text as is. */
+void th_fmt_value_vn(const th_indicator_t *ind, const th_value_t *v, char *buf,
+                     size_t cap);
+
+/* JSON of one value: integer, real, true/false or string. NULL on OOM. */
+json_t *th_present_value_json(const th_value_t *v);
+
+/* JSON of a record: form, period, unit, rev, status ("draft"|"submitted"),
+   submitted_at (ISO 8601 UTC), author, note, proxy, origin (Z85),
+   signature ("valid"|"invalid"), values {code: value} and, when f is given,
+   computed {code: value} for ratio indicators. NULL on OOM. */
+json_t *th_present_record_json(const th_form_t *f, const th_record_t *r,
+                               bool signature_ok);
+
+/* JSON list of forms as DESIGN §2 (forms --json). NULL on OOM. */
+json_t *th_present_forms_json(const th_forms_t *fs);
+
+#endif
