@@ -109,8 +109,13 @@ valgrind:
 	    $(TESTS:build/$(BUILD)/%=build/debug/%)
 	@VALGRIND=1 tools/run-unit.sh $(TESTS:build/$(BUILD)/%=build/debug/%)
 
-bench: deps all
-	@tools/bench.sh $(O)
+$(O)/bench/%: $(O)/tests/bench/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory BUILD=release all build/release/bench/bench_office
+	@tools/bench.sh build/release
 
 demo: deps all
 	@tools/demo.sh $(O)

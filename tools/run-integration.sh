@@ -4,7 +4,7 @@
 set -u
 O=${1:?build dir}
 failed=0; n=0
-for t in tests/integration/*.sh; do
+for t in tests/integration/test_*.sh; do
     [ -e "$t" ] || continue
     n=$((n + 1))
     echo "== $t"
