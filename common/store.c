@@ -470,7 +470,14 @@ th_store_open(const char *dir, const th_store_opts_t *opts, int *err)
         *err = rc;
         return NULL;
     }
-    if ((rc = -pthread_rwlock_init(&s->resize, NULL)) < 0) {
+    /* Writer preference: readers that never pause (web threads) would
+       otherwise starve a resize forever. */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    rc = -pthread_rwlock_init(&s->resize, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    if (rc < 0) {
         s_reg_remove(real);
         th_free(s->path);
         th_free(s);
