@@ -284,7 +284,7 @@ s_grow(th_store_t *s, size_t seen)
 }
 
 /* Begins a transaction holding the shared resize lock (released by
-   s_end). Adopts a map grown by another process, and clears dead readers
+   s_unlock). Adopts a map grown by another process, and clears dead readers
    once when the reader table is full. */
 static int
 s_begin(th_store_t *s, bool write, MDB_txn **txn)
