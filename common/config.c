@@ -17,7 +17,12 @@ th_config_defaults(th_config_t *c)
     memset(c, 0, sizeof *c);
     snprintf(c->web_listen, sizeof c->web_listen, "127.0.0.1:8080");
     c->log_level = TH_LOG_WARN;
+    c->heartbeat_ms = 5000;
+    c->timeout_ms = 15000;
+    c->retry_max_ms = 60000;
+    c->poll_ms = 1000;
 }
+
 
 /* libinih's global options are left as Debian builds them (other modules
    parse INI too); the reader below counts lines so that the handler knows
@@ -38,6 +43,21 @@ s_reader(char *str, int num, void *stream)
     if (r)
         x->line++;
     return r;
+}
+
+/* A duration in ms within [lo, hi]; 0 or an error message in x. */
+static int
+s_ms(s_ctx_t *x, const char *name, const char *value, int lo, int hi, int *out)
+{
+    char *end;
+    long v = strtol(value, &end, 10);
+    if (end == value || *end || v < lo || v > hi) {
+        snprintf(x->msg, sizeof x->msg, "%s must be a whole number of milliseconds "
+                 "from %d to %d", name, lo, hi);
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
 }
 
 static int s_handle(s_ctx_t *x, const char *section, const char *name,
@@ -109,6 +129,16 @@ s_handle(s_ctx_t *x, const char *section, const char *name, const char *value)
         }
         c->log_level = (int)lvl;
         return 1;
+    }
+    if (strcmp(section, "sync") == 0) {
+        if (strcmp(name, "heartbeat_ms") == 0)
+            return s_ms(x, name, value, 50, 600000, &c->heartbeat_ms);
+        if (strcmp(name, "timeout_ms") == 0)
+            return s_ms(x, name, value, 100, 3600000, &c->timeout_ms);
+        if (strcmp(name, "retry_max_ms") == 0)
+            return s_ms(x, name, value, 100, 3600000, &c->retry_max_ms);
+        if (strcmp(name, "poll_ms") == 0)
+            return s_ms(x, name, value, 10, 600000, &c->poll_ms);
     }
     snprintf(x->msg, sizeof x->msg, "unknown key '%s' in section [%s]", name,
              section);
@@ -209,6 +239,9 @@ th_config_write(const char *path, const th_config_t *c)
                "listen = %s\n\n[log]\n; error, warn, info or debug\nlevel = %s\n",
             c->web_listen,
             levels[c->log_level >= 0 && c->log_level <= 3 ? c->log_level : 1]);
+    fprintf(f, "\n[sync]\n; link timing in milliseconds\nheartbeat_ms = %d\ntimeout_ms = %d\n"
+               "retry_max_ms = %d\npoll_ms = %d\n",
+            c->heartbeat_ms, c->timeout_ms, c->retry_max_ms, c->poll_ms);
     int rc = 0;
     if (fflush(f) != 0 || fsync(fd) != 0)
         rc = -errno;

@@ -10,6 +10,10 @@
         [hub]      bind = tcp://IP:PORT    ; hubs only
         [web]      listen = 127.0.0.1:8080
         [log]      level = info            ; error|warn|info|debug
+        [sync]     heartbeat_ms = 5000     ; PING interval on an idle link
+                   timeout_ms = 15000      ; no word from the parent: reconnect
+                   retry_max_ms = 60000    ; longest wait between reconnects
+                   poll_ms = 1000          ; how often new local entries are looked for
 */
 #ifndef TH_CONFIG_H
 #define TH_CONFIG_H
@@ -28,6 +32,7 @@ typedef struct {
     char bind[TH_ENDPOINT_MAX];              /* "" for a node */
     char web_listen[TH_ENDPOINT_MAX];        /* default 127.0.0.1:8080 */
     int log_level;                           /* th_log_level_t */
+    int heartbeat_ms, timeout_ms, retry_max_ms, poll_ms;   /* [sync] */
 } th_config_t;
 
 /* Fills c with defaults (no unit, no parent, web on 127.0.0.1:8080, warn). */

@@ -517,6 +517,27 @@ th_units_find_in_set(const th_units_t *u, const char *set, const char *code)
 }
 
 const th_unit_t *
+th_units_find_latest(const th_units_t *u, const char *code)
+{
+    for (size_t i = u ? u->nsets : 0; i-- > 0;) {
+        int32_t k = code ? s_set_lookup(u->sets[i], code) : S_NONE;
+        if (k != S_NONE)
+            return &u->sets[i]->units[k].pub;
+    }
+    return NULL;
+}
+
+int32_t
+th_units_day_for(const th_unit_t *unit, int32_t day)
+{
+    if (day < unit->valid_from)
+        return unit->valid_from;
+    if (day > unit->valid_to)
+        return unit->valid_to;
+    return day;
+}
+
+const th_unit_t *
 th_units_parent(const th_units_t *u, const th_unit_t *unit)
 {
     if (!unit)

@@ -2,6 +2,8 @@
     work; this file turns their results into text, JSON and exit codes. */
 #include "cli.h"
 #include "codec.h"
+#include "daemon.h"
+#include "uplink.h"
 #include "entry.h"
 #include "err.h"
 #include "log.h"
@@ -22,11 +24,8 @@
 static const char *s_prog = "tonghop";
 static th_cli_kind_t s_kind;
 
-static int
-s_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-s_fail(int code, const char *fmt, ...)
+int
+th_cli_fail(int code, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -39,15 +38,10 @@ s_fail(int code, const char *fmt, ...)
 
 /* ---- options shared by the commands ------------------------------------ */
 
-typedef struct {
-    const char *dir, *unit, *parent, *parent_key, *bind, *units, *forms_dir;
-    const char *form, *period, *values, *author, *note;
-    int draft, history, json, help;
-} s_opts_t;
 
 enum { O_DIR = 256, O_UNIT, O_PARENT, O_PARENT_KEY, O_BIND, O_UNITS, O_FORMS,
-       O_FORM, O_PERIOD, O_VALUES, O_AUTHOR, O_NOTE, O_DRAFT, O_HISTORY, O_JSON,
-       O_HELP };
+       O_FORM, O_PERIOD, O_VALUES, O_AUTHOR, O_NOTE, O_KEY, O_REASON, O_AS_OF,
+       O_FORMAT, O_OUT, O_DRAFT, O_HISTORY, O_JSON, O_HELP };
 
 static const struct option s_all_opts[] = {
     { "dir", required_argument, NULL, O_DIR },
@@ -62,6 +56,11 @@ static const struct option s_all_opts[] = {
     { "values", required_argument, NULL, O_VALUES },
     { "author", required_argument, NULL, O_AUTHOR },
     { "note", required_argument, NULL, O_NOTE },
+    { "key", required_argument, NULL, O_KEY },
+    { "reason", required_argument, NULL, O_REASON },
+    { "as-of", required_argument, NULL, O_AS_OF },
+    { "format", required_argument, NULL, O_FORMAT },
+    { "out", required_argument, NULL, O_OUT },
     { "draft", no_argument, NULL, O_DRAFT },
     { "history", no_argument, NULL, O_HISTORY },
     { "json", no_argument, NULL, O_JSON },
@@ -69,14 +68,6 @@ static const struct option s_all_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
-typedef struct {
-    const char *name;
-    int (*fn)(s_opts_t *o, int argc, char **argv);
-    const char *allowed;    /* space-separated long options this command takes */
-    const char *required;   /* options that must be given */
-    const char *summary;
-    const char *usage;      /* options and an example, for --help */
-} s_cmd_t;
 
 static bool
 s_listed(const char *list, const char *name)
@@ -95,7 +86,7 @@ s_listed(const char *list, const char *name)
 }
 
 static const char **
-s_opt_slot(s_opts_t *o, int id)
+s_opt_slot(th_cli_opts_t *o, int id)
 {
     switch (id) {
     case O_DIR: return &o->dir;
@@ -110,12 +101,17 @@ s_opt_slot(s_opts_t *o, int id)
     case O_VALUES: return &o->values;
     case O_AUTHOR: return &o->author;
     case O_NOTE: return &o->note;
+    case O_KEY: return &o->key;
+    case O_REASON: return &o->reason;
+    case O_AS_OF: return &o->as_of;
+    case O_FORMAT: return &o->format;
+    case O_OUT: return &o->out;
     default: return NULL;
     }
 }
 
 static void
-s_usage_cmd(FILE *f, const s_cmd_t *c)
+s_usage_cmd(FILE *f, const th_cli_cmd_t *c)
 {
     fprintf(f, "usage: %s %s %s\n\n%s\n\n%s", s_prog, c->name, c->required, c->summary,
             c->usage);
@@ -125,7 +121,7 @@ s_usage_cmd(FILE *f, const s_cmd_t *c)
 
 /* Parses argv (argv[0] is the command name). Returns 0, or an exit code. */
 static int
-s_parse(const s_cmd_t *c, s_opts_t *o, int *argc, char ***argv)
+s_parse(const th_cli_cmd_t *c, th_cli_opts_t *o, int *argc, char ***argv)
 {
     memset(o, 0, sizeof *o);
     optind = 1;
@@ -142,11 +138,11 @@ s_parse(const s_cmd_t *c, s_opts_t *o, int *argc, char ***argv)
         }
         if (ch == '?' || ch == ':' || !name) {
             const char *bad = (*argv)[optind - 1];
-            return s_fail(TH_EXIT_USAGE, "%s: unknown option or missing value: '%s' "
+            return th_cli_fail(TH_EXIT_USAGE, "%s: unknown option or missing value: '%s' "
                           "(see '%s %s --help')", c->name, bad, s_prog, c->name);
         }
         if (!s_listed(c->allowed, name))
-            return s_fail(TH_EXIT_USAGE, "%s does not take --%s (see '%s %s --help')",
+            return th_cli_fail(TH_EXIT_USAGE, "%s does not take --%s (see '%s %s --help')",
                           c->name, name, s_prog, c->name);
         switch (ch) {
         case O_DRAFT: o->draft = 1; break;
@@ -173,7 +169,7 @@ s_parse(const s_cmd_t *c, s_opts_t *o, int *argc, char ***argv)
             for (const struct option *so = s_all_opts; so->name; so++) {
                 if (strcmp(so->name, name) == 0 && so->has_arg &&
                     !*s_opt_slot(o, so->val))
-                    return s_fail(TH_EXIT_USAGE, "%s needs --%s (see '%s %s --help')",
+                    return th_cli_fail(TH_EXIT_USAGE, "%s needs --%s (see '%s %s --help')",
                                   c->name, name, s_prog, c->name);
             }
             p += l + 1;
@@ -186,26 +182,26 @@ s_parse(const s_cmd_t *c, s_opts_t *o, int *argc, char ***argv)
     return 0;
 }
 
-static th_office_t *
-s_open(const char *dir, int *code)
+th_office_t *
+th_cli_open(const char *dir, int *code)
 {
     char err[1024];
     int rc;
     th_office_t *o = th_office_open(dir, err, sizeof err, &rc);
     if (!o)
-        *code = s_fail(TH_EXIT_FAIL, "%s", err);
+        *code = th_cli_fail(TH_EXIT_FAIL, "%s", err);
     return o;
 }
 
-static int
-s_print_json(json_t *j)
+int
+th_cli_print_json(json_t *j)
 {
     if (!j)
-        return s_fail(TH_EXIT_FAIL, "out of memory");
+        return th_cli_fail(TH_EXIT_FAIL, "out of memory");
     char *s = json_dumps(j, JSON_INDENT(2));
     json_decref(j);
     if (!s)
-        return s_fail(TH_EXIT_FAIL, "out of memory");
+        return th_cli_fail(TH_EXIT_FAIL, "out of memory");
     puts(s);
     free(s);
     return TH_EXIT_OK;
@@ -214,15 +210,15 @@ s_print_json(json_t *j)
 /* ---- init, key ------------------------------------------------------- */
 
 static int
-s_cmd_init(s_opts_t *o, int argc, char **argv)
+s_cmd_init(th_cli_opts_t *o, int argc, char **argv)
 {
     (void)argv;
     if (argc > 0)
-        return s_fail(TH_EXIT_USAGE, "init: unexpected argument '%s'", argv[0]);
+        return th_cli_fail(TH_EXIT_USAGE, "init: unexpected argument '%s'", argv[0]);
     if (s_kind == TH_CLI_HUB && !o->bind)
-        return s_fail(TH_EXIT_USAGE, "init: a hub needs --bind tcp://IP:PORT");
+        return th_cli_fail(TH_EXIT_USAGE, "init: a hub needs --bind tcp://IP:PORT");
     if (!o->parent != !o->parent_key)
-        return s_fail(TH_EXIT_USAGE, "init: --parent and --parent-key go together");
+        return th_cli_fail(TH_EXIT_USAGE, "init: --parent and --parent-key go together");
     th_office_init_t opt = {
         .dir = o->dir, .unit = o->unit, .parent_endpoint = o->parent,
         .parent_key = o->parent_key, .bind = o->bind, .units_csv = o->units,
@@ -231,9 +227,9 @@ s_cmd_init(s_opts_t *o, int argc, char **argv)
     char err[1024];
     int rc = th_office_init(&opt, err, sizeof err);
     if (rc < 0)
-        return s_fail(TH_EXIT_FAIL, "init: %s", err);
+        return th_cli_fail(TH_EXIT_FAIL, "init: %s", err);
     int code = 0;
-    th_office_t *off = s_open(o->dir, &code);
+    th_office_t *off = th_cli_open(o->dir, &code);
     if (!off)
         return code;
     const th_unit_t *u = th_units_find(off->units, off->cfg.unit,
@@ -252,12 +248,12 @@ s_cmd_init(s_opts_t *o, int argc, char **argv)
 }
 
 static int
-s_cmd_key(s_opts_t *o, int argc, char **argv)
+s_cmd_key(th_cli_opts_t *o, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
     int code = 0;
-    th_office_t *off = s_open(o->dir, &code);
+    th_office_t *off = th_cli_open(o->dir, &code);
     if (!off)
         return code;
     char z85[TH_Z85_KEY_LEN + 1];
@@ -270,12 +266,12 @@ s_cmd_key(s_opts_t *o, int argc, char **argv)
 /* ---- submit ------------------------------------------------------------ */
 
 static int
-s_cmd_submit(s_opts_t *o, int argc, char **argv)
+s_cmd_submit(th_cli_opts_t *o, int argc, char **argv)
 {
     if (!o->values && argc == 0)
-        return s_fail(TH_EXIT_USAGE, "submit: give values as CODE=VALUE or --values FILE.csv");
+        return th_cli_fail(TH_EXIT_USAGE, "submit: give values as CODE=VALUE or --values FILE.csv");
     if (o->values && argc > 0)
-        return s_fail(TH_EXIT_USAGE, "submit: give either --values FILE.csv or "
+        return th_cli_fail(TH_EXIT_USAGE, "submit: give either --values FILE.csv or "
                                      "CODE=VALUE arguments, not both");
     th_entry_value_t *vals = NULL;
     size_t nvals = 0;
@@ -283,27 +279,27 @@ s_cmd_submit(s_opts_t *o, int argc, char **argv)
     int code = TH_EXIT_OK;
     if (o->values) {
         if (th_entry_values_from_csv(o->values, &vals, &nvals, err, sizeof err) < 0)
-            return s_fail(TH_EXIT_FAIL, "submit: %s", err);
+            return th_cli_fail(TH_EXIT_FAIL, "submit: %s", err);
     } else {
         vals = th_calloc((size_t)argc, sizeof *vals);
         if (!vals)
-            return s_fail(TH_EXIT_FAIL, "out of memory");
+            return th_cli_fail(TH_EXIT_FAIL, "out of memory");
         for (int i = 0; i < argc; i++) {
             char *eq = strchr(argv[i], '=');
             if (!eq || eq == argv[i]) {
                 th_entry_values_free(vals, nvals);
-                return s_fail(TH_EXIT_USAGE, "submit: '%s' is not CODE=VALUE", argv[i]);
+                return th_cli_fail(TH_EXIT_USAGE, "submit: '%s' is not CODE=VALUE", argv[i]);
             }
             vals[nvals].code = th_strndup(argv[i], (size_t)(eq - argv[i]));
             vals[nvals].text = th_strdup(eq + 1);
             nvals++;
             if (!vals[nvals - 1].code || !vals[nvals - 1].text) {
                 th_entry_values_free(vals, nvals);
-                return s_fail(TH_EXIT_FAIL, "out of memory");
+                return th_cli_fail(TH_EXIT_FAIL, "out of memory");
             }
         }
     }
-    th_office_t *off = s_open(o->dir, &code);
+    th_office_t *off = th_cli_open(o->dir, &code);
     if (!off) {
         th_entry_values_free(vals, nvals);
         return code;
@@ -321,10 +317,10 @@ s_cmd_submit(s_opts_t *o, int argc, char **argv)
             fprintf(stderr, "  %s%s%s%s: %s\n", pr.items[i].code,
                     pr.items[i].label ? " (" : "", pr.items[i].label ? pr.items[i].label : "",
                     pr.items[i].label ? ")" : "", pr.items[i].message);
-        code = s_fail(TH_EXIT_REJECTED, "submit: report rejected: %zu problem(s), nothing stored",
+        code = th_cli_fail(TH_EXIT_REJECTED, "submit: report rejected: %zu problem(s), nothing stored",
                       pr.n);
     } else if (rc < 0) {
-        code = s_fail(TH_EXIT_FAIL, "submit: %s", err[0] ? err : th_strerror(rc));
+        code = th_cli_fail(TH_EXIT_FAIL, "submit: %s", err[0] ? err : th_strerror(rc));
     } else {
         char when[32];
         th_time_format_vn(res.submitted_at, when);
@@ -452,12 +448,12 @@ s_show_read(th_store_txn_t *txn, void *ctx)
 }
 
 static int
-s_cmd_show(s_opts_t *o, int argc, char **argv)
+s_cmd_show(th_cli_opts_t *o, int argc, char **argv)
 {
     if (argc > 0)
-        return s_fail(TH_EXIT_USAGE, "show: unexpected argument '%s'", argv[0]);
+        return th_cli_fail(TH_EXIT_USAGE, "show: unexpected argument '%s'", argv[0]);
     int code = 0;
-    th_office_t *off = s_open(o->dir, &code);
+    th_office_t *off = th_cli_open(o->dir, &code);
     if (!off)
         return code;
     const char *unit = o->unit ? o->unit : off->cfg.unit;
@@ -465,17 +461,17 @@ s_cmd_show(s_opts_t *o, int argc, char **argv)
     th_period_t p;
     char key[TH_KEY_MAX];
     if (!f) {
-        code = s_fail(TH_EXIT_FAIL, "show: form '%s' is not known here (see 'forms')",
+        code = th_cli_fail(TH_EXIT_FAIL, "show: form '%s' is not known here (see 'forms')",
                       o->form);
         goto done;
     }
     if (th_period_parse(o->period, &p) < 0) {
-        code = s_fail(TH_EXIT_USAGE, "show: invalid period '%s' (write 2026, 2026S1, "
+        code = th_cli_fail(TH_EXIT_USAGE, "show: invalid period '%s' (write 2026, 2026S1, "
                       "2026Q3 or 202605)", o->period);
         goto done;
     }
     if (th_key_make(key, sizeof key, f->id, p.id, unit) < 0 || !th_valid_unit_code(unit)) {
-        code = s_fail(TH_EXIT_USAGE, "show: invalid unit '%s'", unit);
+        code = th_cli_fail(TH_EXIT_USAGE, "show: invalid unit '%s'", unit);
         goto done;
     }
     s_show_t s = { .off = off, .form = f, .json = o->json };
@@ -498,26 +494,26 @@ s_cmd_show(s_opts_t *o, int argc, char **argv)
     int rc = th_store_read(off->store, s_show_read, &q);
     if (rc == TH_E_NOTFOUND || (rc == 0 && s.count == 0 && !s.bad)) {
         json_decref(s.list);
-        code = s_fail(TH_EXIT_FAIL, "show: no report of unit %s for %s %s yet", unit,
+        code = th_cli_fail(TH_EXIT_FAIL, "show: no report of unit %s for %s %s yet", unit,
                       f->id, p.id);
         goto done;
     }
     if (rc < 0) {
         json_decref(s.list);
-        code = s_fail(TH_EXIT_FAIL, "show: cannot read the store: %s", th_strerror(rc));
+        code = th_cli_fail(TH_EXIT_FAIL, "show: cannot read the store: %s", th_strerror(rc));
         goto done;
     }
     if (o->json) {
         if (o->history) {
             json_t *doc = json_pack("{s:s, s:s, s:s, s:o}", "form", f->id, "period", p.id,
                                     "unit", unit, "revisions", s.list);
-            code = s_print_json(doc);
+            code = th_cli_print_json(doc);
         } else {
-            code = s_print_json(s.list);
+            code = th_cli_print_json(s.list);
         }
     }
     if (s.bad)
-        code = s_fail(TH_EXIT_FAIL, "show: %d revision(s) failed the signature or "
+        code = th_cli_fail(TH_EXIT_FAIL, "show: %d revision(s) failed the signature or "
                       "decoding check; the store may have been tampered with", s.bad);
 done:
     th_office_destroy(&off);
@@ -527,16 +523,16 @@ done:
 /* ---- forms -------------------------------------------------------------- */
 
 static int
-s_cmd_forms(s_opts_t *o, int argc, char **argv)
+s_cmd_forms(th_cli_opts_t *o, int argc, char **argv)
 {
     if (argc > 0)
-        return s_fail(TH_EXIT_USAGE, "forms: unexpected argument '%s'", argv[0]);
+        return th_cli_fail(TH_EXIT_USAGE, "forms: unexpected argument '%s'", argv[0]);
     int code = 0;
-    th_office_t *off = s_open(o->dir, &code);
+    th_office_t *off = th_cli_open(o->dir, &code);
     if (!off)
         return code;
     if (o->json) {
-        code = s_print_json(th_present_forms_json(off->forms));
+        code = th_cli_print_json(th_present_forms_json(off->forms));
     } else {
         for (size_t i = 0; i < th_forms_count(off->forms); i++) {
             const th_form_t *f = th_forms_at(off->forms, i);
@@ -552,10 +548,22 @@ s_cmd_forms(s_opts_t *o, int argc, char **argv)
 
 typedef struct {
     th_office_t *off;
-    uint64_t acked, last, pending;
+    uint64_t acked, last, pending, contact;
+    char link[32], error[256];
     json_t *reports;
     int json;
 } s_status_t;
+
+static void
+s_state_str(th_store_txn_t *txn, const char *name, char *buf, size_t cap)
+{
+    const void *v;
+    size_t len;
+    if (th_store_kv_get(txn, TH_DB_STATE, name, &v, &len) == 0 && len < cap) {
+        memcpy(buf, v, len);
+        buf[len] = '\0';
+    }
+}
 
 static int
 s_status_report(const th_store_rev_t *r, void *ctx)
@@ -589,6 +597,10 @@ s_status_read(th_store_txn_t *txn, void *ctx)
     int rc = th_store_state_get_u64(txn, "uplink.acked", &s->acked);
     if (rc == 0)
         rc = th_store_log_last(txn, &s->last);
+    if (rc == 0)
+        rc = th_store_state_get_u64(txn, "link.last_contact", &s->contact);
+    s_state_str(txn, "link.state", s->link, sizeof s->link);
+    s_state_str(txn, "link.error", s->error, sizeof s->error);
     if (rc < 0)
         return rc;
     s->pending = s->last > s->acked ? s->last - s->acked : 0;
@@ -598,17 +610,17 @@ s_status_read(th_store_txn_t *txn, void *ctx)
 }
 
 static int
-s_cmd_status(s_opts_t *o, int argc, char **argv)
+s_cmd_status(th_cli_opts_t *o, int argc, char **argv)
 {
     if (argc > 0)
-        return s_fail(TH_EXIT_USAGE, "status: unexpected argument '%s'", argv[0]);
+        return th_cli_fail(TH_EXIT_USAGE, "status: unexpected argument '%s'", argv[0]);
     int code = 0;
-    th_office_t *off = s_open(o->dir, &code);
+    th_office_t *off = th_cli_open(o->dir, &code);
     if (!off)
         return code;
     bool has_parent = off->cfg.parent_endpoint[0] != '\0';
-    const char *state = has_parent ? "down" : "none";
     s_status_t s = { .off = off, .json = o->json };
+    snprintf(s.link, sizeof s.link, "%s", has_parent ? "never" : "none");
     if (o->json)
         s.reports = json_array();
     else
@@ -619,15 +631,33 @@ s_cmd_status(s_opts_t *o, int argc, char **argv)
     int rc = th_store_read(off->store, s_status_read, &s);
     if (rc < 0) {
         json_decref(s.reports);
-        code = s_fail(TH_EXIT_FAIL, "status: cannot read the store: %s", th_strerror(rc));
+        code = th_cli_fail(TH_EXIT_FAIL, "status: cannot read the store: %s", th_strerror(rc));
     } else if (o->json) {
-        json_t *doc = json_pack("{s:s, s:{s:s, s:n}, s:I, s:I, s:I, s:o}",
-                                "unit", off->cfg.unit, "link", "state", state,
-                                "last_contact", "pending", (json_int_t)s.pending,
+        char when[32];
+        th_time_format_iso((int64_t)s.contact, when);
+        json_t *doc = json_pack("{s:s, s:{s:s, s:o, s:s}, s:I, s:I, s:I, s:o}",
+                                "unit", off->cfg.unit, "link", "state", s.link,
+                                "last_contact", s.contact ? json_string(when) : json_null(),
+                                "error", s.error,
+                                "pending", (json_int_t)s.pending,
                                 "acked_seq", (json_int_t)s.acked,
                                 "last_seq", (json_int_t)s.last, "reports", s.reports);
-        code = s_print_json(doc);
+        code = th_cli_print_json(doc);
     } else {
+        static const struct { const char *k, *v; } names[] = {
+            { "up", "đang kết nối" }, { "down", "mất kết nối" },
+            { "never", "chưa kết nối lần nào" }, { "refused", "bị cấp trên từ chối" },
+            { "none", "không có cấp trên" } };
+        const char *vn = s.link;
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+            if (strcmp(names[i].k, s.link) == 0)
+                vn = names[i].v;
+        char when[32] = "";
+        if (s.contact)
+            th_time_format_vn((int64_t)s.contact, when);
+        printf("Đường truyền: %s%s%s%s%s\n", vn, when[0] ? ", liên lạc lần cuối " : "", when,
+               s.error[0] && strcmp(s.link, "refused") == 0 ? " — " : "",
+               strcmp(s.link, "refused") == 0 ? s.error : "");
         printf("Chờ gửi lên cấp trên: %" PRIu64 " (đã xác nhận đến số %" PRIu64
                ", mới nhất %" PRIu64 ")\n", s.pending, s.acked, s.last);
     }
@@ -635,9 +665,69 @@ s_cmd_status(s_opts_t *o, int argc, char **argv)
     return code;
 }
 
+/* ---- run --------------------------------------------------------------- */
+
+int
+th_cli_run(th_cli_opts_t *o, int argc, char **argv,
+           int (*add_services)(th_daemon_t *d, th_office_t *off, th_uplink_t *up,
+                               void **state),
+           void (*free_services)(void **state))
+{
+    (void)argv;
+    if (argc > 0)
+        return th_cli_fail(TH_EXIT_USAGE, "run: unexpected argument '%s'", argv[0]);
+    int code = 0, rc = 0;
+    th_office_t *off = th_cli_open(o->dir, &code);
+    if (!off)
+        return code;
+    if (th_log_level < TH_LOG_INFO && !getenv("TONGHOP_LOG"))
+        th_log_level = off->cfg.log_level > TH_LOG_INFO ? off->cfg.log_level : TH_LOG_INFO;
+    th_daemon_t *d = th_daemon_new(off, &rc);
+    th_uplink_t *up = NULL;
+    void *state = NULL;
+    if (!d) {
+        code = th_cli_fail(TH_EXIT_FAIL, "run: cannot start: %s", th_strerror(rc));
+        goto done;
+    }
+    if (off->cfg.parent_endpoint[0]) {
+        if (!(up = th_uplink_new(off, &rc))) {
+            code = th_cli_fail(TH_EXIT_FAIL, "run: cannot set up the link to the parent: %s",
+                               th_strerror(rc));
+            goto done;
+        }
+        th_service_t s = th_uplink_service(up);
+        th_daemon_add(d, &s);
+    }
+    if (add_services && (rc = add_services(d, off, up, &state)) < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "run: %s", th_strerror(rc));
+        goto done;
+    }
+    if (!up && !state) {
+        code = th_cli_fail(TH_EXIT_FAIL, "run: nothing to do: this office has no parent "
+                           "(give --parent at init) and no children");
+        goto done;
+    }
+    rc = th_daemon_run(d);
+    if (rc < 0)
+        code = th_cli_fail(TH_EXIT_FAIL, "run: %s", th_strerror(rc));
+done:
+    th_daemon_destroy(&d);
+    if (free_services)
+        free_services(&state);
+    th_uplink_destroy(&up);
+    th_office_destroy(&off);
+    return code;
+}
+
+static int
+s_cmd_run(th_cli_opts_t *o, int argc, char **argv)
+{
+    return th_cli_run(o, argc, argv, NULL, NULL);
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
-static const s_cmd_t s_cmds[] = {
+static const th_cli_cmd_t s_cmds[] = {
     { "init", s_cmd_init, "dir unit parent parent-key bind units forms",
       "--dir D --unit CODE [--parent tcp://HOST:PORT --parent-key Z85] [--bind tcp://IP:PORT] "
       "[--units units.csv] [--forms DIR]",
@@ -688,10 +778,31 @@ static const s_cmd_t s_cmds[] = {
     { "forms", s_cmd_forms, "dir json", "--dir D [--json]",
       "Lists the forms known here: id, version, period type, indicators.",
       "Example:\n  tonghop-node forms --dir D --json\n" },
+    { "run", s_cmd_run, "dir", "--dir D",
+      "Runs this office's daemon in the foreground: sends submitted reports to the\n"
+      "parent whenever the link is up, resuming where it stopped. Logs go to\n"
+      "stderr. SIGTERM or Ctrl-C stops it cleanly; SIGHUP re-reads the log level.",
+      "Timing is set in [sync] of D/tonghop.ini (see docs/operations.md).\n"
+      "Example:\n  tonghop-node run --dir /var/lib/tonghop\n" },
     { "status", s_cmd_status, "dir json", "--dir D [--json]",
       "Shows this office's reports and what waits to be sent to the parent.",
       "Example:\n  tonghop-node status --dir D --json\n" },
 };
+
+static const th_cli_cmd_t *s_extra;
+static size_t s_nextra;
+
+static const th_cli_cmd_t *
+s_find(const char *name)
+{
+    for (size_t i = 0; i < s_nextra; i++)
+        if (strcmp(s_extra[i].name, name) == 0)
+            return &s_extra[i];
+    for (size_t i = 0; i < sizeof s_cmds / sizeof *s_cmds; i++)
+        if (strcmp(s_cmds[i].name, name) == 0)
+            return &s_cmds[i];
+    return NULL;
+}
 
 static void
 s_usage(FILE *f)
@@ -699,21 +810,27 @@ s_usage(FILE *f)
     fprintf(f, "usage: %s <command> [options]   (%s <command> --help for details)\n\n"
                "Commands:\n", s_prog, s_prog);
     for (size_t i = 0; i < sizeof s_cmds / sizeof *s_cmds; i++)
-        fprintf(f, "  %-8s %s\n", s_cmds[i].name, s_cmds[i].required);
+        if (s_find(s_cmds[i].name) == &s_cmds[i])
+            fprintf(f, "  %-13s %s\n", s_cmds[i].name, s_cmds[i].required);
+    for (size_t i = 0; i < s_nextra; i++)
+        fprintf(f, "  %-13s %s\n", s_extra[i].name, s_extra[i].required);
     fprintf(f, "\nExit status: 0 success, 1 failure, 2 usage error, 3 report rejected.\n");
 }
 
 int
-th_cli_main(int argc, char **argv, th_cli_kind_t kind)
+th_cli_main(int argc, char **argv, th_cli_kind_t kind, const th_cli_cmd_t *extra,
+            size_t nextra)
 {
     s_kind = kind;
+    s_extra = extra;
+    s_nextra = nextra;
     s_prog = kind == TH_CLI_HUB ? "tonghop-hub" : "tonghop-node";
     const char *lvl = getenv("TONGHOP_LOG");
     th_log_level_t l;
     if (lvl && th_log_parse_level(lvl, &l) == 0)
         th_log_level = (int)l;
     if (th_crypto_init() < 0)
-        return s_fail(TH_EXIT_FAIL, "cannot initialise libsodium");
+        return th_cli_fail(TH_EXIT_FAIL, "cannot initialise libsodium");
     if (argc < 2) {
         s_usage(stderr);
         return TH_EXIT_USAGE;
@@ -723,11 +840,9 @@ th_cli_main(int argc, char **argv, th_cli_kind_t kind)
         s_usage(stdout);
         return TH_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof s_cmds / sizeof *s_cmds; i++) {
-        const s_cmd_t *c = &s_cmds[i];
-        if (strcmp(argv[1], c->name) != 0)
-            continue;
-        s_opts_t o;
+    const th_cli_cmd_t *c = s_find(argv[1]);
+    if (c) {
+        th_cli_opts_t o;
         int sub_argc = argc - 1;
         char **sub_argv = argv + 1;
         int rc = s_parse(c, &o, &sub_argc, &sub_argv);
@@ -736,10 +851,10 @@ th_cli_main(int argc, char **argv, th_cli_kind_t kind)
         if (rc != 0)
             return rc;
         if (kind == TH_CLI_NODE && o.bind)
-            return s_fail(TH_EXIT_USAGE, "init: --bind is for tonghop-hub; a node has "
+            return th_cli_fail(TH_EXIT_USAGE, "init: --bind is for tonghop-hub; a node has "
                                          "no children");
         return c->fn(&o, sub_argc, sub_argv);
     }
     s_usage(stderr);
-    return s_fail(TH_EXIT_USAGE, "unknown command '%s'", argv[1]);
+    return th_cli_fail(TH_EXIT_USAGE, "unknown command '%s'", argv[1]);
 }

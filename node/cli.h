@@ -10,6 +10,48 @@ typedef enum { TH_CLI_NODE = 1, TH_CLI_HUB = 2 } th_cli_kind_t;
 
 enum { TH_EXIT_OK = 0, TH_EXIT_FAIL = 1, TH_EXIT_USAGE = 2, TH_EXIT_REJECTED = 3 };
 
-int th_cli_main(int argc, char **argv, th_cli_kind_t kind);
+#include <jansson.h>
+
+#include "office.h"
+
+/* Every option any command takes; a command lists those it accepts. */
+typedef struct {
+    const char *dir, *unit, *parent, *parent_key, *bind, *units, *forms_dir;
+    const char *form, *period, *values, *author, *note, *key, *reason, *as_of;
+    const char *format, *out;
+    int draft, history, json, help;
+} th_cli_opts_t;
+
+typedef struct {
+    const char *name;
+    int (*fn)(th_cli_opts_t *o, int argc, char **argv);   /* returns an exit code */
+    const char *allowed;    /* space-separated long options this command takes */
+    const char *required;   /* synopsis; options outside [] are required */
+    const char *summary;
+    const char *usage;      /* options, an example, for --help */
+} th_cli_cmd_t;
+
+/* Runs the command named by argv[1]; extra commands (the hub's) are looked
+   up first, so they may replace an office command of the same name. */
+int th_cli_main(int argc, char **argv, th_cli_kind_t kind, const th_cli_cmd_t *extra,
+                size_t nextra);
+
+/* Prints "tonghop: error: <msg>" on stderr and returns code. */
+int th_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Opens the office or prints why not (*code set to the exit code). */
+th_office_t *th_cli_open(const char *dir, int *code);
+struct th_daemon;
+struct th_uplink;
+/* The run command: opens the office, adds the uplink when it has a parent
+   and whatever add_services adds (the hub's collector, which wakes the
+   uplink `up`, NULL at a root, when children's entries arrive; it sets
+   *state non-NULL when it added something), runs until SIGTERM. */
+int th_cli_run(th_cli_opts_t *o, int argc, char **argv,
+               int (*add_services)(struct th_daemon *d, th_office_t *off,
+                                   struct th_uplink *up, void **state),
+               void (*free_services)(void **state));
+
+/* Prints j (taking the reference) as indented JSON. Returns an exit code. */
+int th_cli_print_json(json_t *j);
 
 #endif

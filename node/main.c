@@ -4,5 +4,5 @@
 int
 main(int argc, char **argv)
 {
-    return th_cli_main(argc, argv, TH_CLI_NODE);
+    return th_cli_main(argc, argv, TH_CLI_NODE, NULL, 0);
 }

@@ -284,10 +284,7 @@ th_office_init(const th_office_init_t *opt, char *errbuf, size_t cap)
     }
     if (!th_units_find(units, opt->unit, th_time_day_vn(th_now_ms()))) {
         /* A unit of an older tree (reports of past periods) is accepted. */
-        bool any = false;
-        for (size_t i = 0; i < seed.nsets && !any; i++)
-            any = th_units_find_in_set(units, seed.set_names[i], opt->unit) != NULL;
-        if (!any) {
+        if (!th_units_find_latest(units, opt->unit)) {
             snprintf(errbuf, cap,
                      "unit '%s' is not in the unit lists; check the code, or "
                      "give your own list with --units FILE.csv", opt->unit);

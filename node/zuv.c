@@ -111,3 +111,15 @@ th_zuv_destroy(th_zuv_t **self_p)
     uv_close((uv_handle_t *)&z->kick, s_on_close);
     *self_p = NULL;
 }
+
+int
+th_zuv_send(th_zuv_t *z, const void *rid, size_t rid_len, const void *body, size_t len)
+{
+    int rc = 0;
+    if (rid && zmq_send(z->sock, rid, rid_len, ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0)
+        rc = -zmq_errno();
+    else if (zmq_send(z->sock, body, len, ZMQ_DONTWAIT) < 0)
+        rc = -zmq_errno();
+    th_zuv_kick(z);
+    return rc;
+}

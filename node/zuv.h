@@ -27,4 +27,10 @@ void th_zuv_destroy(th_zuv_t **self_p);
 /* Re-checks ZMQ_EVENTS on the next loop iteration. */
 void th_zuv_kick(th_zuv_t *z);
 
+/* Sends [rid frame,] body frame without blocking, then kicks z (sending
+   can consume the edge of ZMQ_FD). rid NULL for a DEALER. Returns 0,
+   -EAGAIN (high-water mark: try later) or another -errno. */
+int th_zuv_send(th_zuv_t *z, const void *rid, size_t rid_len, const void *body,
+                size_t len);
+
 #endif

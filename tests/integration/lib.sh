@@ -64,3 +64,55 @@ th_summary() {
     echo "$PASS passed, $FAIL failed"
     [ "$FAIL" -eq 0 ]
 }
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# fast_sync DIR: link timings for tests (seconds matter, not minutes)
+fast_sync() {
+    sed -i -e 's/^heartbeat_ms = .*/heartbeat_ms = 200/' -e 's/^timeout_ms = .*/timeout_ms = 1500/' \
+        -e 's/^retry_max_ms = .*/retry_max_ms = 800/' -e 's/^poll_ms = .*/poll_ms = 100/' \
+        "$1/tonghop.ini"
+}
+
+# start NAME BIN DIR: runs "BIN run --dir DIR" in the background, log in $TMP/NAME.log
+start() {
+    TONGHOP_LOG=${TONGHOP_LOG_LEVEL:-info} "$2" run --dir "$3" >"$TMP/$1.log" 2>&1 &
+    eval "PID_$1=$!"
+    PIDS="$PIDS $!"
+}
+
+# stop NAME: SIGTERM and wait; sets STOP_RC to the exit status
+stop() {
+    eval "p=\$PID_$1"
+    kill -TERM "$p" 2>/dev/null
+    wait "$p"
+    STOP_RC=$?
+}
+
+# wait_for SECONDS CMD...: retries CMD (quietly) until it succeeds
+wait_for() {
+    limit=$1; shift
+    i=0
+    while [ $i -lt $((limit * 10)) ]; do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# has_rev BIN DIR FORM PERIOD UNIT REV: the office at DIR holds UNIT's report at REV
+has_rev() {
+    r=$("$1" show --dir "$2" --form "$3" --period "$4" --unit "$5" --json 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["rev"])' 2>/dev/null)
+    [ "$r" = "$6" ]
+}
+
+# value BIN DIR FORM PERIOD UNIT CODE: the value of CODE in UNIT's current report
+value() {
+    "$1" show --dir "$2" --form "$3" --period "$4" --unit "$5" --json 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["values"].get(sys.argv[1]))' "$6"
+}

@@ -57,6 +57,7 @@ test_config_round_trip(void **state)
     strcpy(c.parent_key, "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
     strcpy(c.bind, "tcp://0.0.0.0:5556");
     c.log_level = TH_LOG_INFO;
+    c.heartbeat_ms = 250;
     assert_int_equal(th_config_write(s_path, &c), 0);
     char err[512] = "";
     assert_int_equal(th_config_load(s_path, &back, err, sizeof err), 0);
@@ -66,6 +67,8 @@ test_config_round_trip(void **state)
     assert_string_equal(back.bind, c.bind);
     assert_string_equal(back.web_listen, "127.0.0.1:8080");
     assert_int_equal(back.log_level, TH_LOG_INFO);
+    assert_int_equal(back.heartbeat_ms, 250);
+    assert_int_equal(back.timeout_ms, 15000);
 }
 
 static void
@@ -92,6 +95,8 @@ test_config_errors_name_file_and_line(void **state)
     /* the first error is the one reported, with its own line */
     s_expect_error("[office]\nunit = 1\nbad line\nfoo = 1\n", ":3: syntax error");
     s_expect_error("[office]\nunit = 1\nfoo = 1\nbad line\n", ":3: unknown key 'foo'");
+    s_expect_error("[office]\nunit = 1\n[sync]\ntimeout_ms = 5s\n",
+                   ":4: timeout_ms must be a whole number of milliseconds");
     s_expect_error("[web]\nlisten = 127.0.0.1:1\n", "[office] unit is missing");
     s_expect_error("[office]\nunit = 1\n[parent]\nendpoint = tcp://a:1\n",
                    "needs both endpoint and key");

@@ -1,0 +1,45 @@
+/*  enrollment: the signed statement "office U has public key K, admitted
+    by hub P at time T".
+
+    A hub writes one when an operator enrolls a child (`enroll`), keeps the
+    key in its peers table, and sends the statement up its own log so that
+    every hub above can verify records of U to their origin: the chain of
+    trust follows the tree (DESIGN §5). The blob has a fixed binary layout,
+    so it has exactly one encoding and parsing needs no allocation:
+
+        "THE1" | unit[16] | parent[16] | key[32] | at (i64 BE, ms) | sig[64]
+
+    unit and parent are NUL-padded codes; sig is the Ed25519 signature by
+    the parent hub's identity over the 76 bytes before it. */
+#ifndef TH_ENROLLMENT_H
+#define TH_ENROLLMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "model.h"
+
+#define TH_ENROLLMENT_LEN 140
+
+typedef struct {
+    char unit[TH_UNIT_MAX];
+    char parent[TH_UNIT_MAX];
+    uint8_t key[TH_PUBKEY_LEN];
+    int64_t at;
+    uint8_t sig[TH_SIG_LEN];
+} th_enrollment_t;
+
+/* Fills e->sig with signer's signature and writes the blob (exactly
+   TH_ENROLLMENT_LEN bytes) to out. Returns 0 or TH_E_INVALID (bad codes). */
+int th_enrollment_sign(th_enrollment_t *e, const th_identity_t *signer,
+                       uint8_t out[TH_ENROLLMENT_LEN]);
+
+/* Parses a blob (any length accepted as input; only TH_ENROLLMENT_LEN is
+   valid) and verifies it against signer_pk. Returns 0, TH_E_PARSE
+   (layout, codes), TH_E_SIG. */
+int th_enrollment_parse(const uint8_t *blob, size_t len, th_enrollment_t *e);
+int th_enrollment_verify(const uint8_t *blob, size_t len,
+                         const uint8_t signer_pk[TH_PUBKEY_LEN]);
+
+#endif

@@ -1,0 +1,159 @@
+/*  hubcli: enroll (and, as they are built, the other hub commands). */
+#include "hubcli.h"
+#include "collector.h"
+#include "daemon.h"
+#include "enrollment.h"
+#include "uplink.h"
+#include "err.h"
+#include "log.h"
+#include "peers.h"
+#include "period.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    th_office_t *off;
+    th_enrollment_t e;
+    uint8_t blob[TH_ENROLLMENT_LEN];
+    bool replaced;
+} s_enroll_t;
+
+static int
+s_enroll_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_enroll_t *x = ctx;
+    uint8_t old[32];
+    int rc = th_peers_key(txn, x->e.unit, old, NULL);
+    if (rc == 0 && memcmp(old, x->e.key, 32) == 0)
+        return TH_E_EXISTS;
+    x->replaced = rc == 0;
+    if (rc < 0 && rc != TH_E_NOTFOUND)
+        return rc;
+    if ((rc = th_peers_enroll(txn, x->e.unit, x->e.key, true)) < 0)
+        return rc;
+    /* Sent up the log so that the offices above can verify the child's
+       records; a root keeps it too, for the audit trail. */
+    char key[TH_KEY_MAX];
+    snprintf(key, sizeof key, "enroll|%s", x->e.unit);
+    return th_store_log_append(txn, TH_LOG_KIND_ENROLL, key, 0, x->blob, sizeof x->blob,
+                               NULL);
+}
+
+static int
+s_cmd_enroll(th_cli_opts_t *o, int argc, char **argv)
+{
+    if (argc > 0)
+        return th_cli_fail(TH_EXIT_USAGE, "enroll: unexpected argument '%s'", argv[0]);
+    uint8_t pk[32];
+    if (th_z85_decode_key(o->key, pk) < 0)
+        return th_cli_fail(TH_EXIT_USAGE, "enroll: --key must be the 40-character key "
+                           "printed by 'init' or 'key' at the child office");
+    int code = 0;
+    th_office_t *off = th_cli_open(o->dir, &code);
+    if (!off)
+        return code;
+    s_enroll_t x = { .off = off };
+    /* Codes are reused across trees: the child is looked up in the tree of
+       this hub's own unit (today's, or the last day an older unit existed). */
+    int32_t day = th_time_day_vn(th_now_ms());
+    const th_unit_t *me = th_units_find(off->units, off->cfg.unit, day);
+    if (!me && (me = th_units_find_latest(off->units, off->cfg.unit)))
+        day = th_units_day_for(me, day);
+    const th_unit_t *u = th_units_find(off->units, o->unit, day);
+    if (!u || strcmp(o->unit, off->cfg.unit) == 0 ||
+        !th_units_in_subtree(off->units, off->cfg.unit, o->unit, day)) {
+        code = th_cli_fail(TH_EXIT_FAIL, "enroll: unit '%s' is not below unit %s in the "
+                           "unit lists", o->unit, off->cfg.unit);
+        goto done;
+    }
+    if (memcmp(pk, off->id.pk, 32) == 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "enroll: that is this hub's own key; give the "
+                           "key printed at the child office");
+        goto done;
+    }
+    snprintf(x.e.unit, sizeof x.e.unit, "%s", o->unit);
+    snprintf(x.e.parent, sizeof x.e.parent, "%s", off->cfg.unit);
+    memcpy(x.e.key, pk, 32);
+    x.e.at = th_now_ms();
+    if (th_enrollment_sign(&x.e, &off->id, x.blob) < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "enroll: cannot sign the enrollment");
+        goto done;
+    }
+    int rc = th_store_write(off->store, s_enroll_txn, &x);
+    if (rc == TH_E_EXISTS) {
+        printf("Đơn vị %s — %s đã được đăng ký với khóa này.\n", u->code, u->name);
+    } else if (rc < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "enroll: cannot store the enrollment: %s",
+                           th_strerror(rc));
+    } else {
+        printf("Đã %s đơn vị %s — %s.\n", x.replaced ? "thay khóa của" : "đăng ký",
+               u->code, u->name);
+    }
+done:
+    th_office_destroy(&off);
+    return code;
+}
+
+static void
+s_wake_uplink(void *arg)
+{
+    th_uplink_wake(arg);
+}
+
+static int
+s_add_collector(th_daemon_t *d, th_office_t *off, th_uplink_t *up, void **state)
+{
+    int rc;
+    th_collector_t *c = th_collector_new(off, &rc);
+    if (!c)
+        return rc == TH_E_CONFIG ? 0 : rc;   /* no [hub] bind: a hub without children yet */
+    if (up)
+        th_collector_on_applied(c, s_wake_uplink, up);
+    th_service_t s = th_collector_service(c);
+    if ((rc = th_daemon_add(d, &s)) < 0) {
+        th_collector_destroy(&c);
+        return rc;
+    }
+    *state = c;
+    return 0;
+}
+
+static void
+s_free_collector(void **state)
+{
+    th_collector_t *c = *state;
+    th_collector_destroy(&c);
+    *state = NULL;
+}
+
+static int
+s_cmd_run(th_cli_opts_t *o, int argc, char **argv)
+{
+    return th_cli_run(o, argc, argv, s_add_collector, s_free_collector);
+}
+
+static const th_cli_cmd_t s_cmds[] = {
+    { "run", s_cmd_run, "dir", "--dir D",
+      "Runs this hub's daemon in the foreground: accepts the enrolled child offices\n"
+      "on its --bind address, stores and checks their reports and, when it has a\n"
+      "parent, sends everything on upward. SIGTERM or Ctrl-C stops it cleanly.",
+      "Timing is set in [sync] of D/tonghop.ini (see docs/operations.md).\n"
+      "Example:\n  tonghop-hub run --dir /var/lib/tonghop\n" },
+    { "enroll", s_cmd_enroll, "dir unit key", "--dir D --unit CODE --key Z85",
+      "Admits a child office: from now on it may connect with this key and its\n"
+      "reports are accepted. Takes effect at once, also while 'run' is running.\n"
+      "Enrolling again with another key replaces the old key (a reinstalled office).",
+      "Options:\n"
+      "  --unit CODE   the child's unit code; it must lie below this hub's unit\n"
+      "  --key Z85     the child's public key, printed by its 'init' or 'key'\n"
+      "Example:\n"
+      "  tonghop-hub enroll --dir /var/lib/tonghop --unit 25459 --key 'bOC$GVo$#V...'\n" },
+};
+
+const th_cli_cmd_t *
+th_hubcli_commands(size_t *n)
+{
+    *n = sizeof s_cmds / sizeof *s_cmds;
+    return s_cmds;
+}

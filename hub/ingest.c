@@ -1,0 +1,263 @@
+/*  ingest: check, apply, relay or quarantine the entries of one BATCH. */
+#include "ingest.h"
+#include "codec.h"
+#include "enrollment.h"
+#include "entry.h"
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "peers.h"
+#include "period.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* An entry is refused: 1 with code and reason set. */
+static int
+s_refuse(int *code, char *reason, int c, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+s_refuse(int *code, char *reason, int c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(reason, 256, fmt, ap);
+    va_end(ap);
+    if (n >= 256) {
+        /* cut on a character boundary: the reason travels as UTF-8 */
+        size_t len = 255;
+        while (len > 0 && ((unsigned char)reason[len] & 0xC0) == 0x80)
+            len--;
+        reason[len] = '\0';
+    }
+    *code = c;
+    return 1;
+}
+
+static bool
+s_has_parent(const th_ingest_t *b)
+{
+    return b->office->cfg.parent_endpoint[0] != '\0';
+}
+
+/* Is origin the enrolled key of unit, or (proxy) of an office above it up
+   to and including the sender? */
+static int
+s_signer_ok(th_store_txn_t *txn, th_ingest_t *b, const th_record_t *r, int32_t day,
+            int *code, char *reason)
+{
+    uint8_t pk[32];
+    int rc = th_peers_key(txn, r->unit, pk, NULL);
+    if (rc < 0 && rc != TH_E_NOTFOUND)
+        return rc;
+    if (rc == 0 && memcmp(pk, r->origin, 32) == 0)
+        return 0;
+    if (r->proxy) {
+        const th_unit_t *u = th_units_find(b->office->units, r->unit, day);
+        while (u && u->parent[0]) {
+            u = th_units_parent(b->office->units, u);
+            if (!u)
+                break;
+            int k = th_peers_key(txn, u->code, pk, NULL);
+            if (k < 0 && k != TH_E_NOTFOUND)
+                return k;
+            if (k == 0 && memcmp(pk, r->origin, 32) == 0)
+                return 0;
+            if (strcmp(u->code, b->sender) == 0)
+                break;
+        }
+    }
+    if (rc == TH_E_NOTFOUND && !r->proxy)
+        return s_refuse(code, reason, TH_E_KEY, "Đơn vị %s chưa được đăng ký với cấp trên",
+                        r->unit);
+    return s_refuse(code, reason, TH_E_KEY,
+                    "Báo cáo được ký bằng khóa không phải khóa đã đăng ký của đơn vị %s",
+                    r->unit);
+}
+
+static int
+s_record(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code,
+         char *reason)
+{
+    th_record_t r;
+    th_record_init(&r);
+    int rc = th_entry_decode_verified(e->blob, e->len, &r);
+    if (rc == TH_E_SIG)
+        return s_refuse(code, reason, rc, "Chữ ký số của báo cáo không hợp lệ");
+    if (rc < 0)
+        return s_refuse(code, reason, rc, "Dữ liệu báo cáo không đọc được (%s)",
+                        th_strerror(rc));
+    th_period_t p;
+    const th_form_t *f = NULL;
+    th_problems_t pr = { 0 };
+    if (th_period_parse(r.period, &p) < 0) {
+        rc = s_refuse(code, reason, TH_E_PERIOD, "Kỳ báo cáo '%s' không hợp lệ", r.period);
+        goto done;
+    }
+    if (!th_units_in_subtree(b->office->units, b->sender, r.unit, p.end)) {
+        rc = s_refuse(code, reason, TH_E_UNIT,
+                      "Đơn vị %s không thuộc phạm vi của đơn vị gửi %s", r.unit, b->sender);
+        goto done;
+    }
+    if ((rc = s_signer_ok(txn, b, &r, p.end, code, reason)) != 0)
+        goto done;
+    if (r.status != TH_STATUS_SUBMITTED) {
+        rc = s_refuse(code, reason, TH_E_INVALID, "Bản nháp không được gửi lên cấp trên");
+        goto done;
+    }
+    if (!(f = th_office_form(b->office, r.form))) {
+        rc = s_refuse(code, reason, TH_E_FORM, "Biểu mẫu %s chưa có tại đơn vị nhận",
+                      r.form);
+        goto done;
+    }
+    rc = th_form_validate(f, &r, false, &pr);
+    if (rc == TH_E_REJECTED) {
+        rc = s_refuse(code, reason, TH_E_INVALID, "Chỉ tiêu %s: %s", pr.items[0].code,
+                      pr.items[0].message);
+        goto done;
+    }
+    if (rc < 0)
+        goto done;
+    char key[TH_KEY_MAX];
+    th_record_key(&r, key, sizeof key);
+    th_store_rev_t cur;
+    rc = th_store_get_current(txn, key, &cur);
+    if (rc < 0 && rc != TH_E_NOTFOUND)
+        goto done;
+    if (rc == 0 && cur.rev >= r.rev) {
+        b->duplicates++;   /* already held: acknowledged, not applied twice */
+        rc = 0;
+        goto done;
+    }
+    th_store_rev_t nr = { .key = key, .rev = r.rev, .status = TH_STATUS_SUBMITTED,
+                          .received_at = b->now, .blob = e->blob, .len = e->len };
+    rc = th_store_put_revision(txn, &nr, s_has_parent(b), NULL);
+    if (rc == 0)
+        b->applied++;
+done:
+    th_problems_clear(&pr);
+    th_record_clear(&r);
+    return rc;
+}
+
+static int
+s_enroll(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code,
+         char *reason)
+{
+    th_enrollment_t en;
+    if (th_enrollment_parse(e->blob, e->len, &en) < 0)
+        return s_refuse(code, reason, TH_E_PARSE, "Bản đăng ký khóa không đọc được");
+    const th_units_t *units = b->office->units;
+    /* Codes are reused across trees: read the enrollment in the tree of
+       the enrolling hub (an older tree if that hub's unit no longer exists). */
+    int32_t day = th_time_day_vn(en.at);
+    const th_unit_t *eu = th_units_find(units, en.parent, day);
+    if (!eu && (eu = th_units_find_latest(units, en.parent)))
+        day = th_units_day_for(eu, day);
+    if (!th_units_in_subtree(units, b->sender, en.parent, day) ||
+        !th_units_in_subtree(units, en.parent, en.unit, day) ||
+        strcmp(en.parent, en.unit) == 0)
+        return s_refuse(code, reason, TH_E_UNIT,
+                        "Đăng ký khóa của đơn vị %s bởi %s nằm ngoài phạm vi của %s",
+                        en.unit, en.parent, b->sender);
+    uint8_t pk[32];
+    bool direct = false;
+    int rc = th_peers_key(txn, en.parent, pk, NULL);
+    if (rc == TH_E_NOTFOUND)
+        return s_refuse(code, reason, TH_E_KEY, "Đơn vị đăng ký %s chưa được đăng ký",
+                        en.parent);
+    if (rc < 0)
+        return rc;
+    if (th_enrollment_verify(e->blob, e->len, pk) < 0)
+        return s_refuse(code, reason, TH_E_SIG, "Chữ ký của bản đăng ký khóa không hợp lệ");
+    rc = th_peers_key(txn, en.unit, pk, &direct);
+    if (rc < 0 && rc != TH_E_NOTFOUND)
+        return rc;
+    if (rc == 0 && direct)
+        return s_refuse(code, reason, TH_E_EXISTS,
+                        "Đơn vị %s đã đăng ký trực tiếp với đơn vị này", en.unit);
+    if (rc == 0 && memcmp(pk, en.key, 32) == 0) {
+        b->duplicates++;
+        return 0;
+    }
+    if ((rc = th_peers_enroll(txn, en.unit, en.key, false)) < 0)
+        return rc;
+    b->applied++;
+    if (!s_has_parent(b))
+        return 0;
+    char key[TH_KEY_MAX];
+    snprintf(key, sizeof key, "enroll|%s", en.unit);
+    return th_store_log_append(txn, TH_LOG_KIND_ENROLL, key, 0, e->blob, e->len, NULL);
+}
+
+static int
+s_quarantine(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int code,
+             const char *reason)
+{
+    char key[64];
+    snprintf(key, sizeof key, "q|%s|%020" PRIu64, b->sender, e->seq);
+    size_t rl = strlen(reason);
+    size_t len = 4 + rl + 1 + e->len;
+    uint8_t *v = th_malloc(len);
+    if (!v)
+        return -ENOMEM;
+    uint32_t c = (uint32_t)code;
+    v[0] = (uint8_t)(c >> 24); v[1] = (uint8_t)(c >> 16);
+    v[2] = (uint8_t)(c >> 8);  v[3] = (uint8_t)c;
+    memcpy(v + 4, reason, rl + 1);
+    memcpy(v + 4 + rl + 1, e->blob, e->len);
+    int rc = th_store_kv_put(txn, TH_DB_QUARANTINE, key, v, len);
+    th_free(v);
+    return rc;
+}
+
+int
+th_ingest_batch(th_store_txn_t *txn, void *ctx)
+{
+    th_ingest_t *b = ctx;
+    b->applied = b->duplicates = b->skipped_old = b->nrejected = 0;
+    uint64_t cursor;
+    int rc = th_peers_seq_get(txn, b->sender, &cursor);
+    if (rc < 0)
+        return rc;
+    b->upto = cursor;
+    for (size_t i = 0; i < b->nentries; i++) {
+        const th_msg_entry_t *e = &b->entries[i];
+        if (e->seq <= cursor) {
+            b->skipped_old++;
+            continue;
+        }
+        int code = 0;
+        char reason[256] = "";
+        if (e->kind == TH_MSG_ENTRY_RECORD)
+            rc = s_record(txn, b, e, &code, reason);
+        else if (e->kind == TH_MSG_ENTRY_ENROLL)
+            rc = s_enroll(txn, b, e, &code, reason);
+        else
+            rc = s_refuse(&code, reason, TH_E_TYPE, "Loại dữ liệu %u không được hỗ trợ",
+                          e->kind);
+        if (rc < 0)
+            return rc;   /* store failure: nothing commits, nothing is acked */
+        if (rc == 1) {
+            th_log(TH_LOG_WARN, "ingest: from %s seq %" PRIu64 " quarantined: %s",
+                   b->sender, e->seq, reason);
+            if ((rc = s_quarantine(txn, b, e, code, reason)) < 0)
+                return rc;
+            th_ingest_reject_t *rj = &b->rejected[b->nrejected++];
+            rj->seq = e->seq;
+            rj->code = code;
+            snprintf(rj->reason, sizeof rj->reason, "%s", reason);
+        }
+        if (e->seq > b->upto)
+            b->upto = e->seq;
+    }
+    if (b->through > b->upto)
+        b->upto = b->through;
+    if (b->upto > cursor && (rc = th_peers_seq_put(txn, b->sender, b->upto)) < 0)
+        return rc;
+    return 0;
+}

@@ -1,0 +1,50 @@
+/*  ingest: what a hub does with a child's BATCH, inside one write
+    transaction (the ACK is sent only after it commits).
+
+    Every entry is checked before anything of it is applied: it decodes
+    within limits, is signed, the signer is the key enrolled for the
+    record's unit (or, for a record entered on a unit's behalf, for an
+    office above it), the unit lies in the sender's subtree in the unit
+    tree in force for the period, the form and every indicator are known
+    and typed right. A revision newer than the one held is applied (and,
+    at a hub with a parent, appended to the outgoing log untouched); an
+    older or equal one is already held: acknowledged, not applied twice.
+    A failing entry is quarantined with its reason and reported back; the
+    rest of the batch goes on. Pure store logic: no sockets, testable. */
+#ifndef TH_INGEST_H
+#define TH_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+#include "office.h"
+
+typedef struct {
+    uint64_t seq;
+    int code;                   /* TH_E_* */
+    char reason[256];           /* Vietnamese, for the clerk */
+} th_ingest_reject_t;
+
+typedef struct {
+    /* in */
+    th_office_t *office;
+    const char *sender;         /* unit code the ZAP handler authenticated */
+    const th_msg_entry_t *entries;
+    size_t nentries;
+    uint64_t through;           /* highest seq the batch covers */
+    int64_t now;
+    /* out (reset at the start of every attempt) */
+    uint64_t upto;              /* new cursor of the sender */
+    size_t applied, duplicates, skipped_old;
+    size_t nrejected;
+    th_ingest_reject_t rejected[TH_MSG_ENTRIES_MAX];
+} th_ingest_t;
+
+/* The th_store_write callback: ctx is a th_ingest_t. Entries at or below
+   the sender's stored cursor are skipped (already handled). Returns 0 or a
+   store error (then nothing is committed and no ACK must be sent). */
+int th_ingest_batch(th_store_txn_t *txn, void *ctx);
+
+#endif

@@ -1,0 +1,158 @@
+/*  peers: enrolled keys, CURVE index, per-child cursors. */
+#include "peers.h"
+#include "err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+s_key(char *buf, size_t cap, const char *kind, const char *unit)
+{
+    snprintf(buf, cap, "%s:%s", kind, unit);
+}
+
+static void
+s_curve_key(char *buf, size_t cap, const uint8_t curve_pk[32])
+{
+    char z[TH_Z85_KEY_LEN + 1];
+    th_z85_encode_key(curve_pk, z);
+    snprintf(buf, cap, "curve:%s", z);
+}
+
+static void
+s_put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t
+s_get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+int
+th_peers_enroll(th_store_txn_t *txn, const char *unit, const uint8_t pk[32], bool direct)
+{
+    char k[64];
+    uint8_t old[32], curve[32];
+    bool was_direct = false;
+    int rc = th_peers_key(txn, unit, old, &was_direct);
+    if (rc == 0 && was_direct && th_pubkey_curve(old, curve) == 0) {
+        s_curve_key(k, sizeof k, curve);
+        rc = th_store_kv_del(txn, TH_DB_PEERS, k);
+        if (rc < 0 && rc != TH_E_NOTFOUND)
+            return rc;
+    } else if (rc < 0 && rc != TH_E_NOTFOUND) {
+        return rc;
+    }
+    uint8_t val[33];
+    memcpy(val, pk, 32);
+    val[32] = direct ? 1 : 0;
+    s_key(k, sizeof k, "key", unit);
+    if ((rc = th_store_kv_put(txn, TH_DB_PEERS, k, val, sizeof val)) < 0)
+        return rc;
+    if (!direct)
+        return 0;
+    if (th_pubkey_curve(pk, curve) < 0)
+        return TH_E_KEY;
+    s_curve_key(k, sizeof k, curve);
+    return th_store_kv_put(txn, TH_DB_PEERS, k, unit, strlen(unit));
+}
+
+int
+th_peers_key(th_store_txn_t *txn, const char *unit, uint8_t pk[32], bool *direct)
+{
+    char k[64];
+    const void *v;
+    size_t len;
+    s_key(k, sizeof k, "key", unit);
+    int rc = th_store_kv_get(txn, TH_DB_PEERS, k, &v, &len);
+    if (rc < 0)
+        return rc;
+    if (len != 33)
+        return TH_E_CORRUPT;
+    memcpy(pk, v, 32);
+    if (direct)
+        *direct = ((const uint8_t *)v)[32] & 1;
+    return 0;
+}
+
+int
+th_peers_unit_by_curve(th_store_txn_t *txn, const uint8_t curve_pk[32], char unit[TH_UNIT_MAX])
+{
+    char k[64];
+    const void *v;
+    size_t len;
+    s_curve_key(k, sizeof k, curve_pk);
+    int rc = th_store_kv_get(txn, TH_DB_PEERS, k, &v, &len);
+    if (rc < 0)
+        return rc;
+    if (len == 0 || len >= TH_UNIT_MAX)
+        return TH_E_CORRUPT;
+    memcpy(unit, v, len);
+    unit[len] = '\0';
+    return 0;
+}
+
+int
+th_peers_seq_get(th_store_txn_t *txn, const char *unit, uint64_t *seq)
+{
+    char k[64];
+    const void *v;
+    size_t len;
+    s_key(k, sizeof k, "seq", unit);
+    int rc = th_store_kv_get(txn, TH_DB_PEERS, k, &v, &len);
+    if (rc == TH_E_NOTFOUND) {
+        *seq = 0;
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    if (len != 8)
+        return TH_E_CORRUPT;
+    *seq = s_get64(v);
+    return 0;
+}
+
+int
+th_peers_seq_put(th_store_txn_t *txn, const char *unit, uint64_t seq)
+{
+    char k[64];
+    uint8_t v[8];
+    s_key(k, sizeof k, "seq", unit);
+    s_put64(v, seq);
+    return th_store_kv_put(txn, TH_DB_PEERS, k, v, sizeof v);
+}
+
+int
+th_peers_seen_put(th_store_txn_t *txn, const char *unit, int64_t at, int64_t offset)
+{
+    char k[64];
+    uint8_t v[16];
+    s_key(k, sizeof k, "seen", unit);
+    s_put64(v, (uint64_t)at);
+    s_put64(v + 8, (uint64_t)offset);
+    return th_store_kv_put(txn, TH_DB_PEERS, k, v, sizeof v);
+}
+
+int
+th_peers_seen_get(th_store_txn_t *txn, const char *unit, int64_t *at, int64_t *offset)
+{
+    char k[64];
+    const void *v;
+    size_t len;
+    s_key(k, sizeof k, "seen", unit);
+    int rc = th_store_kv_get(txn, TH_DB_PEERS, k, &v, &len);
+    if (rc < 0)
+        return rc;
+    if (len != 16)
+        return TH_E_CORRUPT;
+    *at = (int64_t)s_get64(v);
+    *offset = (int64_t)s_get64((const uint8_t *)v + 8);
+    return 0;
+}

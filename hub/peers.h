@@ -1,0 +1,38 @@
+/*  peers: what a hub knows of the offices below it, in the store's `peers`
+    table, inside the caller's transaction.
+
+    keys (all values binary, integers big-endian):
+      key:<unit>    Ed25519 key (32) | flags (1): bit 0 = direct child
+                    (may connect), admitted by `enroll` or by a relayed,
+                    verified enrollment of a hub below
+      curve:<z85>   unit code of the direct child whose CURVE key this is
+                    (the ZAP handler's lookup)
+      seq:<unit>    highest log seq of that child durably stored here
+      seen:<unit>   last contact (i64 ms) | clock offset (i64 ms, theirs -
+                    ours) measured at HELLO */
+#ifndef TH_PEERS_H
+#define TH_PEERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "model.h"
+#include "store.h"
+
+/* Records unit's key. A direct child's CURVE key is indexed for ZAP; a
+   re-enrollment with a new key replaces the old one (and its index).
+   Returns 0 or store errors. */
+int th_peers_enroll(th_store_txn_t *txn, const char *unit, const uint8_t pk[32],
+                    bool direct);
+/* TH_E_NOTFOUND when unit was never enrolled. direct may be NULL. */
+int th_peers_key(th_store_txn_t *txn, const char *unit, uint8_t pk[32], bool *direct);
+/* unit of a direct child by its CURVE public key (32 bytes); TH_E_NOTFOUND. */
+int th_peers_unit_by_curve(th_store_txn_t *txn, const uint8_t curve_pk[32],
+                           char unit[TH_UNIT_MAX]);
+int th_peers_seq_get(th_store_txn_t *txn, const char *unit, uint64_t *seq);  /* 0 if none */
+int th_peers_seq_put(th_store_txn_t *txn, const char *unit, uint64_t seq);
+int th_peers_seen_put(th_store_txn_t *txn, const char *unit, int64_t at, int64_t offset);
+int th_peers_seen_get(th_store_txn_t *txn, const char *unit, int64_t *at, int64_t *offset);
+
+#endif

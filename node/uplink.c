@@ -1,0 +1,509 @@
+/*  uplink: child side of the sync protocol (docs/protocol.md). */
+#include "uplink.h"
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "msg.h"
+#include "zuv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define S_BATCH_ENTRIES 64
+#define S_BATCH_BYTES   (512u * 1024u)
+#define S_AGENT         "tonghop/0.1"
+
+typedef enum { S_DOWN = 0, S_HELLO_SENT, S_STREAMING } s_state_t;
+
+struct th_uplink {
+    th_office_t *o;               /* borrowed */
+    th_daemon_t *d;               /* borrowed, set at start */
+    void *sock;                   /* DEALER, NULL when down */
+    th_zuv_t *zuv;
+    uv_timer_t t_tick;            /* heartbeat, timeout, log polling */
+    uv_timer_t t_retry;           /* reconnect after backoff */
+    int timers;                   /* timers initialised */
+    s_state_t state;
+    uint64_t acked;               /* durable: parent holds every seq <= acked */
+    uint64_t sent;                /* highest seq sent on this connection */
+    uint32_t window;
+    int64_t last_rx, last_tx, last_poll, last_contact_saved;
+    int backoff_ms;
+    uint8_t parent_curve[32], my_curve_pk[32], my_curve_sk[32];
+    char parent_unit[TH_UNIT_MAX];
+};
+
+/* ---- persisted link state (read by `status`) -------------------------- */
+
+typedef struct {
+    const char *state;
+    int64_t contact;
+    const char *error;
+    uint64_t acked;        /* 0: leave */
+    bool set_acked;
+} s_save_t;
+
+static int
+s_save_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_save_t *x = ctx;
+    int rc = 0;
+    if (x->state)
+        rc = th_store_kv_put(txn, TH_DB_STATE, "link.state", x->state, strlen(x->state));
+    if (rc == 0 && x->contact)
+        rc = th_store_state_put_u64(txn, "link.last_contact", (uint64_t)x->contact);
+    if (rc == 0 && x->error)
+        rc = th_store_kv_put(txn, TH_DB_STATE, "link.error", x->error, strlen(x->error));
+    if (rc == 0 && x->set_acked)
+        rc = th_store_state_put_u64(txn, "uplink.acked", x->acked);
+    return rc;
+}
+
+static void
+s_save(th_uplink_t *u, const char *state, const char *error)
+{
+    s_save_t x = { .state = state, .contact = u->last_rx, .error = error };
+    int rc = th_store_write(u->o->store, s_save_txn, &x);
+    if (rc < 0)
+        th_log(TH_LOG_ERROR, "uplink: cannot save link state: %s", th_strerror(rc));
+    u->last_contact_saved = u->last_rx;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static int
+s_send_msg(th_uplink_t *u, const th_msg_t *m)
+{
+    uint8_t *buf;
+    size_t len;
+    int rc = th_msg_encode(m, &buf, &len);
+    if (rc < 0) {
+        th_log(TH_LOG_ERROR, "uplink: cannot encode %s: %s", th_msg_type_name(m->type),
+               th_strerror(rc));
+        return rc;
+    }
+    rc = th_zuv_send(u->zuv, NULL, 0, buf, len);
+    th_free(buf);
+    if (rc == 0)
+        u->last_tx = th_now_ms();
+    return rc;
+}
+
+typedef struct {
+    th_uplink_t *u;
+    th_msg_t *m;
+    size_t bytes;
+    uint64_t through;
+    uint64_t limit;      /* highest seq the window allows */
+    int skipped;
+    uint8_t *frame;      /* encoded inside the transaction */
+    size_t frame_len;
+} s_pump_t;
+
+typedef struct {
+    s_pump_t *p;
+    th_store_txn_t *txn;
+} s_pump_ctx_t;
+
+static int
+s_pump_entry(const th_store_log_entry_t *e, void *ctx)
+{
+    s_pump_ctx_t *c = ctx;
+    s_pump_t *p = c->p;
+    if (e->seq > p->limit || p->m->nentries >= S_BATCH_ENTRIES ||
+        (p->m->nentries && p->bytes + e->len > S_BATCH_BYTES))
+        return 1;
+    if (e->kind == TH_LOG_KIND_RECORD) {
+        th_store_rev_t cur;
+        if (th_store_get_current(c->txn, e->key, &cur) == 0 && cur.status == 1 &&
+            cur.rev > e->rev) {
+            p->skipped++;
+            p->through = e->seq;
+            return 0;
+        }
+    }
+    int rc = th_msg_add_entry(p->m, e->seq, e->kind, e->blob, e->len);
+    if (rc < 0)
+        return rc;
+    p->bytes += e->len;
+    p->through = e->seq;
+    return 0;
+}
+
+static int
+s_pump_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_pump_t *p = ctx;
+    s_pump_ctx_t c = { p, txn };
+    uint64_t after = p->u->sent;
+    int rc = th_store_log_each(txn, after, s_pump_entry, &c);
+    if (rc < 0)
+        return rc;
+    if (p->through <= after)
+        return 0;
+    p->m->through = p->through;
+    /* blobs point into the map: encode before the transaction ends */
+    return th_msg_encode(p->m, &p->frame, &p->frame_len);
+}
+
+static void
+s_pump(th_uplink_t *u)
+{
+    while (u->state == S_STREAMING) {
+        uint64_t inflight = u->sent - u->acked;
+        if (inflight >= u->window)
+            return;
+        th_msg_t m;
+        th_msg_init(&m, TH_MSG_BATCH);
+        s_pump_t p = { .u = u, .m = &m, .limit = u->acked + u->window };
+        int rc = th_store_read(u->o->store, s_pump_txn, &p);
+        th_msg_clear(&m);
+        if (rc < 0) {
+            th_log(TH_LOG_ERROR, "uplink: cannot read the log: %s", th_strerror(rc));
+            th_free(p.frame);
+            return;
+        }
+        if (!p.frame)
+            return;   /* nothing new */
+        rc = th_zuv_send(u->zuv, NULL, 0, p.frame, p.frame_len);
+        th_free(p.frame);
+        if (rc < 0) {
+            th_log(TH_LOG_WARN, "uplink: send: %s", th_strerror(rc));
+            return;
+        }
+        th_log(TH_LOG_DEBUG, "uplink: sent through seq %" PRIu64 " (%d skipped)", p.through,
+               p.skipped);
+        u->sent = p.through;
+        u->last_tx = th_now_ms();
+    }
+}
+
+/* ---- connection ----------------------------------------------------------- */
+
+static void s_connect(th_uplink_t *u);
+
+static void
+s_disconnect(th_uplink_t *u, const char *why)
+{
+    if (u->sock) {
+        th_zuv_destroy(&u->zuv);
+        zmq_close(u->sock);
+        u->sock = NULL;
+    }
+    if (u->state != S_DOWN || why) {
+        th_log(TH_LOG_INFO, "uplink: link down%s%s", why ? ": " : "", why ? why : "");
+        s_save(u, "down", NULL);
+    }
+    u->state = S_DOWN;
+}
+
+static void
+s_on_retry(uv_timer_t *t)
+{
+    s_connect(t->data);
+}
+
+static void
+s_schedule_retry(th_uplink_t *u)
+{
+    const th_config_t *c = &u->o->cfg;
+    int base = u->backoff_ms ? u->backoff_ms : c->heartbeat_ms / 4;
+    if (base < 50)
+        base = 50;
+    u->backoff_ms = base * 2 > c->retry_max_ms ? c->retry_max_ms : base * 2;
+    /* full jitter on the upper half spreads thousands of communes out after
+       an outage at the province */
+    int delay = base / 2 + (int)(random() % (base / 2 + 1));
+    uv_timer_start(&u->t_retry, s_on_retry, (uint64_t)delay, 0);
+}
+
+static void
+s_on_message(void *sock, void *arg)
+{
+    th_uplink_t *u = arg;
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    if (zmq_msg_recv(&frame, sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&frame);
+        return;
+    }
+    th_msg_t m = { 0 };
+    int rc = th_msg_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &m);
+    if (rc < 0) {
+        th_log(TH_LOG_WARN, "uplink: bad message from the parent: %s", th_strerror(rc));
+        zmq_msg_close(&frame);
+        return;
+    }
+    u->last_rx = th_now_ms();
+    switch (m.type) {
+    case TH_MSG_WELCOME: {
+        snprintf(u->parent_unit, sizeof u->parent_unit, "%s", m.unit);
+        uint64_t head = 0;
+        /* The parent's word is what it holds durably: resume there, also
+           backwards if it lost data (restored from a backup). */
+        s_save_t x = { .state = "up", .contact = u->last_rx, .acked = m.resume_after,
+                       .set_acked = true };
+        if (m.resume_after < u->acked)
+            th_log(TH_LOG_WARN, "uplink: parent holds only up to %" PRIu64
+                   " (we had %" PRIu64 " acknowledged): resending", m.resume_after, u->acked);
+        rc = th_store_write(u->o->store, s_save_txn, &x);
+        if (rc < 0) {
+            th_log(TH_LOG_ERROR, "uplink: cannot save cursor: %s", th_strerror(rc));
+            break;
+        }
+        u->acked = u->sent = m.resume_after;
+        u->window = m.window ? m.window : 1;
+        u->state = S_STREAMING;
+        u->backoff_ms = 0;
+        (void)head;
+        th_log(TH_LOG_INFO, "uplink: up, parent %s holds through seq %" PRIu64
+               ", window %u", m.unit, m.resume_after, u->window);
+        s_pump(u);
+        break;
+    }
+    case TH_MSG_ACK: {
+        if (u->state != S_STREAMING || m.upto <= u->acked)
+            break;
+        if (m.upto > u->sent) {
+            th_log(TH_LOG_WARN, "uplink: ACK beyond what was sent (%" PRIu64 " > %" PRIu64
+                   ")", m.upto, u->sent);
+            break;
+        }
+        s_save_t x = { .contact = u->last_rx, .acked = m.upto, .set_acked = true };
+        rc = th_store_write(u->o->store, s_save_txn, &x);
+        if (rc < 0) {
+            th_log(TH_LOG_ERROR, "uplink: cannot save cursor: %s", th_strerror(rc));
+            break;
+        }
+        for (size_t i = 0; i < m.nrejected; i++)
+            th_log(TH_LOG_WARN, "uplink: parent rejected seq %" PRIu64 ": %s",
+                   m.rejected[i].seq, m.rejected[i].reason);
+        u->acked = m.upto;
+        u->last_contact_saved = u->last_rx;
+        s_pump(u);
+        break;
+    }
+    case TH_MSG_PING: {
+        th_msg_t pong;
+        th_msg_init(&pong, TH_MSG_PONG);
+        pong.clock = th_now_ms();
+        s_send_msg(u, &pong);
+        break;
+    }
+    case TH_MSG_PONG:
+        break;
+    case TH_MSG_ERROR:
+        th_log(TH_LOG_ERROR, "uplink: parent refused us: %s", m.reason);
+        s_save(u, "refused", m.reason);
+        th_msg_clear(&m);
+        zmq_msg_close(&frame);
+        s_disconnect(u, NULL);
+        u->backoff_ms = u->o->cfg.retry_max_ms;
+        s_schedule_retry(u);
+        return;
+    default:
+        th_log(TH_LOG_DEBUG, "uplink: ignoring %s", th_msg_type_name(m.type));
+        break;
+    }
+    th_msg_clear(&m);
+    zmq_msg_close(&frame);
+}
+
+static int
+s_setopt(void *sock, int opt, const void *v, size_t len)
+{
+    return zmq_setsockopt(sock, opt, v, len) == 0 ? 0 : -zmq_errno();
+}
+
+static void
+s_connect(th_uplink_t *u)
+{
+    int rc, zero = 0, one = 1;
+    u->sock = zmq_socket(th_daemon_zctx(u->d), ZMQ_DEALER);
+    if (!u->sock) {
+        th_log(TH_LOG_ERROR, "uplink: socket: %s", zmq_strerror(zmq_errno()));
+        s_schedule_retry(u);
+        return;
+    }
+    if ((rc = s_setopt(u->sock, ZMQ_LINGER, &zero, sizeof zero)) < 0 ||
+        (rc = s_setopt(u->sock, ZMQ_IMMEDIATE, &one, sizeof one)) < 0 ||
+        (rc = s_setopt(u->sock, ZMQ_CURVE_SERVERKEY, u->parent_curve, 32)) < 0 ||
+        (rc = s_setopt(u->sock, ZMQ_CURVE_PUBLICKEY, u->my_curve_pk, 32)) < 0 ||
+        (rc = s_setopt(u->sock, ZMQ_CURVE_SECRETKEY, u->my_curve_sk, 32)) < 0 ||
+        zmq_connect(u->sock, u->o->cfg.parent_endpoint) != 0) {
+        th_log(TH_LOG_ERROR, "uplink: cannot connect to %s: %s", u->o->cfg.parent_endpoint,
+               zmq_strerror(rc < 0 ? -rc : zmq_errno()));
+        zmq_close(u->sock);
+        u->sock = NULL;
+        s_schedule_retry(u);
+        return;
+    }
+    u->zuv = th_zuv_new(th_daemon_loop(u->d), u->sock, s_on_message, u, &rc);
+    if (!u->zuv) {
+        zmq_close(u->sock);
+        u->sock = NULL;
+        s_schedule_retry(u);
+        return;
+    }
+    th_msg_t hello;
+    th_msg_init(&hello, TH_MSG_HELLO);
+    snprintf(hello.unit, sizeof hello.unit, "%s", u->o->cfg.unit);
+    snprintf(hello.agent, sizeof hello.agent, "%s", S_AGENT);
+    hello.clock = th_now_ms();
+    u->state = S_HELLO_SENT;
+    u->last_rx = th_now_ms();   /* the timeout runs from here */
+    /* With ZMQ_IMMEDIATE the HELLO waits until the handshake is done; if
+       the parent is unreachable, the send fails and the timeout retries. */
+    rc = s_send_msg(u, &hello);
+    if (rc < 0 && rc != -EAGAIN)
+        th_log(TH_LOG_WARN, "uplink: HELLO: %s", th_strerror(rc));
+    if (rc == -EAGAIN)
+        u->last_tx = 0;   /* resend from the tick while not connected */
+}
+
+static void
+s_on_tick(uv_timer_t *t)
+{
+    th_uplink_t *u = t->data;
+    const th_config_t *c = &u->o->cfg;
+    int64_t now = th_now_ms();
+    if (u->state == S_DOWN)
+        return;
+    if (now - u->last_rx > c->timeout_ms) {
+        s_disconnect(u, "no answer from the parent");
+        s_schedule_retry(u);
+        return;
+    }
+    if (u->state == S_HELLO_SENT && u->last_tx == 0) {
+        th_msg_t hello;
+        th_msg_init(&hello, TH_MSG_HELLO);
+        snprintf(hello.unit, sizeof hello.unit, "%s", c->unit);
+        snprintf(hello.agent, sizeof hello.agent, "%s", S_AGENT);
+        hello.clock = now;
+        if (s_send_msg(u, &hello) < 0)
+            u->last_tx = 0;
+        return;
+    }
+    if (u->state != S_STREAMING)
+        return;
+    if (now - u->last_tx >= c->heartbeat_ms) {
+        th_msg_t ping;
+        th_msg_init(&ping, TH_MSG_PING);
+        ping.clock = now;
+        s_send_msg(u, &ping);
+    }
+    if (now - u->last_poll >= c->poll_ms) {
+        u->last_poll = now;
+        s_pump(u);
+    }
+    if (u->last_rx - u->last_contact_saved > 5000)
+        s_save(u, NULL, NULL);
+}
+
+/* ---- service ------------------------------------------------------------------- */
+
+static int
+s_acked_txn(th_store_txn_t *txn, void *ctx)
+{
+    return th_store_state_get_u64(txn, "uplink.acked", ctx);
+}
+
+static int
+s_start(void *self, th_daemon_t *d)
+{
+    th_uplink_t *u = self;
+    u->d = d;
+    int rc = th_store_read(u->o->store, s_acked_txn, &u->acked);
+    if (rc < 0)
+        return rc;
+    u->sent = u->acked;
+    uv_timer_init(th_daemon_loop(d), &u->t_tick);
+    uv_timer_init(th_daemon_loop(d), &u->t_retry);
+    u->t_tick.data = u->t_retry.data = u;
+    u->timers = 1;
+    int period = u->o->cfg.heartbeat_ms / 4;
+    if (period > u->o->cfg.poll_ms)
+        period = u->o->cfg.poll_ms;
+    if (period < 10)
+        period = 10;
+    uv_timer_start(&u->t_tick, s_on_tick, (uint64_t)period, (uint64_t)period);
+    srandom((unsigned)(th_now_ms() ^ (int64_t)getpid()));
+    th_log(TH_LOG_INFO, "uplink: parent %s, acknowledged through seq %" PRIu64,
+           u->o->cfg.parent_endpoint, u->acked);
+    s_connect(u);
+    return 0;
+}
+
+static void
+s_stop(void *self)
+{
+    th_uplink_t *u = self;
+    if (u->sock) {
+        th_zuv_destroy(&u->zuv);
+        zmq_close(u->sock);
+        u->sock = NULL;
+    }
+    if (u->timers) {
+        uv_timer_stop(&u->t_tick);
+        uv_timer_stop(&u->t_retry);
+        uv_close((uv_handle_t *)&u->t_tick, NULL);
+        uv_close((uv_handle_t *)&u->t_retry, NULL);
+        u->timers = 0;
+    }
+    if (u->state != S_DOWN)
+        s_save(u, "down", NULL);
+    u->state = S_DOWN;
+}
+
+th_uplink_t *
+th_uplink_new(th_office_t *o, int *err)
+{
+    if (!o->cfg.parent_endpoint[0]) {
+        *err = TH_E_CONFIG;
+        return NULL;
+    }
+    th_uplink_t *u = th_calloc(1, sizeof *u);
+    if (!u) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    u->o = o;
+    uint8_t parent_pk[32];
+    if (th_z85_decode_key(o->cfg.parent_key, parent_pk) < 0 ||
+        th_pubkey_curve(parent_pk, u->parent_curve) < 0 ||
+        th_identity_curve(&o->id, u->my_curve_pk, u->my_curve_sk) < 0) {
+        th_free(u);
+        *err = TH_E_KEY;
+        return NULL;
+    }
+    u->window = 1;
+    return u;
+}
+
+void
+th_uplink_destroy(th_uplink_t **self_p)
+{
+    th_uplink_t *u = *self_p;
+    if (!u)
+        return;
+    memset(u->my_curve_sk, 0, sizeof u->my_curve_sk);
+    th_free(u);
+    *self_p = NULL;
+}
+
+th_service_t
+th_uplink_service(th_uplink_t *u)
+{
+    return (th_service_t){ .name = "uplink", .start = s_start, .stop = s_stop, .self = u };
+}
+
+void
+th_uplink_wake(th_uplink_t *u)
+{
+    s_pump(u);
+}

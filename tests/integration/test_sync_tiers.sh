@@ -1,0 +1,129 @@
+#!/bin/sh
+# Real processes on 127.0.0.1: two tiers (province 80 of the 2025 tree ←
+# 3 communes) and three tiers (province 72 of the 2024 tree ← districts
+# 703, 705 ← 4 communes). Every submitted revision reaches the root; a
+# correction replaces, never adds; an unenrolled office gets nothing.
+set -u
+O=${1:-build/asan}
+. tests/integration/lib.sh
+
+# A full report for dvcq-nam; $1 = TT01, the figure the test adds up.
+report() {
+    echo "TT01=$1 TT02=100 TT03=1 TT04=2 DT01=1 DT02=10 LD01=có DVK01=2 DVK02=1 KT01=0 KT02=0 CCHC01=50 CCHC02=45 CCHC04=3 TCD01=4 TCD02=3 TCD03=2 TCD05=1 GS01=1 GS02=2 GS03=1 DC01=có KTR01=0 KTR02=0 DG01=tot ND01=Tốt ND02=Chưa ND03=Tiếp"
+}
+
+# ---------------------------------------------------------------- two tiers
+P=$TMP/p80
+PORT=$(free_port)
+expect_ok "init province hub 80" "$HUB" init --dir "$P" --unit 80 --bind "tcp://127.0.0.1:$PORT"
+PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+fast_sync "$P"
+total=0
+for c in 25459 25480 25567; do
+    expect_ok "init commune $c" "$NODE" init --dir "$TMP/c$c" --unit "$c" --parent "tcp://127.0.0.1:$PORT" --parent-key "$PK"
+    k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+    fast_sync "$TMP/c$c"
+    expect_ok "enroll $c at the province" "$HUB" enroll --dir "$P" --unit "$c" --key "$k"
+done
+expect_exit 1 "enroll refuses a unit outside the province" "$HUB" enroll --dir "$P" --unit 00004 --key "$k"
+# reports entered offline, before any link exists
+# shellcheck disable=SC2046
+expect_ok "25459 submits" "$NODE" submit --dir "$TMP/c25459" --form dvcq-nam --period 2026 $(report 10)
+# shellcheck disable=SC2046
+expect_ok "25480 submits" "$NODE" submit --dir "$TMP/c25480" --form dvcq-nam --period 2026 $(report 20)
+expect_ok "25459 corrects" "$NODE" submit --dir "$TMP/c25459" --form dvcq-nam --period 2026 TT01=11
+start p80 "$HUB" "$P"
+for c in 25459 25480 25567; do start "c$c" "$NODE" "$TMP/c$c"; done
+# a late report while everything runs
+# shellcheck disable=SC2046
+expect_ok "25567 submits while running" "$NODE" submit --dir "$TMP/c25567" --form dvcq-nam --period 2026 $(report 30)
+wait_for 20 has_rev "$HUB" "$P" dvcq-nam 2026 25459 2 && ok "province holds 25459 rev 2" || bad "province lacks 25459 rev 2" "$(cat "$TMP/p80.log" | tail -5)"
+wait_for 20 has_rev "$HUB" "$P" dvcq-nam 2026 25480 1 && ok "province holds 25480" || bad "province lacks 25480"
+wait_for 20 has_rev "$HUB" "$P" dvcq-nam 2026 25567 1 && ok "province holds 25567" || bad "province lacks 25567"
+sum=0
+for c in 25459 25480 25567; do
+    v=$(value "$HUB" "$P" dvcq-nam 2026 "$c" TT01)
+    sum=$((sum + ${v:-0}))
+done
+expect_eq "province total TT01 = 11 + 20 + 30 (the correction replaced)" "$sum" 61
+expect_ok "signature checked at the province" "$HUB" show --dir "$P" --form dvcq-nam --period 2026 --unit 25459 --json
+expect_eq "record keeps its commune signature" "$(printf '%s' "$LAST_OUT" | json_get signature)" valid
+wait_for 10 sh -c "'$NODE' status --dir '$TMP/c25459' --json | grep -q '\"pending\": 0'" && ok "nothing pending at 25459" || bad "25459 still pending" "$("$NODE" status --dir "$TMP/c25459" --json)"
+expect_ok "status --json" "$NODE" status --dir "$TMP/c25459" --json
+expect_eq "link is up" "$(printf '%s' "$LAST_OUT" | json_get link.state)" up
+expect_eq "acked = last" "$(printf '%s' "$LAST_OUT" | json_get acked_seq)" "$(printf '%s' "$LAST_OUT" | json_get last_seq)"
+
+# an office with a key the province never enrolled gets nothing
+expect_ok "init an unenrolled commune" "$NODE" init --dir "$TMP/rogue" --unit 25630 --parent "tcp://127.0.0.1:$PORT" --parent-key "$PK"
+fast_sync "$TMP/rogue"
+# shellcheck disable=SC2046
+expect_ok "rogue submits locally" "$NODE" submit --dir "$TMP/rogue" --form dvcq-nam --period 2026 $(report 99)
+start rogue "$NODE" "$TMP/rogue"
+sleep 3
+expect_exit 1 "province holds nothing from the unenrolled office" "$HUB" show --dir "$P" --form dvcq-nam --period 2026 --unit 25630
+expect_in "province logged the refusal" "refused a connection" "$(cat "$TMP/p80.log")"
+expect_ok "rogue status" "$NODE" status --dir "$TMP/rogue" --json
+expect_eq "rogue still has its report pending" "$(printf '%s' "$LAST_OUT" | json_get pending)" 1
+stop rogue
+for n in c25459 c25480 c25567 p80; do
+    stop "$n"
+    expect_eq "$n stops cleanly on SIGTERM" "$STOP_RC" 0
+done
+
+# -------------------------------------------------------------- three tiers
+P=$TMP/p72
+PP=$(free_port)
+expect_ok "init province hub 72 (2024 tree)" "$HUB" init --dir "$P" --unit 72 --bind "tcp://127.0.0.1:$PP"
+PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+fast_sync "$P"
+for d in 703 705; do
+    port=$(free_port)
+    eval "PORT_$d=$port"
+    expect_ok "init district hub $d" "$HUB" init --dir "$TMP/d$d" --unit "$d" --bind "tcp://127.0.0.1:$port" --parent "tcp://127.0.0.1:$PP" --parent-key "$PK"
+    eval "KEY_$d='$(printf '%s\n' "$LAST_OUT" | tail -n 1)'"
+    fast_sync "$TMP/d$d"
+    eval "k=\$KEY_$d"
+    expect_ok "enroll district $d at the province" "$HUB" enroll --dir "$P" --unit "$d" --key "$k"
+done
+n=0
+for pair in 703:25456 703:25459 705:25486 705:25489; do
+    d=${pair%%:*}; c=${pair##*:}
+    eval "port=\$PORT_$d; dk=\$KEY_$d"
+    expect_ok "init commune $c under $d" "$NODE" init --dir "$TMP/e$c" --unit "$c" --parent "tcp://127.0.0.1:$port" --parent-key "$dk"
+    k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+    fast_sync "$TMP/e$c"
+    expect_ok "enroll $c at district $d" "$HUB" enroll --dir "$TMP/d$d" --unit "$c" --key "$k"
+    n=$((n + 1))
+    # shellcheck disable=SC2046
+    expect_ok "$c submits its 2024 report" "$NODE" submit --dir "$TMP/e$c" --form dvcq-nam --period 2024 $(report $((n * 100)))
+done
+expect_ok "25459 corrects its 2024 report" "$NODE" submit --dir "$TMP/e25459" --form dvcq-nam --period 2024 TT01=250
+start p72 "$HUB" "$P"
+for d in 703 705; do start "d$d" "$HUB" "$TMP/d$d"; done
+for c in 25456 25459 25486 25489; do start "e$c" "$NODE" "$TMP/e$c"; done
+for pair in 25456:1 25459:2 25486:1 25489:1; do
+    c=${pair%%:*}; r=${pair##*:}
+    wait_for 30 has_rev "$HUB" "$P" dvcq-nam 2024 "$c" "$r" && ok "province holds $c rev $r through its district" || bad "province lacks $c rev $r" "$(tail -5 "$TMP/p72.log"; tail -5 "$TMP/d703.log")"
+done
+sum=0
+for c in 25456 25459 25486 25489; do
+    v=$(value "$HUB" "$P" dvcq-nam 2024 "$c" TT01)
+    sum=$((sum + ${v:-0}))
+done
+expect_eq "province total = 100 + 250 + 300 + 400" "$sum" 1050
+sum=0
+for c in 25456 25459; do
+    v=$(value "$HUB" "$TMP/d703" dvcq-nam 2024 "$c" TT01)
+    sum=$((sum + ${v:-0}))
+done
+expect_eq "district 703 total = 100 + 250" "$sum" 350
+expect_ok "province shows the commune's own signature" "$HUB" show --dir "$P" --form dvcq-nam --period 2024 --unit 25486 --json
+expect_eq "signature valid at the province" "$(printf '%s' "$LAST_OUT" | json_get signature)" valid
+expect_ok "province history of 25459" "$HUB" show --dir "$P" --form dvcq-nam --period 2024 --unit 25459 --history --json
+expect_eq "province holds exactly rev 2 (rev 1 superseded before sending, or both once)" \
+    "$(printf '%s' "$LAST_OUT" | python3 -c 'import json,sys; r=[x["rev"] for x in json.load(sys.stdin)["revisions"]]; print(r[-1], len(r)==len(set(r)))')" "2 True"
+for n in e25456 e25459 e25486 e25489 d703 d705 p72; do
+    stop "$n"
+    expect_eq "$n stops cleanly" "$STOP_RC" 0
+done
+th_summary

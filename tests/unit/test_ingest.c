@@ -1,0 +1,243 @@
+/*  Tests of ingest: a hub's checks on every entry a child sends, applied
+    once, quarantined with a reason otherwise, the batch going on. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "enrollment.h"
+#include "err.h"
+#include "ingest.h"
+#include "mem.h"
+#include "peers.h"
+
+static char s_tmp[64];
+
+typedef struct {
+    th_office_t *hub;
+    th_identity_t child, other;
+} s_fx_t;
+
+static th_office_t *
+s_make_office(const char *name, const char *unit, const char *bind, const char *parent,
+              const char *parent_key)
+{
+    char dir[128], err[512];
+    snprintf(dir, sizeof dir, "%s/%s", s_tmp, name);
+    th_office_init_t opt = { .dir = dir, .unit = unit, .bind = bind,
+                             .parent_endpoint = parent, .parent_key = parent_key };
+    if (th_office_init(&opt, err, sizeof err) < 0)
+        fail_msg("init %s: %s", name, err);
+    int rc;
+    th_office_t *o = th_office_open(dir, err, sizeof err, &rc);
+    if (!o)
+        fail_msg("open %s: %s", name, err);
+    return o;
+}
+
+static int
+s_setup(void **state)
+{
+    if (th_crypto_init() < 0)
+        return -1;
+    strcpy(s_tmp, "/tmp/th-ingest-XXXXXX");
+    if (!mkdtemp(s_tmp))
+        return -1;
+    static s_fx_t fx;
+    fx.hub = s_make_office("p72", "72", "tcp://127.0.0.1:1", NULL, NULL);
+    th_identity_generate(&fx.child);
+    th_identity_generate(&fx.other);
+    *state = &fx;
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    s_fx_t *fx = *state;
+    th_office_destroy(&fx->hub);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+typedef struct {
+    const char *unit;
+    const uint8_t *pk;
+    bool direct;
+} s_enr_t;
+
+static int
+s_enroll_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_enr_t *e = ctx;
+    return th_peers_enroll(txn, e->unit, e->pk, e->direct);
+}
+
+/* A signed record blob of unit for dvcq-nam 2024 (2024 tree). */
+static uint8_t *
+s_blob(const th_identity_t *signer, const char *unit, uint32_t rev, int64_t tt01,
+       th_status_t st, const char *form, size_t *len)
+{
+    th_record_t r;
+    th_record_init(&r);
+    snprintf(r.form, sizeof r.form, "%s", form);
+    snprintf(r.period, sizeof r.period, "2024");
+    snprintf(r.unit, sizeof r.unit, "%s", unit);
+    r.rev = rev;
+    r.form_version = 1;
+    r.status = st;
+    r.submitted_at = 1730000000000LL;
+    memcpy(r.origin, signer->pk, 32);
+    th_value_t v = { .code = "TT01", .kind = TH_V_INT, .u.i = tt01 };
+    assert_int_equal(th_record_set(&r, &v), 0);
+    uint8_t *body, *blob;
+    size_t bl;
+    assert_int_equal(th_codec_record_body(&r, &body, &bl), 0);
+    th_sign(signer, body, bl, r.sig);
+    th_free(body);
+    assert_int_equal(th_codec_record_encode(&r, &blob, len), 0);
+    th_record_clear(&r);
+    return blob;
+}
+
+static th_ingest_t *
+s_run(th_office_t *hub, const char *sender, th_msg_entry_t *e, size_t n)
+{
+    static th_ingest_t b;
+    memset(&b, 0, sizeof b);
+    b.office = hub;
+    b.sender = sender;
+    b.entries = e;
+    b.nentries = n;
+    b.through = n ? e[n - 1].seq : 0;
+    b.now = th_now_ms();
+    assert_int_equal(th_store_write(hub->store, th_ingest_batch, &b), 0);
+    return &b;
+}
+
+typedef struct {
+    const char *key;
+    uint32_t rev;
+    int found;
+    size_t quarantined;
+} s_q_t;
+
+static int
+s_count_q(const char *key, const void *val, size_t len, void *ctx)
+{
+    (void)key; (void)val; (void)len;
+    ((s_q_t *)ctx)->quarantined++;
+    return 0;
+}
+
+static int
+s_query(th_store_txn_t *txn, void *ctx)
+{
+    s_q_t *q = ctx;
+    th_store_rev_t r;
+    q->found = th_store_get_current(txn, q->key, &r) == 0;
+    q->rev = q->found ? r.rev : 0;
+    q->quarantined = 0;
+    return th_store_kv_each(txn, TH_DB_QUARANTINE, "", s_count_q, q);
+}
+
+static void
+test_ingest_district_hub_batch(void **state)
+{
+    s_fx_t *fx = *state;
+    th_office_t *hub = fx->hub;
+    /* district 703 is a direct child of province 72 */
+    th_identity_t district;
+    th_identity_generate(&district);
+    s_enr_t en = { "703", district.pk, true };
+    assert_int_equal(th_store_write(hub->store, s_enroll_txn, &en), 0);
+
+    /* the district relays the enrollment of commune 25459 it admitted */
+    th_enrollment_t e = { .unit = "25459", .parent = "703", .at = th_now_ms() };
+    memcpy(e.key, fx->child.pk, 32);
+    uint8_t enr[TH_ENROLLMENT_LEN], forged[TH_ENROLLMENT_LEN], outside[TH_ENROLLMENT_LEN];
+    assert_int_equal(th_enrollment_sign(&e, &district, enr), 0);
+    th_enrollment_t f = e;
+    snprintf(f.unit, sizeof f.unit, "25456");
+    assert_int_equal(th_enrollment_sign(&f, &fx->other, forged), 0);   /* wrong signer */
+    th_enrollment_t g = e;
+    snprintf(g.unit, sizeof g.unit, "25486");   /* a commune of district 705 */
+    assert_int_equal(th_enrollment_sign(&g, &district, outside), 0);
+
+    size_t l1, l2, l3, l4, l5, l6, l7;
+    uint8_t *ok1 = s_blob(&fx->child, "25459", 1, 10, TH_STATUS_SUBMITTED, "dvcq-nam", &l1);
+    uint8_t *ok2 = s_blob(&fx->child, "25459", 2, 12, TH_STATUS_SUBMITTED, "dvcq-nam", &l2);
+    uint8_t *bad_sig = s_blob(&fx->child, "25459", 3, 13, TH_STATUS_SUBMITTED, "dvcq-nam", &l3);
+    bad_sig[l3 - 5] ^= 1;
+    uint8_t *other_key = s_blob(&fx->other, "25459", 4, 14, TH_STATUS_SUBMITTED, "dvcq-nam", &l4);
+    uint8_t *not_mine = s_blob(&fx->child, "25486", 1, 15, TH_STATUS_SUBMITTED, "dvcq-nam", &l5);
+    uint8_t *draft = s_blob(&fx->child, "25459", 5, 16, TH_STATUS_DRAFT, "dvcq-nam", &l6);
+    uint8_t *no_form = s_blob(&fx->child, "25459", 6, 17, TH_STATUS_SUBMITTED, "khong-co", &l7);
+    uint8_t junk[] = { 0x92, 0xc4, 0x01 };   /* truncated */
+    th_msg_entry_t ent[] = {
+        { 1, TH_MSG_ENTRY_ENROLL, enr, sizeof enr },
+        { 2, TH_MSG_ENTRY_RECORD, ok1, l1 },
+        { 3, TH_MSG_ENTRY_RECORD, bad_sig, l3 },
+        { 4, TH_MSG_ENTRY_RECORD, other_key, l4 },
+        { 5, TH_MSG_ENTRY_RECORD, not_mine, l5 },
+        { 6, TH_MSG_ENTRY_RECORD, draft, l6 },
+        { 7, TH_MSG_ENTRY_RECORD, no_form, l7 },
+        { 8, TH_MSG_ENTRY_RECORD, junk, sizeof junk },
+        { 9, TH_MSG_ENTRY_ENROLL, forged, sizeof forged },
+        { 10, TH_MSG_ENTRY_ENROLL, outside, sizeof outside },
+        { 11, TH_MSG_ENTRY_RECORD, ok2, l2 },
+        { 12, TH_MSG_ENTRY_RECORD, ok1, l1 },   /* an old revision again */
+    };
+    th_ingest_t *b = s_run(hub, "703", ent, 12);
+    assert_int_equal(b->upto, 12);
+    assert_int_equal(b->applied, 3);      /* enrollment, rev 1, rev 2 */
+    assert_int_equal(b->duplicates, 1);   /* rev 1 after rev 2: held, not applied */
+    assert_int_equal(b->nrejected, 8);
+    uint64_t want[] = { 3, 4, 5, 6, 7, 8, 9, 10 };
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(b->rejected[i].seq, want[i]);
+        assert_true(b->rejected[i].code < 0);
+        assert_true(strlen(b->rejected[i].reason) > 0);
+    }
+    assert_int_equal(b->rejected[0].code, TH_E_SIG);
+    assert_non_null(strstr(b->rejected[2].reason, "25486"));
+    s_q_t q = { .key = "dvcq-nam|2024|25459" };
+    assert_int_equal(th_store_read(hub->store, s_query, &q), 0);
+    assert_true(q.found);
+    assert_int_equal(q.rev, 2);
+    assert_int_equal(q.quarantined, 8);
+
+    /* the same batch again (lost ACK): nothing applied twice */
+    b = s_run(hub, "703", ent, 12);
+    assert_int_equal(b->applied, 0);
+    assert_int_equal(b->skipped_old, 12);
+    assert_int_equal(b->upto, 12);
+    assert_int_equal(th_store_read(hub->store, s_query, &q), 0);
+    assert_int_equal(q.rev, 2);
+    assert_int_equal(q.quarantined, 8);
+
+    /* a commune that is not the sender's cannot send for the district */
+    th_msg_entry_t one[] = { { 1, TH_MSG_ENTRY_RECORD, ok2, l2 } };
+    b = s_run(hub, "705", one, 1);
+    assert_int_equal(b->nrejected, 1);
+    assert_int_equal(b->rejected[0].code, TH_E_UNIT);
+    th_free(ok1);
+    th_free(ok2); th_free(bad_sig); th_free(other_key);
+    th_free(not_mine); th_free(draft); th_free(no_form);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ingest_district_hub_batch),
+    };
+    return cmocka_run_group_tests_name("ingest", tests, s_setup, s_teardown);
+}
