@@ -44,11 +44,13 @@ COMMON_SRC := $(wildcard common/*.c)
 NODE_SRC   := $(filter-out node/main.c,$(wildcard node/*.c))
 HUB_SRC    := $(filter-out hub/main.c,$(wildcard hub/*.c))
 TEST_SRC   := $(wildcard tests/unit/test_*.c)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
 NODE_OBJ   := $(NODE_SRC:%.c=$(O)/%.o)
 HUB_OBJ    := $(HUB_SRC:%.c=$(O)/%.o)
 TESTS      := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
+TOOLS      := $(TOOL_SRC:tests/tools/%.c=$(O)/tools/%)
 
 BINS := $(O)/tonghop-node $(O)/tonghop-hub
 
@@ -87,6 +89,11 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
+# Test tools (hostile clients and the like), linked like the tests.
+$(O)/tools/%: $(O)/tests/tools/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 deps:
 	@tools/deps.sh
 
@@ -97,7 +104,7 @@ test check: deps
 unit: $(TESTS) $(BINS)
 	@tools/run-unit.sh $(TESTS)
 
-integration: $(BINS)
+integration: $(BINS) $(TOOLS)
 	@tools/run-integration.sh $(O)
 
 asan:

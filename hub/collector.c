@@ -3,6 +3,7 @@
 #include "err.h"
 #include "ingest.h"
 #include "log.h"
+#include "metaq.h"
 #include "mem.h"
 #include "msg.h"
 #include "peers.h"
@@ -15,6 +16,16 @@
 #include <zmq.h>
 
 #define S_WINDOW 256
+#define S_CHILDREN 4096   /* connected children tracked for META pushes */
+
+/* A child seen on this run: where to reach it and how far META went. */
+typedef struct {
+    char unit[TH_UNIT_MAX];
+    uint8_t rid[256];
+    size_t rid_len;
+    uint64_t meta_sent;     /* highest META seq sent on its connection */
+    int64_t last_seen;
+} s_child_t;
 
 struct th_collector {
     th_office_t *o;             /* borrowed */
@@ -25,7 +36,34 @@ struct th_collector {
     void (*on_applied)(void *arg);
     void *on_applied_arg;
     th_ingest_t *ingest;        /* one batch at a time (loop thread) */
+    s_child_t *children;        /* S_CHILDREN slots */
+    size_t nchildren;
+    uv_timer_t tick;            /* pushes META queued by other paths */
+    int tick_on;
 };
+
+static s_child_t *
+s_child(th_collector_t *c, const char *unit, bool create)
+{
+    for (size_t i = 0; i < c->nchildren; i++)
+        if (strcmp(c->children[i].unit, unit) == 0)
+            return &c->children[i];
+    if (!create)
+        return NULL;
+    size_t slot = c->nchildren;
+    if (slot == S_CHILDREN) {   /* full: reuse the longest silent one */
+        slot = 0;
+        for (size_t i = 1; i < S_CHILDREN; i++)
+            if (c->children[i].last_seen < c->children[slot].last_seen)
+                slot = i;
+    } else {
+        c->nchildren++;
+    }
+    s_child_t *ch = &c->children[slot];
+    memset(ch, 0, sizeof *ch);
+    snprintf(ch->unit, sizeof ch->unit, "%s", unit);
+    return ch;
+}
 
 /* ---- ZAP (RFC 27) ------------------------------------------------------ */
 
@@ -133,8 +171,79 @@ s_reply(th_collector_t *c, const zmq_msg_t *rid, const th_msg_t *m)
 
 typedef struct {
     const char *unit;
+    uint64_t after;
+    uint8_t *frame;
+    size_t len;
+    uint64_t last;
+} s_meta_t;
+
+static int
+s_meta_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_meta_t *x = ctx;
+    th_msg_t m;
+    th_msg_init(&m, TH_MSG_META);
+    int rc = th_metaq_fill(txn, x->unit, x->after, 128, &m);
+    if (rc == 0 && m.nmeta) {
+        x->last = m.meta[m.nmeta - 1].seq;
+        rc = th_msg_encode(&m, &x->frame, &x->len);
+    }
+    th_msg_clear(&m);
+    return rc;
+}
+
+/* Sends what is queued for ch beyond what its connection already got. */
+static void
+s_push_meta(th_collector_t *c, s_child_t *ch)
+{
+    if (!ch->rid_len)
+        return;
+    s_meta_t x = { .unit = ch->unit, .after = ch->meta_sent };
+    int rc = th_store_read(c->o->store, s_meta_txn, &x);
+    if (rc < 0) {
+        th_log(TH_LOG_ERROR, "collector: META for %s: %s", ch->unit, th_strerror(rc));
+        return;
+    }
+    if (!x.frame)
+        return;
+    rc = th_zuv_send(c->zrouter, ch->rid, ch->rid_len, x.frame, x.len);
+    th_free(x.frame);
+    if (rc == 0)
+        ch->meta_sent = x.last;
+}
+
+static void
+s_on_tick(uv_timer_t *t)
+{
+    th_collector_t *c = t->data;
+    int64_t now = th_now_ms();
+    for (size_t i = 0; i < c->nchildren; i++) {
+        s_child_t *ch = &c->children[i];
+        /* a child silent for three timeouts has gone; its next HELLO says
+           where it stands */
+        if (ch->rid_len && now - ch->last_seen > 3 * (int64_t)c->o->cfg.timeout_ms)
+            ch->rid_len = 0;
+        s_push_meta(c, ch);
+    }
+}
+
+typedef struct {
+    const char *unit;
+    uint64_t upto;
+} s_mack_t;
+
+static int
+s_mack_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_mack_t *x = ctx;
+    return th_metaq_ack(txn, x->unit, x->upto);
+}
+
+typedef struct {
+    const char *unit;
     uint64_t seq;
     int64_t now, offset;
+    uint64_t meta_upto;
 } s_hello_t;
 
 static int
@@ -144,6 +253,8 @@ s_hello_txn(th_store_txn_t *txn, void *ctx)
     int rc = th_peers_seq_get(txn, h->unit, &h->seq);
     if (rc == 0)
         rc = th_peers_seen_put(txn, h->unit, h->now, h->offset);
+    if (rc == 0)
+        rc = th_metaq_ack(txn, h->unit, h->meta_upto);
     return rc;
 }
 
@@ -179,6 +290,9 @@ s_on_batch(th_collector_t *c, const zmq_msg_t *rid, const char *unit, const th_m
                    b->rejected[i].seq);
     s_reply(c, rid, &ack);
     th_msg_clear(&ack);
+    s_child_t *ch = s_child(c, unit, false);
+    if (ch)
+        s_push_meta(c, ch);
     if (b->applied && c->on_applied)
         c->on_applied(c->on_applied_arg);
 }
@@ -223,6 +337,9 @@ s_on_router(void *sock, void *arg)
         s_reply(c, &rid, &err);
         goto out;
     }
+    s_child_t *seen = s_child(c, unit, false);
+    if (seen)
+        seen->last_seen = th_now_ms();
     switch (m.type) {
     case TH_MSG_HELLO: {
         if (strcmp(m.unit, unit) != 0) {
@@ -234,7 +351,7 @@ s_on_router(void *sock, void *arg)
             s_reply(c, &rid, &err);
             break;
         }
-        s_hello_t h = { .unit = unit, .now = th_now_ms() };
+        s_hello_t h = { .unit = unit, .now = th_now_ms(), .meta_upto = m.meta_upto };
         h.offset = m.clock - h.now;
         rc = th_store_write(c->o->store, s_hello_txn, &h);
         if (rc < 0) {
@@ -250,6 +367,21 @@ s_on_router(void *sock, void *arg)
         w.window = S_WINDOW;
         snprintf(w.unit, sizeof w.unit, "%s", c->o->cfg.unit);
         s_reply(c, &rid, &w);
+        s_child_t *ch = s_child(c, unit, true);
+        if (zmq_msg_size(&rid) <= sizeof ch->rid) {
+            ch->rid_len = zmq_msg_size(&rid);
+            memcpy(ch->rid, zmq_msg_data(&rid), ch->rid_len);
+        }
+        ch->meta_sent = m.meta_upto;
+        ch->last_seen = h.now;
+        s_push_meta(c, ch);
+        break;
+    }
+    case TH_MSG_META_ACK: {
+        s_mack_t x = { unit, m.upto };
+        rc = th_store_write(c->o->store, s_mack_txn, &x);
+        if (rc < 0)
+            th_log(TH_LOG_ERROR, "collector: META_ACK from %s: %s", unit, th_strerror(rc));
         break;
     }
     case TH_MSG_BATCH:
@@ -294,6 +426,11 @@ s_start(void *self, th_daemon_t *d)
     if (!(c->zzap = th_zuv_new(th_daemon_loop(d), c->zap, s_on_zap, c, &rc)) ||
         !(c->zrouter = th_zuv_new(th_daemon_loop(d), c->router, s_on_router, c, &rc)))
         return rc;
+    uv_timer_init(th_daemon_loop(d), &c->tick);
+    c->tick.data = c;
+    c->tick_on = 1;
+    uv_timer_start(&c->tick, s_on_tick, (uint64_t)c->o->cfg.poll_ms,
+                   (uint64_t)c->o->cfg.poll_ms);
     th_log(TH_LOG_INFO, "collector: listening on %s", c->o->cfg.bind);
     return 0;
 zerr:
@@ -307,6 +444,11 @@ static void
 s_stop(void *self)
 {
     th_collector_t *c = self;
+    if (c->tick_on) {
+        uv_timer_stop(&c->tick);
+        uv_close((uv_handle_t *)&c->tick, NULL);
+        c->tick_on = 0;
+    }
     th_zuv_destroy(&c->zrouter);
     th_zuv_destroy(&c->zzap);
     if (c->router)
@@ -324,13 +466,17 @@ th_collector_new(th_office_t *o, int *err)
         return NULL;
     }
     th_collector_t *c = th_calloc(1, sizeof *c);
-    if (!c || !(c->ingest = th_calloc(1, sizeof *c->ingest))) {
+    if (!c || !(c->ingest = th_calloc(1, sizeof *c->ingest)) ||
+        !(c->children = th_calloc(S_CHILDREN, sizeof *c->children))) {
+        if (c)
+            th_free(c->ingest);
         th_free(c);
         *err = -ENOMEM;
         return NULL;
     }
     c->o = o;
     if (th_identity_curve(&o->id, c->curve_pk, c->curve_sk) < 0) {
+        th_free(c->children);
         th_free(c->ingest);
         th_free(c);
         *err = TH_E_KEY;
@@ -346,6 +492,7 @@ th_collector_destroy(th_collector_t **self_p)
     if (!c)
         return;
     memset(c->curve_sk, 0, sizeof c->curve_sk);
+    th_free(c->children);
     th_free(c->ingest);
     th_free(c);
     *self_p = NULL;

@@ -5,6 +5,7 @@
 #include "entry.h"
 #include "err.h"
 #include "log.h"
+#include "metaq.h"
 #include "mem.h"
 #include "peers.h"
 #include "period.h"
@@ -131,13 +132,20 @@ s_record(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code
     if (rc == 0 && cur.rev >= r.rev) {
         b->duplicates++;   /* already held: acknowledged, not applied twice */
         rc = 0;
-        goto done;
-    }
-    th_store_rev_t nr = { .key = key, .rev = r.rev, .status = TH_STATUS_SUBMITTED,
-                          .received_at = b->now, .blob = e->blob, .len = e->len };
-    rc = th_store_put_revision(txn, &nr, s_has_parent(b), NULL);
-    if (rc == 0)
+    } else {
+        th_store_rev_t nr = { .key = key, .rev = r.rev, .status = TH_STATUS_SUBMITTED,
+                              .received_at = b->now, .blob = e->blob, .len = e->len };
+        rc = th_store_put_revision(txn, &nr, s_has_parent(b), NULL);
+        if (rc < 0)
+            goto done;
         b->applied++;
+    }
+    /* a receipt travels back down the path the record came up (sent again
+       for a revision already held: the first one may have been lost) */
+    char receipt[96];
+    th_metaq_receipt_make(receipt, sizeof receipt, r.rev, b->office->cfg.unit, b->now);
+    rc = th_metaq_push(txn, b->sender, TH_MSG_META_RECEIPT, key, receipt, strlen(receipt),
+                       NULL);
 done:
     th_problems_clear(&pr);
     th_record_clear(&r);

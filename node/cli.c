@@ -552,7 +552,59 @@ typedef struct {
     char link[32], error[256];
     json_t *reports;
     int json;
+    th_store_txn_t *txn;
+    /* receipts and rejection of the report being listed */
+    json_t *rc_list;
+    char rc_text[512];
+    uint32_t rc_rev;
+    int32_t rc_day;
 } s_status_t;
+
+/* Vietnamese word for an office that received a report: "tỉnh", "huyện"... */
+static const char *
+s_level_vn(const char *level)
+{
+    if (strcmp(level, "province") == 0)
+        return "tỉnh";
+    if (strcmp(level, "district") == 0)
+        return "huyện";
+    if (strcmp(level, "commune") == 0)
+        return "xã";
+    return "cấp trên";
+}
+
+static int
+s_status_receipt(const char *key, const void *val, size_t len, void *ctx)
+{
+    s_status_t *s = ctx;
+    const char *by = strrchr(key, '|');
+    char v[64];
+    if (!by || len >= sizeof v)
+        return 0;
+    by++;
+    memcpy(v, val, len);
+    v[len] = '\0';
+    unsigned rev = 0;
+    long long at = 0;
+    if (sscanf(v, "%u %lld", &rev, &at) != 2)
+        return 0;
+    const th_unit_t *u = th_units_find(s->off->units, by, s->rc_day);
+    const char *level = u ? u->level : "";
+    char when[32];
+    if (s->json) {
+        th_time_format_iso(at, when);
+        json_array_append_new(s->rc_list, json_pack("{s:s, s:s, s:s, s:I, s:s}", "by", by,
+                                                    "by_name", u ? u->name : "",
+                                                    "level", level, "rev", (json_int_t)rev,
+                                                    "at", when));
+    } else if (rev == s->rc_rev) {
+        th_time_format_vn(at, when);
+        size_t n = strlen(s->rc_text);
+        snprintf(s->rc_text + n, sizeof s->rc_text - n, "%s%s đã nhận (%s)",
+                 n ? "; " : "", s_level_vn(level), when);
+    }
+    return 0;
+}
 
 static void
 s_state_str(th_store_txn_t *txn, const char *name, char *buf, size_t cap)
@@ -574,20 +626,50 @@ s_status_report(const th_store_rev_t *r, void *ctx)
         strcmp(unit, s->off->cfg.unit) != 0)
         return 0;
     const char *st = r->status == TH_STATUS_SUBMITTED ? "submitted" : "draft";
-    char when[32];
+    char when[32], prefix[TH_KEY_MAX + 4];
     th_time_format_iso(r->received_at, when);
+    th_period_t p;
+    s->rc_day = th_period_parse(period, &p) == 0 ? p.end : 0;
+    s->rc_rev = r->rev;
+    s->rc_text[0] = '\0';
+    s->rc_list = s->json ? json_array() : NULL;
+    snprintf(prefix, sizeof prefix, "r|%s|", r->key);
+    int rc = th_store_kv_each(s->txn, TH_DB_RECEIPTS, prefix, s_status_receipt, s);
+    /* a rejection from above, if it concerns the current revision */
+    char xkey[TH_KEY_MAX + 4], rej[512] = "";
+    const void *xv;
+    size_t xl;
+    unsigned xrev = 0;
+    int xcode = 0, off = 0;
+    snprintf(xkey, sizeof xkey, "x|%s", r->key);
+    if (rc == 0 && th_store_kv_get(s->txn, TH_DB_RECEIPTS, xkey, &xv, &xl) == 0 &&
+        xl < sizeof rej) {
+        memcpy(rej, xv, xl);
+        rej[xl] = '\0';
+        if (sscanf(rej, "%u %d %n", &xrev, &xcode, &off) < 2 || xrev != r->rev)
+            rej[0] = '\0';
+    }
     if (s->json) {
-        json_array_append_new(s->reports,
-                              json_pack("{s:s, s:s, s:I, s:s, s:s}", "form", form,
-                                        "period", period, "rev", (json_int_t)r->rev,
-                                        "status", st, "saved_at", when));
+        json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "form", form,
+                              "period", period, "rev", (json_int_t)r->rev, "status", st,
+                              "saved_at", when, "receipts", s->rc_list);
+        if (o && rej[0])
+            json_object_set_new(o, "rejected", json_pack("{s:I, s:i, s:s}", "rev",
+                                                         (json_int_t)xrev, "code", xcode,
+                                                         "reason", rej + off));
+        json_array_append_new(s->reports, o);
     } else {
         char vn[32];
         th_time_format_vn(r->received_at, vn);
-        printf("  %-14s %-8s lần %-3u %-9s %s\n", form, period, r->rev,
-               r->status == TH_STATUS_SUBMITTED ? "đã nộp" : "bản nháp", vn);
+        const char *where = r->status != TH_STATUS_SUBMITTED ? "chưa gửi"
+                            : rej[0] ? "BỊ TỪ CHỐI: "
+                            : s->rc_text[0] ? s->rc_text
+                            : s->pending ? "chờ gửi" : "đã gửi";
+        printf("  %-14s %-8s lần %-3u %-9s %s — %s%s\n", form, period, r->rev,
+               r->status == TH_STATUS_SUBMITTED ? "đã nộp" : "bản nháp", vn, where,
+               rej[0] ? rej + off : "");
     }
-    return 0;
+    return rc;
 }
 
 static int
@@ -604,6 +686,7 @@ s_status_read(th_store_txn_t *txn, void *ctx)
     if (rc < 0)
         return rc;
     s->pending = s->last > s->acked ? s->last - s->acked : 0;
+    s->txn = txn;
     if (!s->json)
         printf("Báo cáo của đơn vị:\n");
     return th_store_each_report(txn, "", s_status_report, s);

@@ -2,6 +2,7 @@
 #include "uplink.h"
 #include "err.h"
 #include "log.h"
+#include "metaq.h"
 #include "mem.h"
 #include "msg.h"
 #include "zuv.h"
@@ -31,6 +32,7 @@ struct th_uplink {
     s_state_t state;
     uint64_t acked;               /* durable: parent holds every seq <= acked */
     uint64_t sent;                /* highest seq sent on this connection */
+    uint64_t meta;                /* durable: META applied through this seq */
     uint32_t window;
     int64_t last_rx, last_tx, last_poll, last_contact_saved;
     int backoff_ms;
@@ -46,7 +48,27 @@ typedef struct {
     const char *error;
     uint64_t acked;        /* 0: leave */
     bool set_acked;
+    th_office_t *o;        /* with rejected: record them */
+    const th_msg_t *ack;
 } s_save_t;
+
+typedef struct {
+    th_store_txn_t *txn;
+    th_office_t *o;
+    const th_msg_reject_t *rj;
+} s_rej_t;
+
+static int
+s_rej_entry(const th_store_log_entry_t *e, void *ctx)
+{
+    s_rej_t *x = ctx;
+    if (e->seq == x->rj->seq && e->kind == TH_LOG_KIND_RECORD) {
+        int rc = th_metaq_rejected(x->txn, x->o, e->key, e->rev, x->rj->code,
+                                   x->rj->reason);
+        return rc < 0 ? rc : 1;
+    }
+    return 1;   /* only the first entry after seq-1 is wanted */
+}
 
 static int
 s_save_txn(th_store_txn_t *txn, void *ctx)
@@ -61,6 +83,14 @@ s_save_txn(th_store_txn_t *txn, void *ctx)
         rc = th_store_kv_put(txn, TH_DB_STATE, "link.error", x->error, strlen(x->error));
     if (rc == 0 && x->set_acked)
         rc = th_store_state_put_u64(txn, "uplink.acked", x->acked);
+    for (size_t i = 0; rc == 0 && x->ack && i < x->ack->nrejected; i++) {
+        s_rej_t r = { txn, x->o, &x->ack->rejected[i] };
+        if (r.rj->seq == 0)
+            continue;
+        rc = th_store_log_each(txn, r.rj->seq - 1, s_rej_entry, &r);
+        if (rc > 0)
+            rc = 0;
+    }
     return rc;
 }
 
@@ -222,6 +252,32 @@ s_schedule_retry(th_uplink_t *u)
     uv_timer_start(&u->t_retry, s_on_retry, (uint64_t)delay, 0);
 }
 
+typedef struct {
+    th_uplink_t *u;
+    const th_msg_t *m;
+    uint64_t upto;
+} s_meta_t;
+
+/* Applies the META items not applied yet, and the cursor, atomically. */
+static int
+s_meta_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_meta_t *x = ctx;
+    uint64_t cur;
+    int rc = th_store_state_get_u64(txn, "uplink.meta", &cur);
+    x->upto = cur;
+    for (size_t i = 0; rc == 0 && i < x->m->nmeta; i++) {
+        const th_msg_meta_t *it = &x->m->meta[i];
+        if (it->seq <= x->upto)
+            continue;   /* already applied (a resend after a lost META_ACK) */
+        if ((rc = th_metaq_apply(txn, x->u->o, it)) == 0)
+            x->upto = it->seq;
+    }
+    if (rc == 0 && x->upto > cur)
+        rc = th_store_state_put_u64(txn, "uplink.meta", x->upto);
+    return rc;
+}
+
 static void
 s_on_message(void *sock, void *arg)
 {
@@ -274,7 +330,8 @@ s_on_message(void *sock, void *arg)
                    ")", m.upto, u->sent);
             break;
         }
-        s_save_t x = { .contact = u->last_rx, .acked = m.upto, .set_acked = true };
+        s_save_t x = { .contact = u->last_rx, .acked = m.upto, .set_acked = true,
+                       .o = u->o, .ack = &m };
         rc = th_store_write(u->o->store, s_save_txn, &x);
         if (rc < 0) {
             th_log(TH_LOG_ERROR, "uplink: cannot save cursor: %s", th_strerror(rc));
@@ -297,6 +354,20 @@ s_on_message(void *sock, void *arg)
     }
     case TH_MSG_PONG:
         break;
+    case TH_MSG_META: {
+        s_meta_t x = { .u = u, .m = &m };
+        rc = th_store_write(u->o->store, s_meta_txn, &x);
+        if (rc < 0) {
+            th_log(TH_LOG_ERROR, "uplink: cannot apply META: %s", th_strerror(rc));
+            break;   /* not acknowledged: the parent sends it again */
+        }
+        u->meta = x.upto;
+        th_msg_t ack;
+        th_msg_init(&ack, TH_MSG_META_ACK);
+        ack.upto = u->meta;
+        s_send_msg(u, &ack);
+        break;
+    }
     case TH_MSG_ERROR:
         th_log(TH_LOG_ERROR, "uplink: parent refused us: %s", m.reason);
         s_save(u, "refused", m.reason);
@@ -355,6 +426,7 @@ s_connect(th_uplink_t *u)
     snprintf(hello.unit, sizeof hello.unit, "%s", u->o->cfg.unit);
     snprintf(hello.agent, sizeof hello.agent, "%s", S_AGENT);
     hello.clock = th_now_ms();
+    hello.meta_upto = u->meta;
     u->state = S_HELLO_SENT;
     u->last_rx = th_now_ms();   /* the timeout runs from here */
     /* With ZMQ_IMMEDIATE the HELLO waits until the handshake is done; if
@@ -385,6 +457,7 @@ s_on_tick(uv_timer_t *t)
         snprintf(hello.unit, sizeof hello.unit, "%s", c->unit);
         snprintf(hello.agent, sizeof hello.agent, "%s", S_AGENT);
         hello.clock = now;
+        hello.meta_upto = u->meta;
         if (s_send_msg(u, &hello) < 0)
             u->last_tx = 0;
         return;
@@ -410,7 +483,9 @@ s_on_tick(uv_timer_t *t)
 static int
 s_acked_txn(th_store_txn_t *txn, void *ctx)
 {
-    return th_store_state_get_u64(txn, "uplink.acked", ctx);
+    th_uplink_t *u = ctx;
+    int rc = th_store_state_get_u64(txn, "uplink.acked", &u->acked);
+    return rc < 0 ? rc : th_store_state_get_u64(txn, "uplink.meta", &u->meta);
 }
 
 static int
@@ -418,7 +493,7 @@ s_start(void *self, th_daemon_t *d)
 {
     th_uplink_t *u = self;
     u->d = d;
-    int rc = th_store_read(u->o->store, s_acked_txn, &u->acked);
+    int rc = th_store_read(u->o->store, s_acked_txn, u);
     if (rc < 0)
         return rc;
     u->sent = u->acked;

@@ -51,16 +51,51 @@ expect_eq "record keeps its commune signature" "$(printf '%s' "$LAST_OUT" | json
 wait_for 10 sh -c "'$NODE' status --dir '$TMP/c25459' --json | grep -q '\"pending\": 0'" && ok "nothing pending at 25459" || bad "25459 still pending" "$("$NODE" status --dir "$TMP/c25459" --json)"
 expect_ok "status --json" "$NODE" status --dir "$TMP/c25459" --json
 expect_eq "link is up" "$(printf '%s' "$LAST_OUT" | json_get link.state)" up
-expect_eq "acked = last" "$(printf '%s' "$LAST_OUT" | json_get acked_seq)" "$(printf '%s' "$LAST_OUT" | json_get last_seq)"
+acked=$(printf '%s' "$LAST_OUT" | json_get acked_seq)
+expect_eq "everything acknowledged: acked = last = 2" "$acked:$(printf '%s' "$LAST_OUT" | json_get last_seq)" "2:2"
+wait_for 10 sh -c "'$NODE' status --dir '$TMP/c25459' --json | grep -q '\"by\": \"80\"'" && ok "receipt from the province reached the commune" || bad "no receipt at 25459" "$("$NODE" status --dir "$TMP/c25459" --json)"
+expect_ok "status text" "$NODE" status --dir "$TMP/c25459"
+expect_in "clerk sees the province received rev 2" "tỉnh đã nhận" "$LAST_OUT"
+expect_eq "receipt is for the current revision" "$("$NODE" status --dir "$TMP/c25459" --json | python3 -c 'import json,sys; print(max(r["rev"] for r in json.load(sys.stdin)["reports"][0]["receipts"] if r["by"]=="80"))')" 2
+
+# a report on a form the province does not know is rejected, and the clerk sees why
+mkdir -p "$TMP/forms"
+cat > "$TMP/forms/thu-nghiem.ini" <<'INI'
+[form]
+id = thu-nghiem
+version = 1
+title = Biểu thử nghiệm
+period_type = yearly
+levels = commune
+deadline.province = 15/12
+
+[section I]
+title = Số liệu
+
+[indicator A1]
+label = Số buổi
+type = int
+INI
+expect_ok "init a commune with an extra form" "$NODE" init --dir "$TMP/c25630" --unit 25630 --parent "tcp://127.0.0.1:$PORT" --parent-key "$PK" --forms "$TMP/forms"
+k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+fast_sync "$TMP/c25630"
+expect_ok "enroll 25630" "$HUB" enroll --dir "$P" --unit 25630 --key "$k"
+expect_ok "submit on the unknown form" "$NODE" submit --dir "$TMP/c25630" --form thu-nghiem --period 2026 A1=3
+start c25630 "$NODE" "$TMP/c25630"
+wait_for 15 sh -c "'$NODE' status --dir '$TMP/c25630' --json | grep -q rejected" && ok "rejection recorded at the commune" || bad "no rejection at 25630" "$(tail -5 "$TMP/c25630.log")"
+expect_ok "status text after rejection" "$NODE" status --dir "$TMP/c25630"
+expect_in "clerk sees the rejection and why" "BỊ TỪ CHỐI: Biểu mẫu thu-nghiem chưa có" "$LAST_OUT"
+expect_exit 1 "province did not store the rejected report" "$HUB" show --dir "$P" --form thu-nghiem --period 2026 --unit 25630
+stop c25630
 
 # an office with a key the province never enrolled gets nothing
-expect_ok "init an unenrolled commune" "$NODE" init --dir "$TMP/rogue" --unit 25630 --parent "tcp://127.0.0.1:$PORT" --parent-key "$PK"
+expect_ok "init an unenrolled commune" "$NODE" init --dir "$TMP/rogue" --unit 25666 --parent "tcp://127.0.0.1:$PORT" --parent-key "$PK"
 fast_sync "$TMP/rogue"
 # shellcheck disable=SC2046
 expect_ok "rogue submits locally" "$NODE" submit --dir "$TMP/rogue" --form dvcq-nam --period 2026 $(report 99)
 start rogue "$NODE" "$TMP/rogue"
 sleep 3
-expect_exit 1 "province holds nothing from the unenrolled office" "$HUB" show --dir "$P" --form dvcq-nam --period 2026 --unit 25630
+expect_exit 1 "province holds nothing from the unenrolled office" "$HUB" show --dir "$P" --form dvcq-nam --period 2026 --unit 25666
 expect_in "province logged the refusal" "refused a connection" "$(cat "$TMP/p80.log")"
 expect_ok "rogue status" "$NODE" status --dir "$TMP/rogue" --json
 expect_eq "rogue still has its report pending" "$(printf '%s' "$LAST_OUT" | json_get pending)" 1
@@ -120,6 +155,8 @@ expect_eq "district 703 total = 100 + 250" "$sum" 350
 expect_ok "province shows the commune's own signature" "$HUB" show --dir "$P" --form dvcq-nam --period 2024 --unit 25486 --json
 expect_eq "signature valid at the province" "$(printf '%s' "$LAST_OUT" | json_get signature)" valid
 expect_ok "province history of 25459" "$HUB" show --dir "$P" --form dvcq-nam --period 2024 --unit 25459 --history --json
+wait_for 10 sh -c "'$NODE' status --dir '$TMP/e25456' --json | grep -q '\"by\": \"72\"'" && ok "province receipt came down through the district" || bad "no province receipt at 25456" "$("$NODE" status --dir "$TMP/e25456" --json)"
+expect_in "district receipt too" '"by": "703"' "$("$NODE" status --dir "$TMP/e25456" --json)"
 expect_eq "province holds exactly rev 2 (rev 1 superseded before sending, or both once)" \
     "$(printf '%s' "$LAST_OUT" | python3 -c 'import json,sys; r=[x["rev"] for x in json.load(sys.stdin)["revisions"]]; print(r[-1], len(r)==len(set(r)))')" "2 True"
 for n in e25456 e25459 e25486 e25489 d703 d705 p72; do

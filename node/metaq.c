@@ -1,0 +1,267 @@
+/*  metaq: per-child META queues, receipts and rejections. */
+#include "metaq.h"
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "period.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+s_qkey(char *buf, size_t cap, const char *child, uint64_t seq)
+{
+    snprintf(buf, cap, "q|%s|%020" PRIu64, child, seq);
+}
+
+int
+th_metaq_head(th_store_txn_t *txn, const char *child, uint64_t *seq)
+{
+    char name[48];
+    snprintf(name, sizeof name, "mq.%s", child);
+    return th_store_state_get_u64(txn, name, seq);
+}
+
+int
+th_metaq_push(th_store_txn_t *txn, const char *child, uint8_t kind, const char *key,
+              const void *blob, size_t len, uint64_t *seq)
+{
+    uint64_t head;
+    int rc = th_metaq_head(txn, child, &head);
+    if (rc < 0)
+        return rc;
+    size_t kl = strlen(key);
+    if (kl == 0 || kl >= TH_KEY_MAX)
+        return TH_E_INVALID;
+    uint8_t *v = th_malloc(2 + kl + len);
+    if (!v)
+        return -ENOMEM;
+    v[0] = kind;
+    v[1] = (uint8_t)kl;
+    memcpy(v + 2, key, kl);
+    if (len)
+        memcpy(v + 2 + kl, blob, len);
+    char k[64], name[48];
+    s_qkey(k, sizeof k, child, head + 1);
+    rc = th_store_kv_put(txn, TH_DB_META, k, v, 2 + kl + len);
+    th_free(v);
+    snprintf(name, sizeof name, "mq.%s", child);
+    if (rc == 0)
+        rc = th_store_state_put_u64(txn, name, head + 1);
+    if (rc == 0 && seq)
+        *seq = head + 1;
+    return rc;
+}
+
+typedef struct {
+    uint64_t after;
+    size_t max;
+    th_msg_t *m;
+    char keys[TH_MSG_META_MAX][TH_KEY_MAX];   /* NUL-terminated copies */
+    size_t n;
+} s_fill_t;
+
+static int
+s_fill_one(const char *key, const void *val, size_t len, void *ctx)
+{
+    s_fill_t *f = ctx;
+    const char *bar = strrchr(key, '|');
+    uint64_t seq = bar ? strtoull(bar + 1, NULL, 10) : 0;
+    if (seq <= f->after)
+        return 0;
+    if (f->n >= f->max || f->n >= TH_MSG_META_MAX)
+        return 1;
+    const uint8_t *v = val;
+    if (len < 2 || (size_t)v[1] + 2 > len || v[1] == 0 || v[1] >= TH_KEY_MAX)
+        return TH_E_CORRUPT;
+    memcpy(f->keys[f->n], v + 2, v[1]);
+    f->keys[f->n][v[1]] = '\0';
+    int rc = th_msg_add_meta(f->m, seq, v[0], f->keys[f->n], v + 2 + v[1],
+                             len - 2 - v[1]);
+    if (rc < 0)
+        return rc == TH_E_LIMIT ? 1 : rc;
+    f->n++;
+    return 0;
+}
+
+int
+th_metaq_fill(th_store_txn_t *txn, const char *child, uint64_t after, size_t max,
+              th_msg_t *m)
+{
+    s_fill_t *f = th_calloc(1, sizeof *f);
+    if (!f)
+        return -ENOMEM;
+    f->after = after;
+    f->max = max;
+    f->m = m;
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "q|%s|", child);
+    int rc = th_store_kv_each(txn, TH_DB_META, prefix, s_fill_one, f);
+    th_free(f);   /* the message copied the keys (th_msg_add_meta copies) */
+    return rc < 0 ? rc : 0;
+}
+
+typedef struct {
+    uint64_t upto;
+    char keys[64][64];
+    size_t n;
+} s_ack_t;
+
+static int
+s_ack_one(const char *key, const void *val, size_t len, void *ctx)
+{
+    (void)val;
+    (void)len;
+    s_ack_t *a = ctx;
+    const char *bar = strrchr(key, '|');
+    uint64_t seq = bar ? strtoull(bar + 1, NULL, 10) : 0;
+    if (seq > a->upto || a->n >= 64)
+        return 1;
+    snprintf(a->keys[a->n++], sizeof a->keys[0], "%s", key);
+    return 0;
+}
+
+int
+th_metaq_ack(th_store_txn_t *txn, const char *child, uint64_t upto)
+{
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "q|%s|", child);
+    for (;;) {
+        s_ack_t a = { .upto = upto };
+        int rc = th_store_kv_each(txn, TH_DB_META, prefix, s_ack_one, &a);
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; i < a.n; i++)
+            if ((rc = th_store_kv_del(txn, TH_DB_META, a.keys[i])) < 0 && rc != TH_E_NOTFOUND)
+                return rc;
+        if (a.n < 64)
+            return 0;
+    }
+}
+
+int
+th_metaq_path_child(const th_units_t *units, const char *me, const char *unit, int32_t day,
+                    char child[TH_UNIT_MAX])
+{
+    const th_unit_t *u = th_units_find(units, unit, day);
+    while (u && u->parent[0]) {
+        if (strcmp(u->parent, me) == 0) {
+            snprintf(child, TH_UNIT_MAX, "%s", u->code);
+            return 0;
+        }
+        u = th_units_parent(units, u);
+    }
+    return TH_E_NOTFOUND;
+}
+
+int
+th_metaq_receipt_make(char *buf, size_t cap, uint32_t rev, const char *by, int64_t at)
+{
+    int n = snprintf(buf, cap, "rev=%u;by=%s;at=%" PRId64, rev, by, at);
+    return n < 0 || (size_t)n >= cap ? TH_E_LIMIT : n;
+}
+
+int
+th_metaq_receipt_parse(const void *blob, size_t len, uint32_t *rev, char by[TH_UNIT_MAX],
+                       int64_t *at)
+{
+    char text[96];
+    if (len == 0 || len >= sizeof text)
+        return TH_E_PARSE;
+    memcpy(text, blob, len);
+    text[len] = '\0';
+    char unit[TH_UNIT_MAX];
+    int consumed = 0;
+    if (sscanf(text, "rev=%u;by=%15[A-Za-z0-9_-];at=%" SCNd64 "%n", rev, unit, at,
+               &consumed) != 3 || (size_t)consumed != len || !th_valid_unit_code(unit))
+        return TH_E_PARSE;
+    memcpy(by, unit, TH_UNIT_MAX);
+    return 0;
+}
+
+/* unit code of a record key "form|period|unit", and the day its tree is read on */
+static int
+s_key_unit(const char *key, char unit[TH_UNIT_MAX], int32_t *day)
+{
+    const char *a = strchr(key, '|');
+    const char *b = a ? strchr(a + 1, '|') : NULL;
+    if (!b || strlen(b + 1) == 0 || strlen(b + 1) >= TH_UNIT_MAX)
+        return TH_E_PARSE;
+    snprintf(unit, TH_UNIT_MAX, "%s", b + 1);
+    char period[TH_PERIOD_MAX];
+    size_t pl = (size_t)(b - a - 1);
+    if (pl >= sizeof period)
+        return TH_E_PARSE;
+    memcpy(period, a + 1, pl);
+    period[pl] = '\0';
+    th_period_t p;
+    if (th_period_parse(period, &p) < 0)
+        return TH_E_PARSE;
+    *day = p.end;
+    return 0;
+}
+
+/* Sends an item on down to the child on the path to the key's unit. */
+static int
+s_forward(th_store_txn_t *txn, th_office_t *o, uint8_t kind, const char *key,
+          const void *blob, size_t len)
+{
+    char unit[TH_UNIT_MAX], child[TH_UNIT_MAX];
+    int32_t day;
+    if (s_key_unit(key, unit, &day) < 0 ||
+        th_metaq_path_child(o->units, o->cfg.unit, unit, day, child) < 0) {
+        th_log(TH_LOG_WARN, "metaq: no path down for '%s': dropped", key);
+        return 0;
+    }
+    return th_metaq_push(txn, child, kind, key, blob, len, NULL);
+}
+
+static bool
+s_is_mine(th_office_t *o, const char *key)
+{
+    char unit[TH_UNIT_MAX];
+    int32_t day;
+    return s_key_unit(key, unit, &day) == 0 && strcmp(unit, o->cfg.unit) == 0;
+}
+
+int
+th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
+{
+    if (item->kind != TH_MSG_META_RECEIPT && item->kind != TH_MSG_META_NOTICE) {
+        th_log(TH_LOG_INFO, "metaq: META kind %u not handled yet: ignored", item->kind);
+        return 0;
+    }
+    if (!s_is_mine(o, item->key))
+        return s_forward(txn, o, item->kind, item->key, item->blob, item->len);
+    char k[TH_KEY_MAX + 24];
+    if (item->kind == TH_MSG_META_RECEIPT) {
+        uint32_t rev;
+        char by[TH_UNIT_MAX];
+        int64_t at;
+        if (th_metaq_receipt_parse(item->blob, item->len, &rev, by, &at) < 0) {
+            th_log(TH_LOG_WARN, "metaq: malformed receipt for '%s' ignored", item->key);
+            return 0;
+        }
+        snprintf(k, sizeof k, "r|%s|%s", item->key, by);
+        char v[48];
+        snprintf(v, sizeof v, "%u %" PRId64, rev, at);
+        return th_store_kv_put(txn, TH_DB_RECEIPTS, k, v, strlen(v));
+    }
+    snprintf(k, sizeof k, "x|%s", item->key);
+    return th_store_kv_put(txn, TH_DB_RECEIPTS, k, item->blob, item->len);
+}
+
+int
+th_metaq_rejected(th_store_txn_t *txn, th_office_t *o, const char *key, uint32_t rev,
+                  int code, const char *reason)
+{
+    char v[600];
+    int n = snprintf(v, sizeof v, "%u %d %s", rev, code, reason);
+    size_t len = n < 0 ? 0 : (size_t)n >= sizeof v ? sizeof v - 1 : (size_t)n;
+    th_msg_meta_t item = { .kind = TH_MSG_META_NOTICE, .key = key, .blob = (uint8_t *)v,
+                           .len = len };
+    return th_metaq_apply(txn, o, &item);
+}
