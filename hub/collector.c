@@ -39,6 +39,7 @@ struct th_collector {
     s_child_t *children;        /* S_CHILDREN slots */
     size_t nchildren;
     uv_timer_t tick;            /* pushes META queued by other paths */
+    uint64_t forms_gen;         /* forms.gen when forms were last passed on */
     int tick_on;
 };
 
@@ -212,11 +213,40 @@ s_push_meta(th_collector_t *c, s_child_t *ch)
         ch->meta_sent = x.last;
 }
 
+typedef struct {
+    th_collector_t *c;
+    uint64_t gen;
+} s_gen_t;
+
+static int
+s_forms_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_gen_t *g = ctx;
+    int rc = th_store_state_get_u64(txn, "forms.gen", &g->gen);
+    for (size_t i = 0; rc == 0 && i < g->c->nchildren; i++)
+        if (g->c->children[i].rid_len)
+            rc = th_metaq_sync_forms(txn, g->c->o, g->c->children[i].unit);
+    return rc;
+}
+
+static int
+s_gen_read(th_store_txn_t *txn, void *ctx)
+{
+    return th_store_state_get_u64(txn, "forms.gen", ctx);
+}
+
 static void
 s_on_tick(uv_timer_t *t)
 {
     th_collector_t *c = t->data;
     int64_t now = th_now_ms();
+    /* forms that came from above since the last tick go on down */
+    uint64_t gen = c->forms_gen;
+    if (th_store_read(c->o->store, s_gen_read, &gen) == 0 && gen != c->forms_gen) {
+        s_gen_t g = { c, 0 };
+        if (th_store_write(c->o->store, s_forms_txn, &g) == 0)
+            c->forms_gen = g.gen;
+    }
     for (size_t i = 0; i < c->nchildren; i++) {
         s_child_t *ch = &c->children[i];
         /* a child silent for three timeouts has gone; its next HELLO says
@@ -244,7 +274,9 @@ typedef struct {
     uint64_t seq;
     int64_t now, offset;
     uint64_t meta_upto;
+    th_office_t *office;
 } s_hello_t;
+
 
 static int
 s_hello_txn(th_store_txn_t *txn, void *ctx)
@@ -255,6 +287,8 @@ s_hello_txn(th_store_txn_t *txn, void *ctx)
         rc = th_peers_seen_put(txn, h->unit, h->now, h->offset);
     if (rc == 0)
         rc = th_metaq_ack(txn, h->unit, h->meta_upto);
+    if (rc == 0)
+        rc = th_metaq_sync_forms(txn, h->office, h->unit);
     return rc;
 }
 
@@ -351,7 +385,8 @@ s_on_router(void *sock, void *arg)
             s_reply(c, &rid, &err);
             break;
         }
-        s_hello_t h = { .unit = unit, .now = th_now_ms(), .meta_upto = m.meta_upto };
+        s_hello_t h = { .unit = unit, .now = th_now_ms(), .meta_upto = m.meta_upto,
+                        .office = c->o };
         h.offset = m.clock - h.now;
         rc = th_store_write(c->o->store, s_hello_txn, &h);
         if (rc < 0) {

@@ -227,9 +227,47 @@ s_is_mine(th_office_t *o, const char *key)
     return s_key_unit(key, unit, &day) == 0 && strcmp(unit, o->cfg.unit) == 0;
 }
 
+/* A form from above replaces ours when its version is newer. The parsed
+   copy also goes into the open office, so that a hub passes it on to its
+   children without a restart. */
+static int
+s_apply_form(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
+{
+    char err[256];
+    int rc = 0;
+    th_form_t *f = th_form_parse((const char *)item->blob, item->len, "form from parent",
+                                 err, sizeof err, &rc);
+    if (!f) {
+        th_log(TH_LOG_WARN, "metaq: form '%s' from the parent does not parse: %s",
+               item->key, err);
+        return 0;
+    }
+    const th_form_t *mine = th_forms_get(o->forms, f->id);
+    if (mine && mine->version >= f->version) {
+        th_form_destroy(&f);
+        return 0;
+    }
+    rc = th_store_kv_put(txn, TH_DB_FORMS, f->id, item->blob, item->len);
+    uint64_t gen = 0;
+    if (rc == 0)
+        rc = th_store_state_get_u64(txn, "forms.gen", &gen);
+    if (rc == 0)
+        rc = th_store_state_put_u64(txn, "forms.gen", gen + 1);
+    if (rc < 0) {
+        th_form_destroy(&f);
+        return rc;
+    }
+    th_log(TH_LOG_INFO, "metaq: form %s version %u received from the parent", f->id,
+           f->version);
+    th_forms_add(o->forms, &f);   /* takes it */
+    return 0;
+}
+
 int
 th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
 {
+    if (item->kind == TH_MSG_META_FORM)
+        return s_apply_form(txn, o, item);
     if (item->kind != TH_MSG_META_RECEIPT && item->kind != TH_MSG_META_NOTICE) {
         th_log(TH_LOG_INFO, "metaq: META kind %u not handled yet: ignored", item->kind);
         return 0;
@@ -252,6 +290,36 @@ th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
     }
     snprintf(k, sizeof k, "x|%s", item->key);
     return th_store_kv_put(txn, TH_DB_RECEIPTS, k, item->blob, item->len);
+}
+
+int
+th_metaq_sync_forms(th_store_txn_t *txn, th_office_t *o, const char *child)
+{
+    for (size_t i = 0; i < th_forms_count(o->forms); i++) {
+        const th_form_t *f = th_forms_at(o->forms, i);
+        char k[TH_UNIT_MAX + TH_FORM_ID_MAX + 8];
+        snprintf(k, sizeof k, "fv:%s:%s", child, f->id);
+        const void *v;
+        size_t len;
+        uint32_t sent = 0;
+        int rc = th_store_kv_get(txn, TH_DB_PEERS, k, &v, &len);
+        if (rc < 0 && rc != TH_E_NOTFOUND)
+            return rc;
+        if (rc == 0 && len == 4) {
+            const uint8_t *b = v;
+            sent = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+        }
+        if (sent >= f->version)
+            continue;
+        if ((rc = th_metaq_push(txn, child, TH_MSG_META_FORM, f->id, f->source,
+                                f->source_len, NULL)) < 0)
+            return rc;
+        uint8_t b[4] = { (uint8_t)(f->version >> 24), (uint8_t)(f->version >> 16),
+                         (uint8_t)(f->version >> 8), (uint8_t)f->version };
+        if ((rc = th_store_kv_put(txn, TH_DB_PEERS, k, b, sizeof b)) < 0)
+            return rc;
+    }
+    return 0;
 }
 
 int

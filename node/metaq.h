@@ -8,6 +8,10 @@
     came up; a rejection by a parent is turned into a notice the same way.
     All functions work inside the caller's transaction.
 
+    A form (kind FORM, key = form id, blob = its source text) replaces
+    the office's form of that id when its version is newer; "forms.gen" in
+    `state` counts such changes so that a hub's collector passes them on.
+
     Layouts (store tables):
       meta      q|<child>|<seq %020>  kind(1) | keylen(1) | key | blob
       state     mq.<child>            last seq queued for that child (u64)
@@ -48,6 +52,11 @@ int th_metaq_receipt_parse(const void *blob, size_t len, uint32_t *rev,
    about its own report is stored in `receipts`; one about a unit below a
    hub is queued for the child on its path. Unknown kinds are ignored (logged). */
 int th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item);
+
+/* Queues for child every form of this office newer than what was last
+   queued for it (peers "fv:<child>:<form>"): forms flow from the root
+   down, each hub passing on what it has. */
+int th_metaq_sync_forms(th_store_txn_t *txn, th_office_t *o, const char *child);
 
 /* Records that the parent rejected our log entry (key, rev): for our own
    report in `receipts`; for a relayed one as a notice to the child on the

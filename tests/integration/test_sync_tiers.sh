@@ -108,7 +108,12 @@ done
 # -------------------------------------------------------------- three tiers
 P=$TMP/p72
 PP=$(free_port)
-expect_ok "init province hub 72 (2024 tree)" "$HUB" init --dir "$P" --unit 72 --bind "tcp://127.0.0.1:$PP"
+# the province's own edition of the annual form (version 2) must reach every office
+mkdir -p "$TMP/forms72"
+sed -e 's/^version = 1$/version = 2/' \
+    -e 's/^title = .*năm$/title = Báo cáo công tác dân vận chính quyền năm (bản tỉnh 2)/' \
+    config/forms/dvcq-nam.ini > "$TMP/forms72/dvcq-nam.ini"
+expect_ok "init province hub 72 (2024 tree)" "$HUB" init --dir "$P" --unit 72 --bind "tcp://127.0.0.1:$PP" --forms "$TMP/forms72"
 PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
 fast_sync "$P"
 for d in 703 705; do
@@ -152,6 +157,8 @@ for c in 25456 25459; do
     sum=$((sum + ${v:-0}))
 done
 expect_eq "district 703 total = 100 + 250" "$sum" 350
+wait_for 15 sh -c "'$NODE' forms --dir '$TMP/e25489' | grep -q 'dvcq-nam (phiên bản 2'" && ok "form version 2 reached a commune through its district" || bad "form v2 not at 25489" "$("$NODE" forms --dir "$TMP/e25489")"
+expect_in "the district has it too" "bản tỉnh 2" "$("$HUB" forms --dir "$TMP/d705")"
 expect_ok "province shows the commune's own signature" "$HUB" show --dir "$P" --form dvcq-nam --period 2024 --unit 25486 --json
 expect_eq "signature valid at the province" "$(printf '%s' "$LAST_OUT" | json_get signature)" valid
 expect_ok "province history of 25459" "$HUB" show --dir "$P" --form dvcq-nam --period 2024 --unit 25459 --history --json
