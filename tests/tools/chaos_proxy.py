@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""chaos_proxy.py: a seeded TCP proxy that cuts and restores a link, and
+counts the bytes it forwards. Python 3 standard library only.
+
+    chaos_proxy.py --listen PORT --to HOST:PORT --seed N
+                   [--up-ms A:B] [--down-ms C:D] [--stats FILE]
+
+Forwards bytes both ways between each client that connects to
+127.0.0.1:PORT and HOST:PORT. With --down-ms it alternates "up" periods
+(length drawn uniformly in [A, B] ms) and "down" periods (in [C, D] ms),
+drawn from random.Random(N): the same seed gives the same schedule.
+Entering "down" closes every open connection abruptly (RST, whatever is in
+flight is lost) and, until "up" again, every new connection is accepted and
+reset at once. Without --down-ms the link never goes down: a pure byte
+counter.
+
+--stats FILE is rewritten (atomically) at least every 200 ms, on SIGUSR2
+and on exit:
+    {"up_bytes": client->server bytes, "down_bytes": server->client bytes,
+     "cuts": down periods entered, "connections": connections forwarded,
+     "cut_connections": connections closed by a cut, "refused": connections
+     reset while down, "state": "up"|"down", "calm": bool}
+It is first written once the proxy listens, so its existence means ready.
+
+Signals: SIGTERM / SIGINT exit cleanly (status 0); SIGUSR1 ends the chaos
+(the link goes up, if it was down, and stays up); SIGUSR2 writes the stats.
+Events go to stderr, one line each, with a monotonic time stamp.
+"""
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import struct
+import sys
+import time
+
+T0 = time.monotonic()
+
+
+def log(msg):
+    sys.stderr.write("%9.3f chaos: %s\n" % (time.monotonic() - T0, msg))
+    sys.stderr.flush()
+
+
+def ms_range(text):
+    try:
+        a, b = (int(x) for x in text.split(":", 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected A:B in milliseconds, got %r" % text)
+    if a < 0 or b < a:
+        raise argparse.ArgumentTypeError("expected 0 <= A <= B, got %r" % text)
+    return a, b
+
+
+def host_port(text):
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise argparse.ArgumentTypeError("expected HOST:PORT, got %r" % text)
+    return host, int(port)
+
+
+def reset(writer):
+    """Closes a connection abruptly: RST, buffered data dropped."""
+    try:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    writer.transport.abort()
+
+
+class Conn:
+    def __init__(self, proxy, cw, sw):
+        self.proxy, self.cw, self.sw = proxy, cw, sw
+        self.tasks = []
+        self.done = False
+        self.half = 0   # directions that ended with an orderly FIN
+
+    def cut(self):
+        if self.done:
+            return
+        self.done = True
+        reset(self.cw)
+        reset(self.sw)
+        for t in self.tasks:
+            if t is not asyncio.current_task():
+                t.cancel()
+        self.proxy.conns.discard(self)
+
+
+class Proxy:
+    def __init__(self, args):
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.up = True
+        self.calm = args.down_ms is None
+        self.calm_ev = None   # made in run(), inside the loop
+        self.conns = set()
+        self.s = {"up_bytes": 0, "down_bytes": 0, "cuts": 0, "connections": 0,
+                  "cut_connections": 0, "refused": 0}
+        self.stop_ev = None
+
+    # ---- forwarding ------------------------------------------------------
+    async def pump(self, conn, reader, writer, key):
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                if conn.done:
+                    return
+                writer.write(data)
+                self.s[key] += len(data)
+                await writer.drain()
+            # orderly end of one direction: pass the FIN on
+            if not conn.done and writer.can_write_eof():
+                writer.write_eof()
+        except (ConnectionError, OSError, asyncio.IncompleteReadError):
+            conn.cut()
+            return
+        except asyncio.CancelledError:
+            return
+        # when both directions ended, close
+        conn.half += 1
+        if conn.half == 2 and not conn.done:
+            conn.done = True
+            self.conns.discard(conn)
+            for w in (conn.cw, conn.sw):
+                w.close()
+
+    async def on_client(self, cr, cw):
+        if not self.up:
+            self.s["refused"] += 1
+            reset(cw)
+            return
+        host, port = self.args.to
+        try:
+            sr, sw = await asyncio.open_connection(host, port)
+        except OSError:
+            reset(cw)   # the parent is not there: the client sees a reset
+            return
+        if not self.up:   # went down while connecting
+            self.s["refused"] += 1
+            reset(sw)
+            reset(cw)
+            return
+        self.s["connections"] += 1
+        conn = Conn(self, cw, sw)
+        self.conns.add(conn)
+        conn.tasks = [asyncio.ensure_future(self.pump(conn, cr, sw, "up_bytes")),
+                      asyncio.ensure_future(self.pump(conn, sr, cw, "down_bytes"))]
+
+    # ---- the schedule ----------------------------------------------------
+    async def wait_calm(self, ms):
+        """Sleeps ms; True if SIGUSR1 (calm) came meanwhile."""
+        try:
+            await asyncio.wait_for(self.calm_ev.wait(), ms / 1000.0)
+            return True
+        except asyncio.TimeoutError:
+            return self.calm_ev.is_set()
+
+    async def chaos(self):
+        if self.args.down_ms is None:
+            return
+        up_a, up_b = self.args.up_ms
+        dn_a, dn_b = self.args.down_ms
+        while True:
+            if await self.wait_calm(self.rng.randint(up_a, up_b)):
+                break
+            ms = self.rng.randint(dn_a, dn_b)
+            self.up = False
+            self.s["cuts"] += 1
+            n = len(self.conns)
+            for c in list(self.conns):
+                c.cut()
+            self.s["cut_connections"] += n
+            log("down for %d ms, cut %d connection(s)" % (ms, n))
+            calm = await self.wait_calm(ms)
+            self.up = True
+            log("up")
+            if calm:
+                break
+        self.up = True
+        log("calm: staying up")
+
+    def on_calm(self):
+        self.calm = True
+        self.calm_ev.set()
+
+    # ---- stats -----------------------------------------------------------
+    def write_stats(self):
+        if not self.args.stats:
+            return
+        d = dict(self.s)
+        d["state"] = "up" if self.up else "down"
+        d["calm"] = self.calm
+        tmp = "%s.tmp.%d" % (self.args.stats, os.getpid())
+        with open(tmp, "w") as f:
+            json.dump(d, f)
+            f.write("\n")
+        os.replace(tmp, self.args.stats)
+
+    async def stats_loop(self):
+        while True:
+            self.write_stats()
+            await asyncio.sleep(0.1)
+
+    # ---- main ------------------------------------------------------------
+    async def run(self):
+        loop = asyncio.get_running_loop()
+        self.calm_ev = asyncio.Event()
+        self.stop_ev = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop_ev.set)
+        loop.add_signal_handler(signal.SIGUSR1, self.on_calm)
+        loop.add_signal_handler(signal.SIGUSR2, self.write_stats)
+        server = await asyncio.start_server(self.on_client, "127.0.0.1", self.args.listen,
+                                            reuse_address=True)
+        log("listening on 127.0.0.1:%d, forwarding to %s:%d, seed %d, up %s, down %s" % (
+            self.args.listen, self.args.to[0], self.args.to[1], self.args.seed,
+            self.args.up_ms, self.args.down_ms))
+        self.write_stats()
+        tasks = [asyncio.ensure_future(self.chaos()), asyncio.ensure_future(self.stats_loop())]
+        await self.stop_ev.wait()
+        server.close()
+        for t in tasks:
+            t.cancel()
+        for c in list(self.conns):
+            c.cut()
+        self.write_stats()
+        log("stopped: %s" % json.dumps(self.s))
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Seeded TCP proxy that cuts and restores links.")
+    ap.add_argument("--listen", type=int, required=True, help="port on 127.0.0.1")
+    ap.add_argument("--to", type=host_port, required=True, help="HOST:PORT to forward to")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the up/down schedule")
+    ap.add_argument("--up-ms", type=ms_range, default=(1000, 5000), help="A:B up lengths")
+    ap.add_argument("--down-ms", type=ms_range, default=None,
+                    help="C:D down lengths (none: never down)")
+    ap.add_argument("--stats", help="JSON file rewritten every 100 ms, on SIGUSR2 and on exit")
+    args = ap.parse_args()
+    try:
+        asyncio.run(Proxy(args).run())
+    except OSError as e:
+        log("error: %s" % e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
