@@ -144,8 +144,8 @@ th_codec_check(const uint8_t *buf, size_t len, const th_codec_limits_t *lim)
 
 /* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF,
    and no NUL, because the record keeps text as C strings. */
-static bool
-s_valid_utf8(const uint8_t *s, size_t n)
+bool
+th_codec_utf8_valid(const uint8_t *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -190,7 +190,7 @@ s_check_text(const char *s)
     size_t n = strnlen(s, TH_TEXT_MAX);
     if (n >= TH_TEXT_MAX)
         return TH_E_INVALID;
-    return s_valid_utf8((const uint8_t *)s, n) ? 0 : TH_E_INVALID;
+    return th_codec_utf8_valid((const uint8_t *)s, n) ? 0 : TH_E_INVALID;
 }
 
 /* The periods module owns the semantics (2026, 2026S1, 2026Q3, 202605, and
@@ -262,17 +262,10 @@ s_record_check(const th_record_t *r)
 
 /* ----------------------------------------------------------------- encode */
 
-typedef struct {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-    bool oom;
-} s_buf_t;
-
-static int
-s_write(void *data, const char *b, size_t n)
+int
+th_codec_buf_write(void *data, const char *b, size_t n)
 {
-    s_buf_t *sb = data;
+    th_codec_buf_t *sb = data;
     if (sb->oom)
         return -1;
     if (n > sb->cap - sb->len) {
@@ -316,9 +309,9 @@ th_codec_record_body(const th_record_t *r, uint8_t **out, size_t *len)
     if (rc < 0)
         return rc;
 
-    s_buf_t sb = { 0 };
+    th_codec_buf_t sb = { 0 };
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, s_write);
+    msgpack_packer_init(&pk, &sb, th_codec_buf_write);
 
     /* Keys in bytewise order; adding a key means placing it here and in
        s_keys below, and bumping TH_CODEC_VERSION. */
@@ -389,7 +382,7 @@ th_codec_record_encode(const th_record_t *r, uint8_t **out, size_t *len)
         return rc;
 
     /* Sized exactly: array header, bin32 header at most, body, sig. */
-    s_buf_t sb = { 0 };
+    th_codec_buf_t sb = { 0 };
     sb.cap = 1 + 5 + blen + 2 + TH_SIG_LEN;
     sb.p = th_malloc(sb.cap);
     if (!sb.p) {
@@ -397,7 +390,7 @@ th_codec_record_encode(const th_record_t *r, uint8_t **out, size_t *len)
         return -ENOMEM;
     }
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, s_write);
+    msgpack_packer_init(&pk, &sb, th_codec_buf_write);
     msgpack_pack_array(&pk, 2);
     msgpack_pack_bin(&pk, blen);
     msgpack_pack_bin_body(&pk, body, blen);
@@ -469,7 +462,7 @@ s_get_text(const msgpack_object *o, char **dst, bool empty_null)
     size_t n = o->via.str.size;
     if (n >= TH_TEXT_MAX)
         return TH_E_LIMIT;
-    if (!s_valid_utf8((const uint8_t *)o->via.str.ptr, n))
+    if (!th_codec_utf8_valid((const uint8_t *)o->via.str.ptr, n))
         return TH_E_INVALID;
     if (n == 0 && empty_null) {
         *dst = NULL;

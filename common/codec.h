@@ -35,6 +35,7 @@
 
 #include "model.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,5 +109,21 @@ int th_codec_record_encode(const th_record_t *r, uint8_t **out, size_t *len);
      -ENOMEM       allocation failed (th_ allocator or msgpack-c's). */
 int th_codec_record_decode(const uint8_t *buf, size_t len, th_record_t *out,
                            const uint8_t **body, size_t *body_len);
+
+/* Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF)
+   and no NUL byte: what every text the project encodes must be. */
+bool th_codec_utf8_valid(const uint8_t *s, size_t n);
+
+/* A growing output buffer for msgpack-c's packer, allocated through
+   th_realloc (so allocation failures are injectable):
+   msgpack_packer_init(&pk, &buf, th_codec_buf_write). After packing, oom
+   tells whether an allocation failed; p (len bytes) belongs to the caller. */
+typedef struct {
+    uint8_t *p;
+    size_t len;
+    size_t cap;
+    bool oom;
+} th_codec_buf_t;
+int th_codec_buf_write(void *data, const char *b, size_t n);
 
 #endif

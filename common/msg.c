@@ -129,44 +129,6 @@ s_own_str(s_priv_t *p, const char *s, size_t n, const char **out)
 
 /* ------------------------------------------------------------ validity */
 
-/* Strict UTF-8 without NUL (the fields are C strings); same rules as the
-   codec's text check. */
-static bool
-s_valid_utf8(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        uint32_t cp, min;
-        if (c >= 0xc2 && c <= 0xdf) {
-            k = 1; cp = c & 0x1f; min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 2; cp = c & 0x0f; min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            k = 3; cp = c & 0x07; min = 0x10000;
-        } else {
-            return false;
-        }
-        if (k > n - i - 1)
-            return false;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + j] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
 
 /* A C string of at most max bytes, UTF-8. NULL counts as "". */
 static bool
@@ -175,7 +137,7 @@ s_text_ok(const char *s, size_t max)
     if (!s)
         return true;
     size_t n = strnlen(s, max + 1);
-    return n <= max && s_valid_utf8((const uint8_t *)s, n);
+    return n <= max && th_codec_utf8_valid((const uint8_t *)s, n);
 }
 
 static bool
@@ -204,7 +166,7 @@ s_meta_ok(const th_msg_meta_t *it)
         return false;
     size_t n = strnlen(it->key, TH_KEY_MAX);
     return n >= 1 && n < TH_KEY_MAX &&
-           s_valid_utf8((const uint8_t *)it->key, n);
+           th_codec_utf8_valid((const uint8_t *)it->key, n);
 }
 
 static bool
@@ -279,35 +241,6 @@ s_check(const th_msg_t *m, size_t *blob_bytes)
 
 /* ------------------------------------------------------------- encode */
 
-typedef struct {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-    bool oom;
-} s_buf_t;
-
-static int
-s_write(void *data, const char *b, size_t n)
-{
-    s_buf_t *sb = data;
-    if (sb->oom)
-        return -1;
-    if (n > sb->cap - sb->len) {
-        size_t ncap = sb->cap ? sb->cap : 256;
-        while (ncap - sb->len < n)
-            ncap *= 2;
-        uint8_t *np = th_realloc(sb->p, ncap);
-        if (!np) {
-            sb->oom = true;
-            return -1;
-        }
-        sb->p = np;
-        sb->cap = ncap;
-    }
-    memcpy(sb->p + sb->len, b, n);
-    sb->len += n;
-    return 0;
-}
 
 static void
 s_pack_str(msgpack_packer *pk, const char *s)
@@ -443,7 +376,7 @@ th_msg_encode(const th_msg_t *m, uint8_t **out, size_t *len)
         return TH_E_LIMIT;
 
     /* One allocation in the common case: blobs plus a bound on the rest. */
-    s_buf_t sb = { 0 };
+    th_codec_buf_t sb = { 0 };
     size_t n = m->nentries > m->nmeta ? m->nentries : m->nmeta;
     if (m->type == TH_MSG_ACK)
         n = m->nrejected;
@@ -458,7 +391,7 @@ th_msg_encode(const th_msg_t *m, uint8_t **out, size_t *len)
         return -ENOMEM;
 
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, s_write);
+    msgpack_packer_init(&pk, &sb, th_codec_buf_write);
     s_pack_body(&pk, m);
     if (sb.oom) {
         th_free(sb.p);
@@ -699,7 +632,7 @@ s_str(const msgpack_object *o, size_t max, const char **s, size_t *n)
         return TH_E_TYPE;
     if (o->via.str.size > max)
         return TH_E_LIMIT;
-    if (!s_valid_utf8((const uint8_t *)o->via.str.ptr, o->via.str.size))
+    if (!th_codec_utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
         return TH_E_INVALID;
     *s = o->via.str.ptr;
     *n = o->via.str.size;

@@ -116,3 +116,72 @@ value() {
     "$1" show --dir "$2" --form "$3" --period "$4" --unit "$5" --json 2>/dev/null |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["values"].get(sys.argv[1]))' "$6"
 }
+
+# ---- link faults and restarts (test_sync_faults.sh, test_sync_resume.sh) ----
+
+CHAOS_PROXY=${CHAOS_PROXY:-tests/tools/chaos_proxy.py}
+
+# start_proxy NAME LISTEN_PORT TO_PORT SEED [chaos_proxy options...]: runs
+# tests/tools/chaos_proxy.py 127.0.0.1:LISTEN_PORT -> 127.0.0.1:TO_PORT in
+# the background (stats in $TMP/NAME.stats, log in $TMP/NAME.log, pid in
+# PID_NAME and PIDS); returns once it listens, 1 if not within 10 s.
+start_proxy() {
+    sp_name=$1; sp_listen=$2; sp_to=$3; sp_seed=$4; shift 4
+    rm -f "$TMP/$sp_name.stats"
+    python3 "$CHAOS_PROXY" --listen "$sp_listen" --to "127.0.0.1:$sp_to" --seed "$sp_seed" \
+        --stats "$TMP/$sp_name.stats" "$@" >>"$TMP/$sp_name.log" 2>&1 </dev/null &
+    eval "PID_$sp_name=$!"
+    PIDS="$PIDS $!"
+    wait_for 10 test -s "$TMP/$sp_name.stats"
+}
+
+# proxy_stat NAME FIELD: FIELD of the proxy's stats, written afresh (SIGUSR2)
+proxy_stat() {
+    eval "ps_p=\$PID_$1"
+    kill -USR2 "$ps_p" 2>/dev/null && sleep 0.3
+    json_get "$2" <"$TMP/$1.stats"
+}
+
+# calm_proxy NAME: the proxy stops cutting (up from now on)
+calm_proxy() {
+    eval "cp_p=\$PID_$1"
+    kill -USR1 "$cp_p" 2>/dev/null
+}
+
+# restart NAME BIN DIR: like start, but appends to $TMP/NAME.log
+restart() {
+    TONGHOP_LOG=${TONGHOP_LOG_LEVEL:-info} "$2" run --dir "$3" >>"$TMP/$1.log" 2>&1 </dev/null &
+    eval "PID_$1=$!"
+    PIDS="$PIDS $!"
+}
+
+# kill9 NAME: SIGKILL (no chance to clean up) and reap
+kill9() {
+    eval "k9_p=\$PID_$1"
+    kill -9 "$k9_p" 2>/dev/null
+    wait "$k9_p" 2>/dev/null
+    return 0
+}
+
+# alive NAME: the process started as NAME still runs
+alive() {
+    eval "al_p=\$PID_$1"
+    kill -0 "$al_p" 2>/dev/null
+}
+
+# revs BIN DIR FORM PERIOD UNIT: the revs of UNIT's history, oldest first,
+# on one line (empty if none)
+revs() {
+    "$1" show --dir "$2" --form "$3" --period "$4" --unit "$5" --history --json 2>/dev/null </dev/null |
+        python3 -c 'import json,sys; print(" ".join(str(r["rev"]) for r in json.load(sys.stdin)["revisions"]))' 2>/dev/null
+}
+
+# pending BIN DIR: what waits to be sent to the parent ("pending" of status)
+pending() {
+    "$1" status --dir "$2" --json 2>/dev/null </dev/null | json_get pending 2>/dev/null
+}
+
+# sanitizer_clean FILE...: no ASan/UBSan/LSan report in these logs
+sanitizer_clean() {
+    ! grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: .*Sanitizer' "$@" 2>/dev/null
+}

@@ -217,7 +217,7 @@ static void
 s_wrong_period(const char *period, char *out, size_t cap)
 {
     th_period_t p;
-    if (th_period_parse(period, &p) < 0 || p.type != TH_PERIOD_QUARTERLY)
+    if (th_period_parse(period, &p) < 0 || p.type != TH_PT_QUARTERLY)
         snprintf(out, cap, "%.4sQ1", period);
     else
         snprintf(out, cap, "%.4s", period);
@@ -482,7 +482,7 @@ s_wait_handshake(s_link_t *l, int64_t deadline)
 
 /* Waits for a message of one of the types in want (bit 1 << type), META
    being skipped. Returns 1 with *m decoded (th_msg_clear it), 0 on
-   timeout, or the decode error (frame noted in *bad). */
+   timeout, or the decode error of a frame that does not decode. */
 static int
 s_wait(s_link_t *l, int64_t deadline, unsigned want, th_msg_t *m)
 {
