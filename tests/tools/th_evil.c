@@ -643,6 +643,7 @@ s_run(const s_opts_t *op, s_attack_t a, th_office_t *o, json_t *j, char *errbuf,
         goto probe;
     }
     uint64_t after = m.resume_after;
+    rc = 0;
     json_object_set_new(j, "welcome", json_pack("{s:I, s:s, s:i}", "resume_after",
                                                  (json_int_t)after, "unit", m.unit,
                                                  "window", (int)m.window));
@@ -712,6 +713,8 @@ report:
     json_object_set_new(j, "handshake", json_string(l.handshake));
     if (l.hs_value)
         json_object_set_new(j, "handshake_value", json_integer(l.hs_value));
+    if (l.hs_value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        json_object_set_new(j, "handshake_error", json_string("ZMTP_MECHANISM_MISMATCH"));
     if (l.meta_seen)
         json_object_set_new(j, "meta_skipped", json_integer(l.meta_seen));
     goto done;
