@@ -32,6 +32,11 @@ s_enroll_txn(th_store_txn_t *txn, void *ctx)
         return rc;
     if ((rc = th_peers_enroll(txn, x->e.unit, x->e.key, true)) < 0)
         return rc;
+    /* A new key is a new installation: its log starts again at 1, so the
+       cursor of what we hold from it must too (what it resends is already
+       held and is not applied twice). */
+    if (x->replaced && (rc = th_peers_seq_put(txn, x->e.unit, 0)) < 0)
+        return rc;
     /* Sent up the log so that the offices above can verify the child's
        records; a root keeps it too, for the audit trail. */
     char key[TH_KEY_MAX];
