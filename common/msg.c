@@ -199,6 +199,8 @@ s_check(const th_msg_t *m, size_t *blob_bytes)
         if (m->nentries ? m->through && m->through < m->entries[m->nentries - 1].seq
                         : m->through == 0)
             return TH_E_INVALID;
+        if (m->nentries ? m->after >= m->entries[0].seq : m->after >= m->through)
+            return TH_E_INVALID;
         for (size_t i = 0; i < m->nentries; i++) {
             const th_msg_entry_t *e = &m->entries[i];
             if (!s_entry_ok(e) || (i && e->seq <= m->entries[i - 1].seq))
@@ -263,7 +265,7 @@ static void
 s_pack_body(msgpack_packer *pk, const th_msg_t *m)
 {
     static const size_t nfields[] = {
-        [TH_MSG_HELLO] = 5, [TH_MSG_WELCOME] = 4, [TH_MSG_BATCH] = 2,
+        [TH_MSG_HELLO] = 5, [TH_MSG_WELCOME] = 4, [TH_MSG_BATCH] = 3,
         [TH_MSG_ACK] = 2, [TH_MSG_META] = 1, [TH_MSG_META_ACK] = 1,
         [TH_MSG_PING] = 1, [TH_MSG_PONG] = 1, [TH_MSG_ERROR] = 2,
     };
@@ -297,6 +299,8 @@ s_pack_body(msgpack_packer *pk, const th_msg_t *m)
         s_pack_str(pk, m->unit);
         break;
     case TH_MSG_BATCH:
+        s_pack_str(pk, "after");
+        msgpack_pack_uint64(pk, m->after);
         s_pack_str(pk, "through");
         msgpack_pack_uint64(pk, m->through ? m->through
                                            : m->entries[m->nentries - 1].seq);
@@ -521,13 +525,13 @@ th_msg_add_meta(th_msg_t *m, uint64_t seq, uint8_t kind, const char *key,
 enum {
     K_T, K_V, K_UNIT, K_CLOCK, K_META_UPTO, K_HEAD, K_AGENT, K_RESUME_AFTER,
     K_WINDOW, K_ENTRIES, K_UPTO, K_REJECTED, K_ITEMS, K_CODE, K_REASON,
-    K_SEQ, K_KIND, K_BLOB, K_KEY, K_THROUGH, K_COUNT
+    K_SEQ, K_KIND, K_BLOB, K_KEY, K_THROUGH, K_AFTER, K_COUNT
 };
 
 static const char *const s_keys[K_COUNT] = {
     "t", "v", "unit", "clock", "meta_upto", "head", "agent", "resume_after",
     "window", "entries", "upto", "rejected", "items", "code", "reason",
-    "seq", "kind", "blob", "key", "through",
+    "seq", "kind", "blob", "key", "through", "after",
 };
 
 typedef struct {
@@ -845,9 +849,16 @@ s_dec_top(s_dec_t *d, const msgpack_object *o, th_msg_t *m)
         m->window = (uint32_t)u;
         return 0;
     case TH_MSG_BATCH:
-        if ((rc = s_seq(f[K_THROUGH], &m->through)) < 0)
+        if ((rc = s_seq(f[K_THROUGH], &m->through)) < 0 ||
+            (rc = s_uint(f[K_AFTER], UINT64_MAX, &m->after)) < 0)
             return rc;
-        return s_dec_entries(d, f[K_ENTRIES], m);
+        if (m->after >= m->through)
+            return TH_E_INVALID;
+        if ((rc = s_dec_entries(d, f[K_ENTRIES], m)) < 0)
+            return rc;
+        if (m->nentries && m->entries[0].seq <= m->after)
+            return TH_E_INVALID;
+        return 0;
     case TH_MSG_ACK:
         if ((rc = s_uint(f[K_UPTO], UINT64_MAX, &m->upto)) < 0)
             return rc;

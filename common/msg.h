@@ -105,6 +105,11 @@ typedef struct {
        entries (all skipped) is valid when through >= 1. On encode, 0 means
        "the last entry's seq". */
     uint64_t through;
+    /* BATCH: the batch settles the seqs in (after, through]; the child sets
+       it to what it believes the parent holds. A parent whose cursor is
+       below `after` has missed a batch (lost in a cut) and must not skip
+       the gap: it answers with a WELCOME that restarts the child there. */
+    uint64_t after;
     size_t nentries; th_msg_entry_t *entries;     /* BATCH */
     size_t nrejected; th_msg_reject_t *rejected;  /* ACK */
     size_t nmeta; th_msg_meta_t *meta;            /* META */

@@ -30,8 +30,8 @@ typedef struct {
 struct th_collector {
     th_office_t *o;             /* borrowed */
     th_daemon_t *d;
-    void *router, *zap;
-    th_zuv_t *zrouter, *zzap;
+    void *router, *zap, *mon;
+    th_zuv_t *zrouter, *zzap, *zmon;
     uint8_t curve_pk[32], curve_sk[32];
     void (*on_applied)(void *arg);
     void *on_applied_arg;
@@ -302,12 +302,25 @@ s_on_batch(th_collector_t *c, const zmq_msg_t *rid, const char *unit, const th_m
     b->entries = m->entries;
     b->nentries = m->nentries;
     b->through = m->through;
+    b->after = m->after;
     b->now = th_now_ms();
     int rc = th_store_write(c->o->store, th_ingest_batch, b);
     if (rc < 0) {
         /* nothing committed: no ACK; the child resends after its timeout */
         th_log(TH_LOG_ERROR, "collector: batch from %s not stored: %s", unit,
                th_strerror(rc));
+        return;
+    }
+    if (b->gap) {
+        th_log(TH_LOG_INFO, "collector: %s sent from %" PRIu64 " but we hold only through %"
+               PRIu64 ": restarting it there", unit, m->after, b->upto);
+        th_msg_t w;
+        th_msg_init(&w, TH_MSG_WELCOME);
+        w.resume_after = b->upto;
+        w.clock = b->now;
+        w.window = S_WINDOW;
+        snprintf(w.unit, sizeof w.unit, "%s", c->o->cfg.unit);
+        s_reply(c, rid, &w);
         return;
     }
     th_log(TH_LOG_DEBUG, "collector: %s through %" PRIu64 ": %zu applied, %zu held, "
@@ -438,6 +451,29 @@ out:
     zmq_msg_close(&body);
 }
 
+/* Handshake failures never reach ZAP (a client without CURVE fails the
+   mechanism check first): a socket monitor makes them visible in the log. */
+static void
+s_on_monitor(void *sock, void *arg)
+{
+    (void)arg;
+    zmq_msg_t ev, addr;
+    zmq_msg_init(&ev);
+    zmq_msg_init(&addr);
+    if (zmq_msg_recv(&ev, sock, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&ev) &&
+        zmq_msg_recv(&addr, sock, ZMQ_DONTWAIT) >= 0 && zmq_msg_size(&ev) >= 6) {
+        uint16_t event;
+        memcpy(&event, zmq_msg_data(&ev), sizeof event);   /* host byte order */
+        const char *what = event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol error (no CURVE?)"
+                         : event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "key not admitted"
+                         : "handshake failed";
+        th_log(TH_LOG_WARN, "collector: refused a connection on %.*s: %s",
+               (int)zmq_msg_size(&addr), (const char *)zmq_msg_data(&addr), what);
+    }
+    zmq_msg_close(&ev);
+    zmq_msg_close(&addr);
+}
+
 /* ---- service ---------------------------------------------------------------------- */
 
 static int
@@ -447,6 +483,9 @@ s_start(void *self, th_daemon_t *d)
     c->d = d;
     void *ctx = th_daemon_zctx(d);
     int rc, one = 1, zero = 0;
+    /* libzmq would otherwise buffer any frame a peer announces before our
+       own 4 MiB check sees it */
+    int64_t maxmsg = TH_MSG_FRAME_MAX;
     c->zap = zmq_socket(ctx, ZMQ_REP);
     if (!c->zap || zmq_bind(c->zap, "inproc://zeromq.zap.01") != 0)
         goto zerr;
@@ -456,9 +495,17 @@ s_start(void *self, th_daemon_t *d)
         zmq_setsockopt(c->router, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
         zmq_setsockopt(c->router, ZMQ_CURVE_SECRETKEY, c->curve_sk, 32) != 0 ||
         zmq_setsockopt(c->router, ZMQ_ZAP_DOMAIN, "tonghop", 7) != 0 ||
+        zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_socket_monitor(c->router, "inproc://th-collector-monitor",
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
         zmq_bind(c->router, c->o->cfg.bind) != 0)
         goto zerr;
-    if (!(c->zzap = th_zuv_new(th_daemon_loop(d), c->zap, s_on_zap, c, &rc)) ||
+    c->mon = zmq_socket(ctx, ZMQ_PAIR);
+    if (!c->mon || zmq_connect(c->mon, "inproc://th-collector-monitor") != 0)
+        goto zerr;
+    if (!(c->zmon = th_zuv_new(th_daemon_loop(d), c->mon, s_on_monitor, c, &rc)) ||
+        !(c->zzap = th_zuv_new(th_daemon_loop(d), c->zap, s_on_zap, c, &rc)) ||
         !(c->zrouter = th_zuv_new(th_daemon_loop(d), c->router, s_on_router, c, &rc)))
         return rc;
     uv_timer_init(th_daemon_loop(d), &c->tick);
@@ -486,11 +533,16 @@ s_stop(void *self)
     }
     th_zuv_destroy(&c->zrouter);
     th_zuv_destroy(&c->zzap);
-    if (c->router)
+    th_zuv_destroy(&c->zmon);
+    if (c->router) {
+        zmq_socket_monitor(c->router, NULL, 0);
         zmq_close(c->router);
+    }
+    if (c->mon)
+        zmq_close(c->mon);
     if (c->zap)
         zmq_close(c->zap);
-    c->router = c->zap = NULL;
+    c->router = c->zap = c->mon = NULL;
 }
 
 th_collector_t *

@@ -1,12 +1,14 @@
 /*  hubcli: enroll (and, as they are built, the other hub commands). */
 #include "hubcli.h"
 #include "collector.h"
+#include "completeness.h"
 #include "daemon.h"
 #include "enrollment.h"
 #include "uplink.h"
 #include "err.h"
 #include "log.h"
 #include "peers.h"
+#include "rollup.h"
 #include "period.h"
 
 #include <stdio.h>
@@ -154,6 +156,30 @@ static const th_cli_cmd_t s_cmds[] = {
       "  --key Z85     the child's public key, printed by its 'init' or 'key'\n"
       "Example:\n"
       "  tonghop-hub enroll --dir /var/lib/tonghop --unit 25459 --key 'bOC$GVo$#V...'\n" },
+    { "rollup", th_rollup_cmd, "dir form period unit as-of format",
+      "--dir D --form F --period P [--unit U] [--as-of ISO8601] [--format table|csv|json]",
+      "Consolidates a form for a period over every unit below U (default: this hub's\n"
+      "unit): each indicator summed, counted, averaged or divided as the form says,\n"
+      "from the latest submitted report of each unit held here, with the breakdown\n"
+      "by direct child, rule violations and texts quoted per unit.",
+      "Options:\n"
+      "  --unit U        a unit at or below this hub's unit (default: this hub's)\n"
+      "  --as-of T       only what this hub held at T (ISO 8601; a bare date means the\n"
+      "                  end of that day, Vietnam time), e.g. the deadline snapshot\n"
+      "  --format F      table (default, Vietnamese), csv (UTF-8 with BOM) or json\n"
+      "Example:\n"
+      "  tonghop-hub rollup --dir /var/lib/tonghop --form dvcq-nam --period 2026 --format json\n" },
+    { "completeness", th_completeness_cmd, "dir form period unit as-of format",
+      "--dir D --form F --period P [--unit U] [--as-of ISO8601] [--format table|csv|json]",
+      "Shows which units below U had to report a form for a period, which did, on time\n"
+      "or late (days), and which are missing, overall and per direct child, with rates.",
+      "Options:\n"
+      "  --unit U        a unit at or below this hub's unit (default: this hub's)\n"
+      "  --as-of T       as held at T (default: now)\n"
+      "  --format F      table (default, Vietnamese), csv (UTF-8 with BOM, one row per\n"
+      "                  unit) or json\n"
+      "Example:\n"
+      "  tonghop-hub completeness --dir /var/lib/tonghop --form dvcq-6thang --period 2026S1\n" },
 };
 
 const th_cli_cmd_t *

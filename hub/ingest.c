@@ -115,6 +115,17 @@ s_record(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code
                       r.form);
         goto done;
     }
+    if (p.type != f->period_type) {
+        rc = s_refuse(code, reason, TH_E_PERIOD, "Kỳ %s không phải kỳ của biểu mẫu %s (%s)",
+                      r.period, f->id, th_period_type_name(f->period_type));
+        goto done;
+    }
+    const th_unit_t *ru = th_units_find(b->office->units, r.unit, p.end);
+    if (!ru || !th_form_reported_by(f, ru->level)) {
+        rc = s_refuse(code, reason, TH_E_UNIT, "Đơn vị %s không thuộc cấp báo cáo biểu mẫu %s",
+                      r.unit, f->id);
+        goto done;
+    }
     rc = th_form_validate(f, &r, false, &pr);
     if (rc == TH_E_REJECTED) {
         rc = s_refuse(code, reason, TH_E_INVALID, "Chỉ tiêu %s: %s", pr.items[0].code,
@@ -209,7 +220,10 @@ s_quarantine(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int c
     char key[64];
     snprintf(key, sizeof key, "q|%s|%020" PRIu64, b->sender, e->seq);
     size_t rl = strlen(reason);
-    size_t len = 4 + rl + 1 + e->len;
+    /* kept for the audit, but bounded: a hostile child must not be able to
+       grow the store by megabytes per batch */
+    size_t keep = e->len < 65536 ? e->len : 65536;
+    size_t len = 4 + rl + 1 + keep;
     uint8_t *v = th_malloc(len);
     if (!v)
         return -ENOMEM;
@@ -217,7 +231,7 @@ s_quarantine(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int c
     v[0] = (uint8_t)(c >> 24); v[1] = (uint8_t)(c >> 16);
     v[2] = (uint8_t)(c >> 8);  v[3] = (uint8_t)c;
     memcpy(v + 4, reason, rl + 1);
-    memcpy(v + 4 + rl + 1, e->blob, e->len);
+    memcpy(v + 4 + rl + 1, e->blob, keep);
     int rc = th_store_kv_put(txn, TH_DB_QUARANTINE, key, v, len);
     th_free(v);
     return rc;
@@ -228,11 +242,17 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
 {
     th_ingest_t *b = ctx;
     b->applied = b->duplicates = b->skipped_old = b->nrejected = 0;
+    b->gap = false;
     uint64_t cursor;
     int rc = th_peers_seq_get(txn, b->sender, &cursor);
     if (rc < 0)
         return rc;
     b->upto = cursor;
+    if (b->after > cursor) {
+        /* Skipping the seqs in between would lose them for good. */
+        b->gap = true;
+        return 0;
+    }
     for (size_t i = 0; i < b->nentries; i++) {
         const th_msg_entry_t *e = &b->entries[i];
         if (e->seq <= cursor) {

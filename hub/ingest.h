@@ -34,16 +34,21 @@ typedef struct {
     const th_msg_entry_t *entries;
     size_t nentries;
     uint64_t through;           /* highest seq the batch covers */
+    uint64_t after;             /* the child believes we hold up to here */
     int64_t now;
     /* out (reset at the start of every attempt) */
     uint64_t upto;              /* new cursor of the sender */
     size_t applied, duplicates, skipped_old;
+    bool gap;                   /* after > our cursor: a batch was lost,
+                                   nothing applied, answer with WELCOME */
     size_t nrejected;
     th_ingest_reject_t rejected[TH_MSG_ENTRIES_MAX];
 } th_ingest_t;
 
 /* The th_store_write callback: ctx is a th_ingest_t. Entries at or below
-   the sender's stored cursor are skipped (already handled). Returns 0 or a
+   the sender's stored cursor are skipped (already handled). A batch that
+   starts beyond the cursor (after > cursor: an earlier batch was lost) is
+   not applied at all: gap is set and upto is the cursor. Returns 0 or a
    store error (then nothing is committed and no ACK must be sent). */
 int th_ingest_batch(th_store_txn_t *txn, void *ctx);
 

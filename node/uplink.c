@@ -35,6 +35,7 @@ struct th_uplink {
     uint64_t meta;                /* durable: META applied through this seq */
     uint32_t window;
     int64_t last_rx, last_tx, last_poll, last_contact_saved;
+    int64_t last_progress;        /* last ACK that moved `acked`, or WELCOME */
     int backoff_ms;
     uint8_t parent_curve[32], my_curve_pk[32], my_curve_sk[32];
     char parent_unit[TH_UNIT_MAX];
@@ -177,6 +178,7 @@ s_pump_txn(th_store_txn_t *txn, void *ctx)
     if (p->through <= after)
         return 0;
     p->m->through = p->through;
+    p->m->after = after;
     /* blobs point into the map: encode before the transaction ends */
     return th_msg_encode(p->m, &p->frame, &p->frame_len);
 }
@@ -313,6 +315,7 @@ s_on_message(void *sock, void *arg)
             break;
         }
         u->acked = u->sent = m.resume_after;
+        u->last_progress = u->last_rx;
         u->window = m.window ? m.window : 1;
         u->state = S_STREAMING;
         u->backoff_ms = 0;
@@ -341,6 +344,7 @@ s_on_message(void *sock, void *arg)
             th_log(TH_LOG_WARN, "uplink: parent rejected seq %" PRIu64 ": %s",
                    m.rejected[i].seq, m.rejected[i].reason);
         u->acked = m.upto;
+        u->last_progress = u->last_rx;
         u->last_contact_saved = u->last_rx;
         s_pump(u);
         break;
@@ -395,6 +399,7 @@ static void
 s_connect(th_uplink_t *u)
 {
     int rc, zero = 0, one = 1;
+    int64_t maxmsg = TH_MSG_FRAME_MAX;
     u->sock = zmq_socket(th_daemon_zctx(u->d), ZMQ_DEALER);
     if (!u->sock) {
         th_log(TH_LOG_ERROR, "uplink: socket: %s", zmq_strerror(zmq_errno()));
@@ -403,6 +408,7 @@ s_connect(th_uplink_t *u)
     }
     if ((rc = s_setopt(u->sock, ZMQ_LINGER, &zero, sizeof zero)) < 0 ||
         (rc = s_setopt(u->sock, ZMQ_IMMEDIATE, &one, sizeof one)) < 0 ||
+        (rc = s_setopt(u->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)) < 0 ||
         (rc = s_setopt(u->sock, ZMQ_CURVE_SERVERKEY, u->parent_curve, 32)) < 0 ||
         (rc = s_setopt(u->sock, ZMQ_CURVE_PUBLICKEY, u->my_curve_pk, 32)) < 0 ||
         (rc = s_setopt(u->sock, ZMQ_CURVE_SECRETKEY, u->my_curve_sk, 32)) < 0 ||
@@ -464,6 +470,23 @@ s_on_tick(uv_timer_t *t)
     }
     if (u->state != S_STREAMING)
         return;
+    /* Sent but not acknowledged for long while the link answers: a batch
+       (or its ACK) was lost in a cut that libzmq healed underneath us.
+       Ask again where the parent stands; WELCOME resends from there. */
+    if (u->sent > u->acked && now - u->last_progress > c->timeout_ms / 2) {
+        th_log(TH_LOG_INFO, "uplink: no ACK beyond %" PRIu64 " (sent %" PRIu64
+               "): resynchronising", u->acked, u->sent);
+        th_msg_t hello;
+        th_msg_init(&hello, TH_MSG_HELLO);
+        snprintf(hello.unit, sizeof hello.unit, "%s", c->unit);
+        snprintf(hello.agent, sizeof hello.agent, "%s", S_AGENT);
+        hello.clock = now;
+        hello.meta_upto = u->meta;
+        u->last_progress = now;
+        if (s_send_msg(u, &hello) == 0)
+            u->state = S_HELLO_SENT;
+        return;
+    }
     if (now - u->last_tx >= c->heartbeat_ms) {
         th_msg_t ping;
         th_msg_init(&ping, TH_MSG_PING);

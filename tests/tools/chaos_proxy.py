@@ -3,7 +3,7 @@
 counts the bytes it forwards. Python 3 standard library only.
 
     chaos_proxy.py --listen PORT --to HOST:PORT --seed N
-                   [--up-ms A:B] [--down-ms C:D] [--stats FILE]
+                   [--up-ms A:B] [--down-ms C:D] [--stats FILE] [--latency-ms L]
 
 Forwards bytes both ways between each client that connects to
 127.0.0.1:PORT and HOST:PORT. With --down-ms it alternates "up" periods
@@ -12,7 +12,9 @@ drawn from random.Random(N): the same seed gives the same schedule.
 Entering "down" closes every open connection abruptly (RST, whatever is in
 flight is lost) and, until "up" again, every new connection is accepted and
 reset at once. Without --down-ms the link never goes down: a pure byte
-counter.
+counter. --latency-ms L holds every chunk L ms before passing it on, so
+that a cut loses what was "on the wire" in the last L ms, as on a slow link
+(bytes are counted when passed on).
 
 --stats FILE is rewritten (atomically) at least every 200 ms, on SIGUSR2
 and on exit:
@@ -106,25 +108,64 @@ class Proxy:
 
     # ---- forwarding ------------------------------------------------------
     async def pump(self, conn, reader, writer, key):
+        """Forwards one direction; with --latency-ms, through a delay line
+        whose content a cut loses like data in flight on a real link."""
+        lat = self.args.latency_ms / 1000.0
+        line = asyncio.Queue() if lat > 0 else None
+        late = asyncio.ensure_future(self.deliver(conn, line, writer, key)) if line else None
+        if late:
+            conn.tasks.append(late)
         try:
             while True:
                 data = await reader.read(65536)
-                if not data:
-                    break
                 if conn.done:
                     return
+                if line:
+                    line.put_nowait((asyncio.get_running_loop().time() + lat, data))
+                    if not data:
+                        return   # deliver() passes the FIN on
+                    continue
+                if not data:
+                    break
                 writer.write(data)
                 self.s[key] += len(data)
                 await writer.drain()
-            # orderly end of one direction: pass the FIN on
-            if not conn.done and writer.can_write_eof():
-                writer.write_eof()
         except (ConnectionError, OSError, asyncio.IncompleteReadError):
             conn.cut()
             return
         except asyncio.CancelledError:
             return
-        # when both directions ended, close
+        self.eof(conn, writer)
+
+    async def deliver(self, conn, line, writer, key):
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                due, data = await line.get()
+                if due > loop.time():
+                    await asyncio.sleep(due - loop.time())
+                if conn.done:
+                    return
+                if not data:
+                    break
+                writer.write(data)
+                self.s[key] += len(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            conn.cut()
+            return
+        except asyncio.CancelledError:
+            return
+        self.eof(conn, writer)
+
+    def eof(self, conn, writer):
+        """One direction ended in order: pass the FIN on; close when both did."""
+        try:
+            if not conn.done and writer.can_write_eof():
+                writer.write_eof()
+        except OSError:
+            conn.cut()
+            return
         conn.half += 1
         if conn.half == 2 and not conn.done:
             conn.done = True
@@ -151,8 +192,8 @@ class Proxy:
         self.s["connections"] += 1
         conn = Conn(self, cw, sw)
         self.conns.add(conn)
-        conn.tasks = [asyncio.ensure_future(self.pump(conn, cr, sw, "up_bytes")),
-                      asyncio.ensure_future(self.pump(conn, sr, cw, "down_bytes"))]
+        conn.tasks += [asyncio.ensure_future(self.pump(conn, cr, sw, "up_bytes")),
+                       asyncio.ensure_future(self.pump(conn, sr, cw, "down_bytes"))]
 
     # ---- the schedule ----------------------------------------------------
     async def wait_calm(self, ms):
@@ -220,9 +261,9 @@ class Proxy:
         loop.add_signal_handler(signal.SIGUSR2, self.write_stats)
         server = await asyncio.start_server(self.on_client, "127.0.0.1", self.args.listen,
                                             reuse_address=True)
-        log("listening on 127.0.0.1:%d, forwarding to %s:%d, seed %d, up %s, down %s" % (
-            self.args.listen, self.args.to[0], self.args.to[1], self.args.seed,
-            self.args.up_ms, self.args.down_ms))
+        log("listening on 127.0.0.1:%d, forwarding to %s:%d, seed %d, up %s, down %s, latency %d ms"
+            % (self.args.listen, self.args.to[0], self.args.to[1], self.args.seed,
+               self.args.up_ms, self.args.down_ms, self.args.latency_ms))
         self.write_stats()
         tasks = [asyncio.ensure_future(self.chaos()), asyncio.ensure_future(self.stats_loop())]
         await self.stop_ev.wait()
@@ -243,6 +284,9 @@ def main():
     ap.add_argument("--up-ms", type=ms_range, default=(1000, 5000), help="A:B up lengths")
     ap.add_argument("--down-ms", type=ms_range, default=None,
                     help="C:D down lengths (none: never down)")
+    ap.add_argument("--latency-ms", type=int, default=0,
+                    help="delay every chunk by this many ms each way: a cut loses what is "
+                         "in the delay line, as on a slow link (default 0)")
     ap.add_argument("--stats", help="JSON file rewritten every 100 ms, on SIGUSR2 and on exit")
     args = ap.parse_args()
     try:

@@ -7,15 +7,17 @@
     never enrolled, random bytes, a msgpack bomb, a frame over the limit, a
     HELLO for another unit, a record of another unit, a record whose
     signature has one byte flipped, a replay of revisions the parent already
-    holds, a record signed by a stranger's key. It prints ONE line of JSON
-    on stdout saying what the parent answered, so that a test can check that
-    the hub refused or rejected the attack with a reason and kept serving
-    (after every attack that got through the handshake, a PING must still be
-    answered). Record attacks start from the office's own current revision
-    of one report (the office must have submitted it) and are re-signed the
-    way node/entry.c signs: th_codec_record_body, th_sign,
-    th_codec_record_encode. With --quarantine it reads the quarantine table
-    of a hub's data directory instead, because no CLI shows it. Exit status:
+    holds, a record signed by a stranger's key, and (beyond issue 3) a
+    properly signed record for a period its form does not have. It prints
+    ONE line of JSON on stdout saying what the parent answered, so that a
+    test can check that the hub refused or rejected the attack with a
+    reason and kept serving (after every attack that got through the
+    handshake, a PING must still be answered). Record attacks start from
+    the office's own current revision of one report (the office must have
+    submitted it) and are re-signed the way node/entry.c signs:
+    th_codec_record_body, th_sign, th_codec_record_encode. With --quarantine
+    it reads the quarantine table of a hub's data directory instead, because
+    no CLI shows it. Exit status:
     0 when the attack ran, whatever the parent did; 1 when it could not be
     prepared (the JSON line then has "error"); 2 on a usage error. */
 #include "codec.h"
@@ -487,7 +489,8 @@ static int
 s_wait(s_link_t *l, int64_t deadline, unsigned want, th_msg_t *m)
 {
     for (;;) {
-        zmq_pollitem_t it[2] = { { l->sock, 0, ZMQ_POLLIN, 0 }, { l->mon, 0, ZMQ_POLLIN, 0 } };
+        zmq_pollitem_t it[2] = { { l->sock, 0, ZMQ_POLLIN, 0 },
+                                 { l->mon, 0, ZMQ_POLLIN, 0 } };
         int64_t left = s_left(deadline);
         if (left == 0)
             return 0;
@@ -577,7 +580,8 @@ s_oversized(uint64_t seq, size_t *len)
     if (!f)
         return NULL;
     uint32_t s = (uint32_t)seq, bl = (uint32_t)(S_OVERSIZED - h);
-    uint8_t be[4] = { (uint8_t)(s >> 24), (uint8_t)(s >> 16), (uint8_t)(s >> 8), (uint8_t)s };
+    uint8_t be[4] = { (uint8_t)(s >> 24), (uint8_t)(s >> 16), (uint8_t)(s >> 8),
+                      (uint8_t)s };
     uint8_t bb[4] = { (uint8_t)(bl >> 24), (uint8_t)(bl >> 16), (uint8_t)(bl >> 8),
                       (uint8_t)bl };
     size_t p = 0;
@@ -827,7 +831,8 @@ main(int argc, char **argv)
         if (rc < 0)
             snprintf(errbuf, sizeof errbuf, "cannot read the quarantine: %s",
                      th_strerror(rc));
-        json_object_set_new(j, "quarantine", json_integer((json_int_t)json_array_size(list)));
+        json_object_set_new(j, "quarantine",
+                            json_integer((json_int_t)json_array_size(list)));
         json_object_set_new(j, "entries", list);
     } else {
         json_object_set_new(j, "attack", json_string(op.attack));

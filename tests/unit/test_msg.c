@@ -658,7 +658,7 @@ test_msg_builders_refuse_misuse(void **state)
 enum {
     F_T, F_V, F_UINT, F_INT, F_UNIT, F_AGENT, F_WINDOW, F_ENTRIES,
     F_REJECTED, F_ITEMS, F_CODE, F_REASON, F_SEQ, F_EKIND, F_MKIND, F_BLOB,
-    F_KEY, F_THROUGH
+    F_KEY, F_THROUGH, F_AFTER
 };
 
 typedef struct {
@@ -681,7 +681,7 @@ static const s_field_t s_f_welcome[] = {
     { "clock", F_INT }, { "window", F_WINDOW }, { "unit", F_UNIT } };
 static const s_field_t s_f_batch[] = {
     { "t", F_T }, { "v", F_V }, { "entries", F_ENTRIES },
-    { "through", F_THROUGH } };
+    { "through", F_THROUGH }, { "after", F_AFTER } };
 static const s_field_t s_f_ack[] = {
     { "t", F_T }, { "v", F_V }, { "upto", F_UINT }, { "rejected", F_REJECTED } };
 static const s_field_t s_f_meta[] = {
@@ -784,6 +784,7 @@ s_pack_value(msgpack_packer *pk, int type, int kind, const s_break_t *b,
     case F_BLOB: msgpack_pack_bin_with_body(pk, "\x01\x02", 2); break;
     case F_KEY: s_pack_cstr(pk, "bc|2026|00001"); break;
     case F_THROUGH: msgpack_pack_uint64(pk, 10); break;
+    case F_AFTER: msgpack_pack_uint64(pk, 0); break;
     case F_ENTRIES: case F_REJECTED: case F_ITEMS: {
         const s_fields_t *ef = kind == F_ENTRIES ? &entry
                              : kind == F_REJECTED ? &reject : &item;
@@ -997,35 +998,43 @@ test_msg_decode_rejects_bad_sequences(void **state)
     assert_int_equal(s_decode_built(TH_MSG_ACK, &b), 0);
 
     /* decreasing and zero seqs through the encoder's frame layout */
-    uint8_t batch0[] = { 0x84, 0xa1, 't', 0x03, 0xa1, 'v', 0x01,
+    uint8_t batch0[] = { 0x85, 0xa1, 't', 0x03, 0xa1, 'v', 0x01,
                          0xa7, 't', 'h', 'r', 'o', 'u', 'g', 'h', 0x01,
                          0xa7, 'e', 'n', 't', 'r', 'i', 'e', 's', 0x91,
                          0x83, 0xa3, 's', 'e', 'q', 0x00,
                          0xa4, 'k', 'i', 'n', 'd', 0x01,
-                         0xa4, 'b', 'l', 'o', 'b', 0xc4, 0x01, 0x00 };
+                         0xa4, 'b', 'l', 'o', 'b', 0xc4, 0x01, 0x00,
+                         0xa5, 'a', 'f', 't', 'e', 'r', 0x00 };
     th_msg_t m = { 0 };
     assert_int_equal(th_msg_decode(batch0, sizeof batch0, &m), TH_E_INVALID);
     batch0[30] = 0x01;
     assert_int_equal(th_msg_decode(batch0, sizeof batch0, &m), 0);
     assert_int_equal(m.entries[0].seq, 1);
     assert_int_equal(m.through, 1);
-    assert_ptr_equal(m.entries[0].blob, batch0 + sizeof batch0 - 1);
+    assert_ptr_equal(m.entries[0].blob, batch0 + sizeof batch0 - 8);
+    assert_int_equal(m.after, 0);
     batch0[30] = 0x02;   /* an entry beyond through */
     assert_int_equal(th_msg_decode(batch0, sizeof batch0, &m), TH_E_INVALID);
     batch0[15] = 0x00;   /* through 0 */
     assert_int_equal(th_msg_decode(batch0, sizeof batch0, &m), TH_E_INVALID);
     batch0[15] = 0x02;
-    batch0[sizeof batch0 - 2] = 0x00;   /* bin 0: empty blob */
+    /* bin 0: empty blob (drop the blob byte, keep "after" behind it) */
+    batch0[sizeof batch0 - 9] = 0x00;
+    memmove(batch0 + sizeof batch0 - 8, batch0 + sizeof batch0 - 7, 7);
     assert_int_equal(th_msg_decode(batch0, sizeof batch0 - 1, &m), TH_E_INVALID);
     s_expect_cleared(&m);
 
     /* only skipped entries: no entries, through moves the cursor */
-    uint8_t skipped[] = { 0x84, 0xa1, 't', 0x03, 0xa1, 'v', 0x01,
+    uint8_t skipped[] = { 0x85, 0xa1, 't', 0x03, 0xa1, 'v', 0x01,
                           0xa7, 't', 'h', 'r', 'o', 'u', 'g', 'h', 0x09,
-                          0xa7, 'e', 'n', 't', 'r', 'i', 'e', 's', 0x90 };
+                          0xa7, 'e', 'n', 't', 'r', 'i', 'e', 's', 0x90,
+                          0xa5, 'a', 'f', 't', 'e', 'r', 0x04 };
     assert_int_equal(th_msg_decode(skipped, sizeof skipped, &m), 0);
     assert_int_equal(m.nentries, 0);
     assert_int_equal(m.through, 9);
+    assert_int_equal(m.after, 4);
+    skipped[sizeof skipped - 1] = 0x09;   /* after must lie below through */
+    assert_int_equal(th_msg_decode(skipped, sizeof skipped, &m), TH_E_INVALID);
     th_msg_clear(&m);
 }
 
@@ -1176,12 +1185,13 @@ test_msg_decode_rejects_bad_kinds_and_counts(void **state)
     (void)state;
     th_msg_t m = { 0 };
     /* entry kind 3, item kind 5 */
-    uint8_t batch[] = { 0x84, 0xa1, 't', 0x03, 0xa1, 'v', 0x01,
+    uint8_t batch[] = { 0x85, 0xa1, 't', 0x03, 0xa1, 'v', 0x01,
                         0xa7, 'e', 'n', 't', 'r', 'i', 'e', 's', 0x91,
                         0x83, 0xa3, 's', 'e', 'q', 0x01,
                         0xa4, 'k', 'i', 'n', 'd', 0x03,
                         0xa4, 'b', 'l', 'o', 'b', 0xc4, 0x01, 0x00,
-                        0xa7, 't', 'h', 'r', 'o', 'u', 'g', 'h', 0x01 };
+                        0xa7, 't', 'h', 'r', 'o', 'u', 'g', 'h', 0x01,
+                        0xa5, 'a', 'f', 't', 'e', 'r', 0x00 };
     assert_int_equal(th_msg_decode(batch, sizeof batch, &m), TH_E_INVALID);
     batch[27] = 0x00;
     assert_int_equal(th_msg_decode(batch, sizeof batch, &m), TH_E_INVALID);
@@ -1189,16 +1199,17 @@ test_msg_decode_rejects_bad_kinds_and_counts(void **state)
     assert_int_equal(th_msg_decode(batch, sizeof batch, &m), 0);
     assert_int_equal(m.entries[0].kind, TH_MSG_ENTRY_ENROLL);
     /* empty entries need through */
-    uint8_t empty[] = { 0x84, 0xa1, 't', 0x03, 0xa1, 'v', 0x01,
+    uint8_t empty[] = { 0x85, 0xa1, 't', 0x03, 0xa1, 'v', 0x01,
+                        0xa5, 'a', 'f', 't', 'e', 'r', 0x00,
                         0xa7, 'e', 'n', 't', 'r', 'i', 'e', 's', 0x90,
                         0xa7, 't', 'h', 'r', 'o', 'u', 'g', 'h', 0x04 };
     assert_int_equal(th_msg_decode(empty, sizeof empty, &m), 0);
     assert_int_equal(m.nentries, 0);
     assert_null(m.entries);
-    empty[0] = 0x83;   /* through left out */
+    empty[0] = 0x84;   /* through left out */
     assert_int_equal(th_msg_decode(empty, sizeof empty - 9, &m), TH_E_INVALID);
-    empty[0] = 0x84;
-    empty[9] = 'x';   /* "extries": unknown, entries missing */
+    empty[0] = 0x85;
+    empty[16] = 'x';   /* "extries": unknown, entries missing */
     assert_int_equal(th_msg_decode(empty, sizeof empty, &m), TH_E_INVALID);
     s_expect_cleared(&m);
 
@@ -1207,7 +1218,7 @@ test_msg_decode_rejects_bad_kinds_and_counts(void **state)
     uint8_t *big = malloc(cap);
     assert_non_null(big);
     size_t n = 0;
-    memcpy(big, "\x84\xa1t\x03\xa1v\x01\xa7" "entries\xdc\x01\x01", 18);
+    memcpy(big, "\x85\xa1t\x03\xa1v\x01\xa7" "entries\xdc\x01\x01", 18);
     n = 18;
     for (int i = 0; i < 257; i++) {
         memcpy(big + n, "\x83\xa3seq\xcd", 6);
@@ -1217,12 +1228,12 @@ test_msg_decode_rejects_bad_kinds_and_counts(void **state)
         memcpy(big + n, "\xa4kind\x01\xa4" "blob\xc4\x01\x00", 14);
         n += 14;
     }
-    memcpy(big + n, "\xa7through\xcd\x01\x01", 11);
-    n += 11;
+    memcpy(big + n, "\xa7through\xcd\x01\x01\xa5" "after\x00", 18);
+    n += 18;
     assert_int_equal(th_msg_decode(big, n, &m), TH_E_LIMIT);
     /* 256 is fine */
     big[17] = 0x00;
-    memmove(big + n - 33, big + n - 11, 11);
+    memmove(big + n - 40, big + n - 18, 18);
     assert_int_equal(th_msg_decode(big, n - 22, &m), 0);
     assert_int_equal(m.nentries, 256);
     th_msg_clear(&m);

@@ -1,0 +1,604 @@
+/*  completeness: expected, reported, on time, late and missing units of a
+    form and period below one unit (see completeness.h). */
+#include "completeness.h"
+
+#include "entry.h"
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "peers.h"
+#include "store.h"
+#include "units.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int
+s_err(char *errbuf, size_t cap, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+s_err(char *errbuf, size_t cap, int rc, const char *fmt, ...)
+{
+    if (errbuf && cap > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, cap, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+int
+th_completeness_resolve(th_office_t *o, const char *form, const char *period,
+                        const char *unit, const th_form_t **f, th_period_t *p,
+                        const th_unit_t **u, char *errbuf, size_t cap)
+{
+    if (!o || !form || !period || !f || !p || !u)
+        return s_err(errbuf, cap, TH_E_INVALID, "missing argument");
+    *f = th_office_form(o, form);
+    if (!*f)
+        return s_err(errbuf, cap, TH_E_FORM, "form '%s' is not known here (see 'forms')",
+                     form);
+    if (th_period_parse(period, p) < 0)
+        return s_err(errbuf, cap, TH_E_PERIOD, "invalid period '%s' (write 2026, 2026S1, "
+                     "2026Q3 or 202605)", period);
+    if (p->type != (*f)->period_type)
+        return s_err(errbuf, cap, TH_E_PERIOD, "period '%s' is not %s, the period type of "
+                     "form '%s'", period, th_period_type_name((*f)->period_type), form);
+    if (!unit)
+        unit = o->cfg.unit;
+    if (!th_valid_unit_code(unit))
+        return s_err(errbuf, cap, TH_E_UNIT, "invalid unit code '%s'", unit);
+    char d[11];
+    th_date_format_vn(p->end, d);
+    *u = th_units_find(o->units, unit, p->end);
+    if (!*u)
+        return s_err(errbuf, cap, TH_E_UNIT, "unit '%s' is not in the unit tree in force "
+                     "on %s (last day of period %s)", unit, d, p->id);
+    if (!th_units_in_subtree(o->units, o->cfg.unit, unit, p->end))
+        return s_err(errbuf, cap, TH_E_UNIT, "unit '%s' is not below this office's unit %s "
+                     "in the unit tree in force on %s", unit, o->cfg.unit, d);
+    return 0;
+}
+
+/* ---- building the list of expected units ------------------------------- */
+
+typedef struct {
+    th_completeness_t *c;
+    const th_form_t *f;
+    const char *child;      /* tag for units added now */
+    size_t cap_units;
+    size_t cap_children;
+    int rc;
+} s_build_t;
+
+static int
+s_add_unit(const th_unit_t *u, void *ctx)
+{
+    s_build_t *b = ctx;
+    if (!th_form_reported_by(b->f, u->level))
+        return 0;
+    th_completeness_t *c = b->c;
+    if (c->nunits == b->cap_units) {
+        size_t n = b->cap_units ? b->cap_units * 2 : 32;
+        th_compl_unit_t *nu = th_realloc(c->units, n * sizeof *nu);
+        if (!nu)
+            return -ENOMEM;
+        c->units = nu;
+        b->cap_units = n;
+    }
+    th_compl_unit_t *x = &c->units[c->nunits];
+    memset(x, 0, sizeof *x);
+    x->name = th_strdup(u->name);
+    if (!x->name)
+        return -ENOMEM;
+    c->nunits++;
+    snprintf(x->unit, sizeof x->unit, "%s", u->code);
+    snprintf(x->child, sizeof x->child, "%s", b->child);
+    x->deadline = INT32_MIN;
+    return 0;
+}
+
+static int
+s_add_child(const th_unit_t *u, void *ctx)
+{
+    s_build_t *b = ctx;
+    th_completeness_t *c = b->c;
+    if (c->nchildren == b->cap_children) {
+        size_t n = b->cap_children ? b->cap_children * 2 : 16;
+        th_compl_count_t *nc = th_realloc(c->children, n * sizeof *nc);
+        if (!nc)
+            return -ENOMEM;
+        c->children = nc;
+        b->cap_children = n;
+    }
+    th_compl_count_t *x = &c->children[c->nchildren];
+    memset(x, 0, sizeof *x);
+    x->name = th_strdup(u->name);
+    if (!x->name)
+        return -ENOMEM;
+    c->nchildren++;
+    snprintf(x->unit, sizeof x->unit, "%s", u->code);
+    return 0;
+}
+
+/* ---- reading the store ---------------------------------------------------- */
+
+typedef struct {
+    th_office_t *o;
+    th_completeness_t *c;
+    const th_form_t *f;
+} s_read_t;
+
+typedef struct {
+    const char *unit;
+    const th_form_t *f;
+    const th_period_t *p;
+    int64_t as_of;
+    uint32_t latest_rev;     /* latest submitted rev received by as_of */
+    bool latest_ok;          /* it decoded and verified */
+    bool first_found;
+    int64_t first_submitted; /* submitted_at of the earliest verified one */
+} s_walk_t;
+
+/* Decodes and verifies a stored revision and checks it is the report it is
+   filed as; logs why not. */
+static bool
+s_verified(const th_store_rev_t *sr, const char *form, const char *period, const char *unit,
+           th_record_t *r)
+{
+    int rc = th_entry_decode_verified(sr->blob, sr->len, r);
+    if (rc == 0 && (strcmp(r->form, form) != 0 || strcmp(r->period, period) != 0 ||
+                    strcmp(r->unit, unit) != 0 || r->status != TH_STATUS_SUBMITTED))
+        rc = TH_E_INVALID;
+    if (rc < 0) {
+        th_log(TH_LOG_WARN, "revision %u of %s not counted: %s", sr->rev, sr->key,
+               th_strerror(rc));
+        th_record_clear(r);
+        return false;
+    }
+    return true;
+}
+
+static int
+s_walk_rev(const th_store_rev_t *sr, void *ctx)
+{
+    s_walk_t *w = ctx;
+    if (sr->status != TH_STATUS_SUBMITTED || sr->received_at > w->as_of)
+        return 0;
+    th_record_t r;
+    th_record_init(&r);
+    bool ok = s_verified(sr, w->f->id, w->p->id, w->unit, &r);
+    w->latest_rev = sr->rev;
+    w->latest_ok = ok;
+    if (ok && !w->first_found) {
+        w->first_found = true;
+        w->first_submitted = r.submitted_at;
+    }
+    th_record_clear(&r);
+    return 0;
+}
+
+/* The direct child of this office's unit on the way up from code, or NULL
+   when code is the office's own unit. */
+static const th_unit_t *
+s_direct_child(const th_office_t *o, const char *code, int32_t day)
+{
+    const th_unit_t *u = th_units_find(o->units, code, day);
+    while (u && strcmp(u->code, o->cfg.unit) != 0) {
+        const th_unit_t *par = th_units_parent(o->units, u);
+        if (!par)
+            return NULL;
+        if (strcmp(par->code, o->cfg.unit) == 0)
+            return u;
+        u = par;
+    }
+    return NULL;
+}
+
+static int
+s_read(th_store_txn_t *txn, void *ctx)
+{
+    s_read_t *s = ctx;
+    th_completeness_t *c = s->c;
+    for (size_t i = 0; i < c->nunits; i++) {
+        th_compl_unit_t *x = &c->units[i];
+        char key[TH_KEY_MAX];
+        if (th_key_make(key, sizeof key, s->f->id, c->period.id, x->unit) < 0)
+            return TH_E_LIMIT;
+        s_walk_t w = { .unit = x->unit, .f = s->f, .p = &c->period, .as_of = c->as_of };
+        int rc = th_store_each_revision(txn, key, s_walk_rev, &w);
+        if (rc < 0)
+            return rc;
+        x->deadline = th_entry_deadline(s->o, s->f, &c->period, x->unit);
+        const th_unit_t *dc = s_direct_child(s->o, x->unit, c->period.end);
+        int64_t at, off;
+        if (dc && (rc = th_peers_seen_get(txn, dc->code, &at, &off)) == 0) {
+            x->has_offset = true;
+            x->clock_offset_ms = off;
+            x->clock_suspect = off > TH_CLOCK_SUSPECT_MS || off < -TH_CLOCK_SUSPECT_MS;
+        } else if (dc && rc != TH_E_NOTFOUND) {
+            return rc;
+        }
+        if (!w.latest_rev || !w.latest_ok || !w.first_found) {
+            x->state = TH_COMPL_MISSING;
+            continue;
+        }
+        x->rev = w.latest_rev;
+        x->submitted_at = w.first_submitted;
+        x->state = TH_COMPL_ON_TIME;
+        if (x->deadline != INT32_MIN) {
+            int64_t end = th_day_end_ms(x->deadline);
+            if (w.first_submitted > end) {
+                x->state = TH_COMPL_LATE;
+                int64_t over = w.first_submitted - end;
+                x->days_late = (int)((over + TH_DAY_MS - 1) / TH_DAY_MS);
+            }
+        }
+    }
+    return 0;
+}
+
+static void
+s_count(th_compl_count_t *k, const th_compl_unit_t *x)
+{
+    k->expected++;
+    if (x->clock_suspect)
+        k->clock_suspect++;
+    switch (x->state) {
+    case TH_COMPL_ON_TIME: k->reported++; k->on_time++; break;
+    case TH_COMPL_LATE: k->reported++; k->late++; break;
+    default: k->missing++; break;
+    }
+}
+
+static void
+s_rates(th_compl_count_t *k)
+{
+    if (k->expected == 0)
+        return;
+    k->reported_rate = 100.0 * (double)k->reported / (double)k->expected;
+    k->on_time_rate = 100.0 * (double)k->on_time / (double)k->expected;
+}
+
+int
+th_completeness_compute(th_office_t *o, const char *form, const char *period,
+                        const char *unit, int64_t as_of, th_completeness_t **out,
+                        char *errbuf, size_t cap)
+{
+    if (!o || !form || !period || !out)
+        return s_err(errbuf, cap, TH_E_INVALID, "missing argument");
+    *out = NULL;
+    const th_form_t *f;
+    const th_unit_t *u;
+    th_period_t p;
+    int rc = th_completeness_resolve(o, form, period, unit, &f, &p, &u, errbuf, cap);
+    if (rc < 0)
+        return rc;
+    th_completeness_t *c = th_calloc(1, sizeof *c);
+    if (!c)
+        return s_err(errbuf, cap, -ENOMEM, "out of memory");
+    snprintf(c->form, sizeof c->form, "%s", f->id);
+    c->period = p;
+    c->as_of = as_of == INT64_MAX ? th_now_ms() : as_of;
+    snprintf(c->total.unit, sizeof c->total.unit, "%s", u->code);
+    if (!(c->total.name = th_strdup(u->name))) {
+        rc = -ENOMEM;
+        goto err;
+    }
+    s_build_t b = { .c = c, .f = f, .child = "" };
+    if ((rc = th_units_each_child(o->units, u->code, p.end, s_add_child, &b)) < 0)
+        goto err;
+    if ((rc = s_add_unit(u, &b)) < 0)
+        goto err;
+    for (size_t i = 0; i < c->nchildren; i++) {
+        b.child = c->children[i].unit;
+        if ((rc = th_units_each_in_subtree(o->units, c->children[i].unit, p.end, NULL,
+                                           s_add_unit, &b)) < 0)
+            goto err;
+    }
+    s_read_t s = { .o = o, .c = c, .f = f };
+    if ((rc = th_store_read(o->store, s_read, &s)) < 0)
+        goto err;
+    for (size_t i = 0; i < c->nunits; i++) {
+        const th_compl_unit_t *x = &c->units[i];
+        s_count(&c->total, x);
+        for (size_t k = 0; k < c->nchildren; k++)
+            if (strcmp(c->children[k].unit, x->child) == 0)
+                s_count(&c->children[k], x);
+    }
+    s_rates(&c->total);
+    for (size_t k = 0; k < c->nchildren; k++)
+        s_rates(&c->children[k]);
+    *out = c;
+    return 0;
+err:
+    th_completeness_destroy(&c);
+    if (rc == -ENOMEM)
+        return s_err(errbuf, cap, rc, "out of memory");
+    return s_err(errbuf, cap, rc, "cannot compute completeness: %s", th_strerror(rc));
+}
+
+void
+th_completeness_destroy(th_completeness_t **p)
+{
+    if (!p || !*p)
+        return;
+    th_completeness_t *c = *p;
+    th_free(c->total.name);
+    for (size_t i = 0; i < c->nchildren; i++)
+        th_free(c->children[i].name);
+    th_free(c->children);
+    for (size_t i = 0; i < c->nunits; i++)
+        th_free(c->units[i].name);
+    th_free(c->units);
+    th_free(c);
+    *p = NULL;
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static const char *
+s_state_name(th_compl_state_t s)
+{
+    return s == TH_COMPL_ON_TIME ? "on_time" : s == TH_COMPL_LATE ? "late" : "missing";
+}
+
+static json_t *
+s_rate(const th_compl_count_t *k, double v)
+{
+    /* two decimals are what a person reads; more would only be noise */
+    return k->expected ? json_real((double)(int64_t)(v * 100.0 + 0.5) / 100.0) : json_null();
+}
+
+static json_t *
+s_count_json(const th_compl_count_t *k)
+{
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I}", "unit", k->unit,
+                     "name", k->name, "expected", (json_int_t)k->expected, "reported",
+                     (json_int_t)k->reported, "on_time", (json_int_t)k->on_time, "late",
+                     (json_int_t)k->late, "missing", (json_int_t)k->missing,
+                     "reported_rate", s_rate(k, k->reported_rate), "on_time_rate",
+                     s_rate(k, k->on_time_rate), "clock_suspect",
+                     (json_int_t)k->clock_suspect);
+}
+
+json_t *
+th_completeness_json(const th_completeness_t *c)
+{
+    if (!c)
+        return NULL;
+    char asof[32];
+    th_time_format_iso(c->as_of, asof);
+    json_t *children = json_array(), *late = json_array(), *missing = json_array(),
+           *units = json_array();
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "form",
+                            c->form, "period", c->period.id, "unit", c->total.unit,
+                            "unit_name", c->total.name, "as_of", asof, "totals",
+                            s_count_json(&c->total), "children", children, "late", late,
+                            "missing", missing, "units", units);
+    if (!doc)
+        return NULL;   /* json_pack's "o" consumed the references */
+    bool oom = false;
+    for (size_t i = 0; i < c->nchildren; i++)
+        oom |= json_array_append_new(children, s_count_json(&c->children[i])) != 0;
+    for (size_t i = 0; i < c->nunits; i++) {
+        const th_compl_unit_t *x = &c->units[i];
+        oom |= json_array_append_new(
+                   units, json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:b}", "unit", x->unit,
+                                    "name", x->name, "child", x->child, "status",
+                                    s_state_name(x->state), "rev", (json_int_t)x->rev,
+                                    "days_late", x->days_late, "clock_suspect",
+                                    x->clock_suspect)) != 0;
+        if (x->state == TH_COMPL_LATE) {
+            char sub[32], dl[11];
+            th_time_format_iso(x->submitted_at, sub);
+            th_date_format_iso(x->deadline, dl);
+            oom |= json_array_append_new(
+                       late, json_pack("{s:s, s:s, s:i, s:s, s:s, s:b}", "unit", x->unit,
+                                       "name", x->name, "days_late", x->days_late,
+                                       "submitted_at", sub, "deadline", dl,
+                                       "clock_suspect", x->clock_suspect)) != 0;
+        } else if (x->state == TH_COMPL_MISSING) {
+            oom |= json_array_append_new(missing, json_pack("{s:s, s:s}", "unit", x->unit,
+                                                            "name", x->name)) != 0;
+        }
+    }
+    if (oom) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* ---- command line ------------------------------------------------------------ */
+
+#include "present.h"
+#include "table.h"
+
+static void
+s_csv_field(FILE *f, const char *s, bool last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', f);
+        for (const char *p = s; *p; p++) {
+            if (*p == '"')
+                fputc('"', f);
+            fputc(*p, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+    fputs(last ? "\r\n" : ",", f);
+}
+
+static void
+s_pct(const th_compl_count_t *k, double v, char *buf, size_t cap)
+{
+    if (k->expected == 0) {
+        snprintf(buf, cap, "—");
+        return;
+    }
+    th_fmt_dec_vn(v, buf, cap);
+    size_t n = strlen(buf);
+    snprintf(buf + n, cap - n, "%%");
+}
+
+static void
+s_num_vn(size_t v, char *buf, size_t cap)
+{
+    th_fmt_int_vn((int64_t)v, buf, cap);
+}
+
+static int
+s_print_table(const th_completeness_t *c, const th_form_t *f)
+{
+    char label[64], when[32], a[32], b[32], d1[32], d2[32], d3[32], r1[32], r2[32];
+    th_period_label_vn(&c->period, label, sizeof label);
+    th_time_format_vn(c->as_of, when);
+    printf("TÌNH HÌNH BÁO CÁO: %s\nKỳ báo cáo: %s (%s)\nĐơn vị: %s — %s\nTính đến: %s\n\n",
+           f->title, label, c->period.id, c->total.unit, c->total.name, when);
+    const th_compl_count_t *t = &c->total;
+    s_num_vn(t->expected, a, sizeof a);
+    s_num_vn(t->reported, b, sizeof b);
+    s_num_vn(t->on_time, d1, sizeof d1);
+    s_num_vn(t->late, d2, sizeof d2);
+    s_num_vn(t->missing, d3, sizeof d3);
+    s_pct(t, t->reported_rate, r1, sizeof r1);
+    s_pct(t, t->on_time_rate, r2, sizeof r2);
+    printf("Phải báo cáo: %s; đã báo cáo: %s (%s); đúng hạn: %s (%s); muộn: %s; "
+           "chưa báo cáo: %s\n", a, b, r1, d1, r2, d2, d3);
+    int rc = 0;
+    if (c->nchildren > 0) {
+        static const char *const hdr[] = { "Mã", "Đơn vị trực thuộc", "Phải báo cáo",
+                                           "Đã báo cáo", "Đúng hạn", "Muộn",
+                                           "Chưa báo cáo", "Tỷ lệ báo cáo",
+                                           "Tỷ lệ đúng hạn" };
+        th_table_t *tb = th_table_new(9, hdr);
+        if (!tb)
+            return -ENOMEM;
+        for (size_t col = 2; col < 9; col++)
+            th_table_align(tb, col, TH_TABLE_RIGHT);
+        for (size_t i = 0; i < c->nchildren && rc == 0; i++) {
+            const th_compl_count_t *k = &c->children[i];
+            s_num_vn(k->expected, a, sizeof a);
+            s_num_vn(k->reported, b, sizeof b);
+            s_num_vn(k->on_time, d1, sizeof d1);
+            s_num_vn(k->late, d2, sizeof d2);
+            s_num_vn(k->missing, d3, sizeof d3);
+            s_pct(k, k->reported_rate, r1, sizeof r1);
+            s_pct(k, k->on_time_rate, r2, sizeof r2);
+            const char *row[] = { k->unit, k->name, a, b, d1, d2, d3, r1, r2 };
+            rc = th_table_add_row(tb, row);
+        }
+        printf("\n");
+        if (rc == 0)
+            rc = th_table_print(tb, stdout);
+        th_table_destroy(&tb);
+    }
+    th_table_t *late = NULL, *miss = NULL;
+    static const char *const lh[] = { "Mã", "Đơn vị báo cáo muộn", "Số ngày muộn",
+                                      "Nộp lúc", "Hạn nộp", "Ghi chú" };
+    static const char *const mh[] = { "Mã", "Đơn vị chưa báo cáo" };
+    late = th_table_new(6, lh);
+    miss = th_table_new(2, mh);
+    if (!late || !miss)
+        rc = -ENOMEM;
+    if (late)
+        th_table_align(late, 2, TH_TABLE_RIGHT);
+    for (size_t i = 0; i < c->nunits && rc == 0; i++) {
+        const th_compl_unit_t *x = &c->units[i];
+        if (x->state == TH_COMPL_LATE) {
+            snprintf(a, sizeof a, "%d", x->days_late);
+            th_time_format_vn(x->submitted_at, d1);
+            th_date_format_vn(x->deadline, d2);
+            const char *row[] = { x->unit, x->name, a, d1, d2,
+                                  x->clock_suspect ? "đồng hồ máy đơn vị bị lệch" : "" };
+            rc = th_table_add_row(late, row);
+        } else if (x->state == TH_COMPL_MISSING) {
+            const char *row[] = { x->unit, x->name };
+            rc = th_table_add_row(miss, row);
+        }
+    }
+    if (rc == 0 && th_table_rows(late) > 0) {
+        printf("\n");
+        rc = th_table_print(late, stdout);
+    }
+    if (rc == 0 && th_table_rows(miss) > 0) {
+        printf("\n");
+        rc = th_table_print(miss, stdout);
+    }
+    th_table_destroy(&late);
+    th_table_destroy(&miss);
+    return rc;
+}
+
+static void
+s_print_csv(const th_completeness_t *c)
+{
+    fputs("\xEF\xBB\xBF", stdout);
+    static const char *const hdr[] = { "unit", "name", "child", "status", "days_late",
+                                       "submitted_at", "deadline", "clock_suspect" };
+    for (size_t i = 0; i < 8; i++)
+        s_csv_field(stdout, hdr[i], i == 7);
+    for (size_t i = 0; i < c->nunits; i++) {
+        const th_compl_unit_t *x = &c->units[i];
+        char dl[16] = "", sub[32] = "", days[16];
+        if (x->deadline != INT32_MIN)
+            th_date_format_iso(x->deadline, dl);
+        if (x->state != TH_COMPL_MISSING)
+            th_time_format_iso(x->submitted_at, sub);
+        snprintf(days, sizeof days, "%d", x->days_late);
+        s_csv_field(stdout, x->unit, false);
+        s_csv_field(stdout, x->name, false);
+        s_csv_field(stdout, x->child, false);
+        s_csv_field(stdout, s_state_name(x->state), false);
+        s_csv_field(stdout, days, false);
+        s_csv_field(stdout, sub, false);
+        s_csv_field(stdout, dl, false);
+        s_csv_field(stdout, x->clock_suspect ? "1" : "0", true);
+    }
+}
+
+int
+th_completeness_cmd(th_cli_opts_t *o, int argc, char **argv)
+{
+    if (argc > 0)
+        return th_cli_fail(TH_EXIT_USAGE, "completeness: unexpected argument '%s'", argv[0]);
+    const char *fmt = o->format ? o->format : "table";
+    if (strcmp(fmt, "table") != 0 && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0)
+        return th_cli_fail(TH_EXIT_USAGE, "completeness: --format must be table, csv or "
+                           "json, not '%s'", fmt);
+    int64_t as_of = INT64_MAX;
+    if (o->as_of && th_time_parse_iso_end(o->as_of, &as_of) < 0)
+        return th_cli_fail(TH_EXIT_USAGE, "completeness: invalid --as-of '%s' (write "
+                           "2026-11-01 or 2026-11-01T17:00+07:00)", o->as_of);
+    int code = 0;
+    th_office_t *off = th_cli_open(o->dir, &code);
+    if (!off)
+        return code;
+    char err[512];
+    th_completeness_t *c = NULL;
+    int rc = th_completeness_compute(off, o->form, o->period, o->unit, as_of, &c, err,
+                                     sizeof err);
+    if (rc < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "completeness: %s", err);
+    } else if (strcmp(fmt, "json") == 0) {
+        code = th_cli_print_json(th_completeness_json(c));
+    } else if (strcmp(fmt, "csv") == 0) {
+        s_print_csv(c);
+    } else if ((rc = s_print_table(c, th_office_form(off, o->form))) < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "completeness: %s", th_strerror(rc));
+    }
+    if (fflush(stdout) != 0 && code == 0)
+        code = th_cli_fail(TH_EXIT_FAIL, "completeness: cannot write the output");
+    th_completeness_destroy(&c);
+    th_office_destroy(&off);
+    return code;
+}

@@ -1,0 +1,797 @@
+/*  rollup: consolidated figures of a form and period below one unit (see
+    rollup.h). The units are listed first (in memory), their reports read in
+    one store snapshot, and each counted report is folded into the
+    accumulators of U and of the direct child whose subtree holds it. */
+#include "rollup.h"
+
+#include "completeness.h"
+#include "entry.h"
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "store.h"
+#include "units.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int
+s_err(char *errbuf, size_t cap, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+s_err(char *errbuf, size_t cap, int rc, const char *fmt, ...)
+{
+    if (errbuf && cap > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, cap, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+/* Accumulator of one indicator over some units. */
+typedef struct {
+    size_t n;                 /* units with a usable value */
+    bool int_overflow;        /* int sum left int64: continue in double */
+    int64_t isum, imin, imax;
+    double dsum, dmin, dmax;
+    int64_t ntrue;
+    double num, den;          /* ratio parts */
+} s_acc_t;
+
+typedef struct {
+    char code[TH_UNIT_MAX];
+    const char *name;         /* borrowed from the registry during compute */
+    long part;                /* index of the child part, -1 for U itself */
+} s_unit_t;
+
+typedef struct {
+    th_office_t *o;
+    const th_form_t *f;
+    th_rollup_t *r;
+    s_unit_t *units;
+    size_t nunits, cap;
+    long part;
+    s_acc_t *acc;             /* (1 + nchildren) * nindicators */
+    size_t ntexts_cap, nviol_cap;
+} s_ctx_t;
+
+static bool
+s_num(const th_value_t *v, double *d)
+{
+    switch (v->kind) {
+    case TH_V_INT: *d = (double)v->u.i; return true;
+    case TH_V_DEC: *d = v->u.d; return true;
+    case TH_V_BOOL: *d = v->u.b ? 1 : 0; return true;
+    default: return false;
+    }
+}
+
+static void
+s_fold(s_acc_t *a, const th_form_t *f, const th_indicator_t *ind, const th_record_t *rec)
+{
+    if (ind->agg == TH_AGG_RATIO) {
+        const th_value_t *nv = th_record_get(rec, ind->numerator);
+        const th_value_t *dv = th_record_get(rec, ind->denominator);
+        double n, d;
+        if (nv && dv && s_num(nv, &n) && s_num(dv, &d)) {
+            a->num += n;
+            a->den += d;
+            a->n++;
+        }
+        (void)f;
+        return;
+    }
+    const th_value_t *v = th_record_get(rec, ind->code);
+    double d;
+    if (!v || !s_num(v, &d))
+        return;
+    bool first = a->n == 0;
+    a->n++;
+    if (v->kind == TH_V_BOOL && v->u.b)
+        a->ntrue++;
+    if (v->kind == TH_V_INT && !a->int_overflow) {
+        int64_t s;
+        if (__builtin_add_overflow(a->isum, v->u.i, &s))
+            a->int_overflow = true;
+        else
+            a->isum = s;
+    }
+    if (v->kind == TH_V_INT && (first || v->u.i < a->imin))
+        a->imin = v->u.i;
+    if (v->kind == TH_V_INT && (first || v->u.i > a->imax))
+        a->imax = v->u.i;
+    a->dsum += d;
+    if (first || d < a->dmin)
+        a->dmin = d;
+    if (first || d > a->dmax)
+        a->dmax = d;
+}
+
+static void
+s_finish(th_rollup_value_t *out, const s_acc_t *a, const th_indicator_t *ind)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->code, sizeof out->code, "%s", ind->code);
+    out->agg = ind->agg;
+    out->n = a->n;
+    out->num = a->num;
+    out->den = a->den;
+    if (a->n == 0 || ind->agg == TH_AGG_TEXT)
+        return;
+    bool ints = ind->type == TH_IT_INT;
+    out->present = true;
+    switch (ind->agg) {
+    case TH_AGG_SUM:
+        out->is_int = ints && !a->int_overflow;
+        if (out->is_int)
+            out->i = a->isum;
+        else
+            out->d = a->dsum;
+        break;
+    case TH_AGG_COUNT_TRUE:
+        out->is_int = true;
+        out->i = a->ntrue;
+        break;
+    case TH_AGG_MIN:
+        out->is_int = ints;
+        out->i = a->imin;
+        out->d = a->dmin;
+        break;
+    case TH_AGG_MAX:
+        out->is_int = ints;
+        out->i = a->imax;
+        out->d = a->dmax;
+        break;
+    case TH_AGG_MEAN:
+        out->d = a->dsum / (double)a->n;
+        break;
+    case TH_AGG_RATIO:
+        if (a->den == 0 || !isfinite(ind->scale * a->num / a->den))
+            out->present = false;
+        else
+            out->d = ind->scale * a->num / a->den;
+        break;
+    default:
+        out->present = false;
+        break;
+    }
+}
+
+/* ---- unit list ---------------------------------------------------------- */
+
+static int
+s_add_unit(const th_unit_t *u, void *ctx)
+{
+    s_ctx_t *c = ctx;
+    if (c->nunits == c->cap) {
+        size_t n = c->cap ? c->cap * 2 : 64;
+        s_unit_t *nu = th_realloc(c->units, n * sizeof *nu);
+        if (!nu)
+            return -ENOMEM;
+        c->units = nu;
+        c->cap = n;
+    }
+    s_unit_t *x = &c->units[c->nunits++];
+    snprintf(x->code, sizeof x->code, "%s", u->code);
+    x->name = u->name;
+    x->part = c->part;
+    return 0;
+}
+
+static int
+s_add_child(const th_unit_t *u, void *ctx)
+{
+    s_ctx_t *c = ctx;
+    th_rollup_t *r = c->r;
+    th_rollup_part_t *np = th_realloc(r->children, (r->nchildren + 1) * sizeof *np);
+    if (!np)
+        return -ENOMEM;
+    r->children = np;
+    th_rollup_part_t *p = &np[r->nchildren];
+    memset(p, 0, sizeof *p);
+    if (!(p->name = th_strdup(u->name)))
+        return -ENOMEM;
+    snprintf(p->unit, sizeof p->unit, "%s", u->code);
+    r->nchildren++;
+    return 0;
+}
+
+/* ---- per report: texts and rules ---------------------------------------- */
+
+static int
+s_add_text(s_ctx_t *c, const char *code, const s_unit_t *u, const char *text)
+{
+    th_rollup_t *r = c->r;
+    if (r->ntexts == c->ntexts_cap) {
+        size_t n = c->ntexts_cap ? c->ntexts_cap * 2 : 16;
+        th_rollup_text_t *nt = th_realloc(r->texts, n * sizeof *nt);
+        if (!nt)
+            return -ENOMEM;
+        r->texts = nt;
+        c->ntexts_cap = n;
+    }
+    th_rollup_text_t *t = &r->texts[r->ntexts];
+    memset(t, 0, sizeof *t);
+    t->name = th_strdup(u->name);
+    t->text = th_strdup(text);
+    if (!t->name || !t->text) {
+        th_free(t->name);
+        th_free(t->text);
+        return -ENOMEM;
+    }
+    snprintf(t->code, sizeof t->code, "%s", code);
+    snprintf(t->unit, sizeof t->unit, "%s", u->code);
+    r->ntexts++;
+    return 0;
+}
+
+typedef struct {
+    const th_form_t *f;
+    const th_record_t *rec;
+} s_lookup_t;
+
+static int
+s_lookup(const char *ident, double *v, void *ctx)
+{
+    const s_lookup_t *l = ctx;
+    const th_value_t *val = th_record_get(l->rec, ident);
+    if (val)
+        return s_num(val, v) ? 0 : TH_E_NOTFOUND;
+    const th_indicator_t *ind = th_form_indicator(l->f, ident);
+    if (ind && ind->computed && th_form_computed(l->f, ind, l->rec, v) == 0)
+        return 0;
+    return TH_E_NOTFOUND;
+}
+
+static int
+s_check_rules(s_ctx_t *c, const s_unit_t *u, const th_record_t *rec)
+{
+    th_rollup_t *r = c->r;
+    s_lookup_t l = { c->f, rec };
+    for (size_t i = 0; i < c->f->nrules; i++) {
+        const th_form_rule_t *fr = &c->f->rules[i];
+        th_rule_result_t res;
+        int rc = th_rule_eval(fr->rule, s_lookup, &l, &res);
+        if (rc < 0)
+            return rc;
+        if (res != TH_RULE_FALSE)
+            continue;
+        if (r->nviolations == c->nviol_cap) {
+            size_t n = c->nviol_cap ? c->nviol_cap * 2 : 16;
+            th_rollup_violation_t *nv = th_realloc(r->violations, n * sizeof *nv);
+            if (!nv)
+                return -ENOMEM;
+            r->violations = nv;
+            c->nviol_cap = n;
+        }
+        th_rollup_violation_t *v = &r->violations[r->nviolations];
+        memset(v, 0, sizeof *v);
+        v->name = th_strdup(u->name);
+        v->message = th_strdup(fr->message);
+        if (!v->name || !v->message) {
+            th_free(v->name);
+            th_free(v->message);
+            return -ENOMEM;
+        }
+        snprintf(v->unit, sizeof v->unit, "%s", u->code);
+        snprintf(v->rule, sizeof v->rule, "%s", fr->id);
+        r->nviolations++;
+    }
+    return 0;
+}
+
+/* ---- reading the store ---------------------------------------------------- */
+
+typedef struct {
+    int64_t as_of;
+    uint32_t rev;    /* latest submitted rev received by as_of, 0 = none */
+} s_latest_t;
+
+static int
+s_latest(const th_store_rev_t *sr, void *ctx)
+{
+    s_latest_t *l = ctx;
+    if (sr->status == TH_STATUS_SUBMITTED && sr->received_at <= l->as_of)
+        l->rev = sr->rev;
+    return 0;
+}
+
+static int
+s_one(th_store_txn_t *txn, s_ctx_t *c, const s_unit_t *u, const char *key,
+      th_record_t *rec)
+{
+    s_latest_t l = { .as_of = c->r->as_of };
+    int rc = th_store_each_revision(txn, key, s_latest, &l);
+    if (rc < 0 || l.rev == 0)
+        return rc;
+    th_store_rev_t sr;
+    if ((rc = th_store_get_revision(txn, key, l.rev, &sr)) < 0)
+        return rc;
+    rc = th_entry_decode_verified(sr.blob, sr.len, rec);
+    if (rc == 0 && (strcmp(rec->form, c->f->id) != 0 ||
+                    strcmp(rec->period, c->r->period.id) != 0 ||
+                    strcmp(rec->unit, u->code) != 0 || rec->status != TH_STATUS_SUBMITTED))
+        rc = TH_E_INVALID;
+    if (rc < 0) {
+        th_log(TH_LOG_WARN, "rollup: revision %u of %s not counted: %s", l.rev, key,
+               th_strerror(rc));
+        return rc == -ENOMEM ? rc : 0;
+    }
+    size_t ni = c->f->nindicators;
+    c->r->total.counted++;
+    if (u->part >= 0)
+        c->r->children[u->part].counted++;
+    for (size_t i = 0; i < ni; i++) {
+        const th_indicator_t *ind = &c->f->indicators[i];
+        s_fold(&c->acc[i], c->f, ind, rec);
+        if (u->part >= 0)
+            s_fold(&c->acc[(size_t)(u->part + 1) * ni + i], c->f, ind, rec);
+        if (ind->agg == TH_AGG_TEXT) {
+            const th_value_t *v = th_record_get(rec, ind->code);
+            if (v && v->kind == TH_V_TEXT && v->u.s && v->u.s[0] &&
+                (rc = s_add_text(c, ind->code, u, v->u.s)) < 0)
+                return rc;
+        }
+    }
+    if ((rc = s_check_rules(c, u, rec)) < 0)
+        return rc;
+    return 0;
+}
+
+static int
+s_read(th_store_txn_t *txn, void *ctx)
+{
+    s_ctx_t *c = ctx;
+    for (size_t k = 0; k < c->nunits; k++) {
+        char key[TH_KEY_MAX];
+        if (th_key_make(key, sizeof key, c->f->id, c->r->period.id, c->units[k].code) < 0)
+            return TH_E_LIMIT;
+        th_record_t rec;
+        th_record_init(&rec);
+        int rc = s_one(txn, c, &c->units[k], key, &rec);
+        th_record_clear(&rec);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Texts are gathered in subtree order while the reports are read, then
+   sorted stably by indicator position: form order, then subtree order. */
+static int
+s_sort_texts(const th_form_t *f, th_rollup_t *r)
+{
+    if (r->ntexts < 2)
+        return 0;
+    th_rollup_text_t *sorted = th_malloc(r->ntexts * sizeof *sorted);
+    if (!sorted)
+        return -ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < f->nindicators; i++)
+        for (size_t k = 0; k < r->ntexts; k++)
+            if (strcmp(r->texts[k].code, f->indicators[i].code) == 0)
+                sorted[n++] = r->texts[k];
+    if (n != r->ntexts) {   /* cannot happen: every text has a form code */
+        th_free(sorted);
+        return TH_E_INVALID;
+    }
+    th_free(r->texts);
+    r->texts = sorted;
+    return 0;
+}
+
+static int
+s_part_values(th_rollup_part_t *p, const th_form_t *f, const s_acc_t *acc)
+{
+    p->nvalues = f->nindicators;
+    p->values = th_calloc(f->nindicators, sizeof *p->values);
+    if (!p->values)
+        return -ENOMEM;
+    for (size_t i = 0; i < f->nindicators; i++)
+        s_finish(&p->values[i], &acc[i], &f->indicators[i]);
+    return 0;
+}
+
+int
+th_rollup_compute(th_office_t *o, const char *form, const char *period, const char *unit,
+                  int64_t as_of, th_rollup_t **out, char *errbuf, size_t cap)
+{
+    if (!o || !form || !period || !out)
+        return s_err(errbuf, cap, TH_E_INVALID, "missing argument");
+    *out = NULL;
+    const th_form_t *f;
+    const th_unit_t *u;
+    th_period_t p;
+    int rc = th_completeness_resolve(o, form, period, unit, &f, &p, &u, errbuf, cap);
+    if (rc < 0)
+        return rc;
+    if (as_of == INT64_MAX)
+        as_of = th_now_ms();
+    th_completeness_t *cm = NULL;
+    if ((rc = th_completeness_compute(o, form, period, u->code, as_of, &cm, errbuf, cap)) < 0)
+        return rc;
+    s_ctx_t c = { .o = o, .f = f };
+    th_rollup_t *r = th_calloc(1, sizeof *r);
+    if (!r) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    c.r = r;
+    snprintf(r->form, sizeof r->form, "%s", f->id);
+    r->period = p;
+    r->as_of = as_of;
+    snprintf(r->total.unit, sizeof r->total.unit, "%s", u->code);
+    if (!(r->title = th_strdup(f->title)) || !(r->total.name = th_strdup(u->name))) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    if ((rc = th_units_each_child(o->units, u->code, p.end, s_add_child, &c)) < 0)
+        goto done;
+    c.part = -1;
+    if ((rc = s_add_unit(u, &c)) < 0)
+        goto done;
+    for (size_t i = 0; i < r->nchildren; i++) {
+        c.part = (long)i;
+        if ((rc = th_units_each_in_subtree(o->units, r->children[i].unit, p.end, NULL,
+                                           s_add_unit, &c)) < 0)
+            goto done;
+    }
+    c.acc = th_calloc((r->nchildren + 1) * f->nindicators, sizeof *c.acc);
+    if (!c.acc) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    if ((rc = th_store_read(o->store, s_read, &c)) < 0)
+        goto done;
+    if ((rc = s_sort_texts(f, r)) < 0)
+        goto done;
+    if ((rc = s_part_values(&r->total, f, c.acc)) < 0)
+        goto done;
+    r->total.expected = cm->total.expected;
+    r->total.reported = cm->total.reported;
+    r->total.on_time = cm->total.on_time;
+    for (size_t i = 0; i < r->nchildren; i++) {
+        th_rollup_part_t *pt = &r->children[i];
+        if ((rc = s_part_values(pt, f, &c.acc[(i + 1) * f->nindicators])) < 0)
+            goto done;
+        /* both lists come from th_units_each_child on the same day */
+        if (i < cm->nchildren && strcmp(cm->children[i].unit, pt->unit) == 0) {
+            pt->expected = cm->children[i].expected;
+            pt->reported = cm->children[i].reported;
+            pt->on_time = cm->children[i].on_time;
+        }
+    }
+done:
+    th_free(c.units);
+    th_free(c.acc);
+    th_completeness_destroy(&cm);
+    if (rc < 0) {
+        th_rollup_destroy(&r);
+        if (rc == -ENOMEM)
+            return s_err(errbuf, cap, rc, "out of memory");
+        return s_err(errbuf, cap, rc, "cannot compute the rollup: %s", th_strerror(rc));
+    }
+    *out = r;
+    return 0;
+}
+
+static void
+s_part_free(th_rollup_part_t *p)
+{
+    th_free(p->name);
+    th_free(p->values);
+}
+
+void
+th_rollup_destroy(th_rollup_t **pp)
+{
+    if (!pp || !*pp)
+        return;
+    th_rollup_t *r = *pp;
+    th_free(r->title);
+    s_part_free(&r->total);
+    for (size_t i = 0; i < r->nchildren; i++)
+        s_part_free(&r->children[i]);
+    th_free(r->children);
+    for (size_t i = 0; i < r->ntexts; i++) {
+        th_free(r->texts[i].name);
+        th_free(r->texts[i].text);
+    }
+    th_free(r->texts);
+    for (size_t i = 0; i < r->nviolations; i++) {
+        th_free(r->violations[i].name);
+        th_free(r->violations[i].message);
+    }
+    th_free(r->violations);
+    th_free(r);
+    *pp = NULL;
+}
+
+const th_rollup_value_t *
+th_rollup_value(const th_rollup_part_t *part, const char *code)
+{
+    if (!part || !code)
+        return NULL;
+    for (size_t i = 0; i < part->nvalues; i++)
+        if (strcmp(part->values[i].code, code) == 0)
+            return &part->values[i];
+    return NULL;
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static json_t *
+s_values_json(const th_rollup_part_t *p)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < p->nvalues; i++) {
+        const th_rollup_value_t *v = &p->values[i];
+        if (v->agg == TH_AGG_TEXT)
+            continue;
+        json_t *j = !v->present ? json_null()
+                    : v->is_int ? json_integer((json_int_t)v->i)
+                                : json_real(v->d);
+        if (json_object_set_new(o, v->code, j) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static json_t *
+s_reporting_json(const th_rollup_part_t *p)
+{
+    return json_pack("{s:I, s:I, s:I, s:I}", "expected", (json_int_t)p->expected,
+                     "reported", (json_int_t)p->reported, "on_time", (json_int_t)p->on_time,
+                     "counted", (json_int_t)p->counted);
+}
+
+json_t *
+th_rollup_json(const th_rollup_t *r)
+{
+    if (!r)
+        return NULL;
+    char asof[32];
+    th_time_format_iso(r->as_of, asof);
+    json_t *children = json_array(), *texts = json_object(), *viol = json_array();
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
+                            "form", r->form, "title", r->title, "period", r->period.id,
+                            "unit", r->total.unit, "name", r->total.name, "as_of", asof,
+                            "values", s_values_json(&r->total), "reporting",
+                            s_reporting_json(&r->total), "children", children, "texts",
+                            texts, "violations", viol);
+    if (!doc)
+        return NULL;
+    bool oom = false;
+    for (size_t i = 0; i < r->nchildren; i++) {
+        const th_rollup_part_t *p = &r->children[i];
+        oom |= json_array_append_new(
+                   children, json_pack("{s:s, s:s, s:o, s:o}", "unit", p->unit, "name",
+                                       p->name, "values", s_values_json(p), "reporting",
+                                       s_reporting_json(p))) != 0;
+    }
+    for (size_t i = 0; i < r->ntexts; i++) {
+        const th_rollup_text_t *t = &r->texts[i];
+        json_t *list = json_object_get(texts, t->code);
+        if (!list) {
+            list = json_array();
+            oom |= json_object_set_new(texts, t->code, list) != 0;
+        }
+        oom |= json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "unit", t->unit,
+                                                     "name", t->name, "text", t->text)) != 0;
+    }
+    for (size_t i = 0; i < r->nviolations; i++) {
+        const th_rollup_violation_t *v = &r->violations[i];
+        oom |= json_array_append_new(viol, json_pack("{s:s, s:s, s:s, s:s}", "unit", v->unit,
+                                                     "name", v->name, "rule", v->rule,
+                                                     "message", v->message)) != 0;
+    }
+    if (oom) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* ---- command line ------------------------------------------------------------ */
+
+#include "present.h"
+#include "table.h"
+
+static void
+s_csv_field(FILE *f, const char *s, bool last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', f);
+        for (const char *p = s; *p; p++) {
+            if (*p == '"')
+                fputc('"', f);
+            fputc(*p, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+    fputs(last ? "\r\n" : ",", f);
+}
+
+/* A value as a person reads it (Vietnamese format), or as a program
+   reads it (plain number) for CSV. */
+static void
+s_fmt(const th_rollup_value_t *v, bool human, char *buf, size_t cap)
+{
+    if (!v->present)
+        snprintf(buf, cap, "%s", human ? "—" : "");
+    else if (v->is_int && human)
+        th_fmt_int_vn(v->i, buf, cap);
+    else if (v->is_int)
+        snprintf(buf, cap, "%" PRId64, v->i);
+    else if (human)
+        th_fmt_dec_vn(v->d, buf, cap);
+    else
+        snprintf(buf, cap, "%.10g", v->d);
+}
+
+static int
+s_print_table(const th_rollup_t *r, const th_form_t *f)
+{
+    char label[64], when[32], a[48], b[48], c3[48];
+    th_period_label_vn(&r->period, label, sizeof label);
+    th_time_format_vn(r->as_of, when);
+    th_fmt_int_vn((int64_t)r->total.reported, a, sizeof a);
+    th_fmt_int_vn((int64_t)r->total.expected, b, sizeof b);
+    th_fmt_int_vn((int64_t)r->total.on_time, c3, sizeof c3);
+    printf("TỔNG HỢP: %s\nKỳ báo cáo: %s (%s)\nĐơn vị: %s — %s\nSố liệu tính đến: %s\n"
+           "Đơn vị đã báo cáo: %s/%s (đúng hạn: %s)\n\n", r->title, label, r->period.id,
+           r->total.unit, r->total.name, when, a, b, c3);
+    static const char *const hdr[] = { "Mã", "Chỉ tiêu", "Tổng hợp", "Đơn vị tính" };
+    th_table_t *t = th_table_new(4, hdr);
+    if (!t)
+        return -ENOMEM;
+    th_table_align(t, 2, TH_TABLE_RIGHT);
+    int rc = 0;
+    for (size_t i = 0; i < f->nindicators && i < r->total.nvalues && rc == 0; i++) {
+        const th_indicator_t *ind = &f->indicators[i];
+        if (ind->agg == TH_AGG_TEXT)
+            continue;
+        s_fmt(&r->total.values[i], true, a, sizeof a);
+        const char *row[] = { ind->code, ind->label, a, ind->unit };
+        rc = th_table_add_row(t, row);
+    }
+    if (rc == 0)
+        rc = th_table_print(t, stdout);
+    th_table_destroy(&t);
+    if (rc == 0 && r->nchildren > 0) {
+        static const char *const ch[] = { "Mã", "Đơn vị trực thuộc", "Đã báo cáo",
+                                          "Đúng hạn" };
+        th_table_t *tc = th_table_new(4, ch);
+        if (!tc)
+            return -ENOMEM;
+        th_table_align(tc, 2, TH_TABLE_RIGHT);
+        th_table_align(tc, 3, TH_TABLE_RIGHT);
+        for (size_t i = 0; i < r->nchildren && rc == 0; i++) {
+            const th_rollup_part_t *p = &r->children[i];
+            snprintf(a, sizeof a, "%zu/%zu", p->reported, p->expected);
+            snprintf(b, sizeof b, "%zu", p->on_time);
+            const char *row[] = { p->unit, p->name, a, b };
+            rc = th_table_add_row(tc, row);
+        }
+        printf("\n");
+        if (rc == 0)
+            rc = th_table_print(tc, stdout);
+        th_table_destroy(&tc);
+    }
+    if (rc == 0 && r->nviolations > 0) {
+        printf("\nVi phạm quy tắc kiểm tra số liệu:\n");
+        for (size_t i = 0; i < r->nviolations; i++)
+            printf("  %s — %s: %s (quy tắc %s)\n", r->violations[i].unit,
+                   r->violations[i].name, r->violations[i].message, r->violations[i].rule);
+    }
+    const char *cur = NULL;
+    for (size_t i = 0; i < r->ntexts && rc == 0; i++) {
+        const th_rollup_text_t *x = &r->texts[i];
+        if (!cur || strcmp(cur, x->code) != 0) {
+            cur = x->code;
+            const th_indicator_t *ind = th_form_indicator(f, cur);
+            printf("\n%s. %s:\n", cur, ind ? ind->label : "");
+        }
+        const th_indicator_t *ind = th_form_indicator(f, cur);
+        const char *shown = x->text;
+        for (size_t k = 0; ind && k < ind->noptions; k++)
+            if (strcmp(ind->options[k].code, x->text) == 0)
+                shown = ind->options[k].label;
+        printf("  %s — %s: %s\n", x->unit, x->name, shown);
+    }
+    return rc;
+}
+
+static void
+s_print_csv(const th_rollup_t *r, const th_form_t *f)
+{
+    fputs("\xEF\xBB\xBF", stdout);
+    s_csv_field(stdout, "code", false);
+    s_csv_field(stdout, "label", false);
+    s_csv_field(stdout, "value", r->nchildren == 0);
+    for (size_t k = 0; k < r->nchildren; k++)
+        s_csv_field(stdout, r->children[k].unit, k + 1 == r->nchildren);
+    for (size_t i = 0; i < f->nindicators && i < r->total.nvalues; i++) {
+        const th_indicator_t *ind = &f->indicators[i];
+        char buf[48];
+        s_csv_field(stdout, ind->code, false);
+        s_csv_field(stdout, ind->label, false);
+        if (ind->agg == TH_AGG_TEXT) {
+            /* kept per unit: "code — name: text" lines in one cell */
+            size_t len = 0;
+            char *cell = NULL;
+            for (size_t k = 0; k < r->ntexts; k++) {
+                const th_rollup_text_t *x = &r->texts[k];
+                if (strcmp(x->code, ind->code) != 0)
+                    continue;
+                size_t add = strlen(x->unit) + strlen(x->name) + strlen(x->text) + 16;
+                char *nc = th_realloc(cell, len + add);
+                if (!nc)
+                    break;
+                cell = nc;
+                len += (size_t)snprintf(cell + len, add, "%s%s — %s: %s", len ? "\n" : "",
+                                        x->unit, x->name, x->text);
+            }
+            s_csv_field(stdout, cell ? cell : "", r->nchildren == 0);
+            th_free(cell);
+        } else {
+            s_fmt(&r->total.values[i], false, buf, sizeof buf);
+            s_csv_field(stdout, buf, r->nchildren == 0);
+        }
+        for (size_t k = 0; k < r->nchildren; k++) {
+            buf[0] = '\0';
+            if (ind->agg != TH_AGG_TEXT)
+                s_fmt(&r->children[k].values[i], false, buf, sizeof buf);
+            s_csv_field(stdout, buf, k + 1 == r->nchildren);
+        }
+    }
+}
+
+int
+th_rollup_cmd(th_cli_opts_t *o, int argc, char **argv)
+{
+    if (argc > 0)
+        return th_cli_fail(TH_EXIT_USAGE, "rollup: unexpected argument '%s'", argv[0]);
+    const char *fmt = o->format ? o->format : "table";
+    if (strcmp(fmt, "table") != 0 && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0)
+        return th_cli_fail(TH_EXIT_USAGE, "rollup: --format must be table, csv or json, "
+                           "not '%s'", fmt);
+    int64_t as_of = INT64_MAX;
+    if (o->as_of && th_time_parse_iso_end(o->as_of, &as_of) < 0)
+        return th_cli_fail(TH_EXIT_USAGE, "rollup: invalid --as-of '%s' (write 2026-11-01 "
+                           "or 2026-11-01T17:00+07:00)", o->as_of);
+    int code = 0;
+    th_office_t *off = th_cli_open(o->dir, &code);
+    if (!off)
+        return code;
+    char err[512];
+    th_rollup_t *r = NULL;
+    int rc = th_rollup_compute(off, o->form, o->period, o->unit, as_of, &r, err, sizeof err);
+    if (rc < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "rollup: %s", err);
+    } else if (strcmp(fmt, "json") == 0) {
+        code = th_cli_print_json(th_rollup_json(r));
+    } else if (strcmp(fmt, "csv") == 0) {
+        s_print_csv(r, th_office_form(off, o->form));
+    } else if ((rc = s_print_table(r, th_office_form(off, o->form))) < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "rollup: %s", th_strerror(rc));
+    }
+    if (fflush(stdout) != 0 && code == 0)
+        code = th_cli_fail(TH_EXIT_FAIL, "rollup: cannot write the output");
+    th_rollup_destroy(&r);
+    th_office_destroy(&off);
+    return code;
+}
