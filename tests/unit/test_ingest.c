@@ -223,6 +223,27 @@ test_ingest_district_hub_batch(void **state)
     assert_int_equal(q.rev, 2);
     assert_int_equal(q.quarantined, 8);
 
+    /* a batch that starts beyond what we hold (an earlier one was lost in
+       a cut) is not applied, and its seqs are not skipped */
+    th_msg_entry_t later[] = { { 20, TH_MSG_ENTRY_RECORD, ok2, l2 } };
+    static th_ingest_t gp;
+    memset(&g, 0, sizeof g);
+    gp.office = hub;
+    gp.sender = "703";
+    gp.entries = later;
+    gp.nentries = 1;
+    gp.through = 20;
+    gp.after = 15;
+    gp.now = th_now_ms();
+    assert_int_equal(th_store_write(hub->store, th_ingest_batch, &gp), 0);
+    assert_true(gp.gap);
+    assert_int_equal(gp.upto, 12);
+    assert_int_equal(gp.applied + gp.duplicates + gp.nrejected, 0);
+    gp.after = 12;   /* resent from where we stand: taken */
+    assert_int_equal(th_store_write(hub->store, th_ingest_batch, &gp), 0);
+    assert_false(gp.gap);
+    assert_int_equal(gp.upto, 20);
+
     /* a commune that is not the sender's cannot send for the district */
     th_msg_entry_t one[] = { { 1, TH_MSG_ENTRY_RECORD, ok2, l2 } };
     b = s_run(hub, "705", one, 1);
