@@ -83,14 +83,14 @@ const th_unit_t *th_units_find(const th_units_t *u, const char *code, int32_t da
    none. Pointer valid while u lives. */
 const th_unit_t *th_units_find_in_set(const th_units_t *u, const char *set, const char *code);
 
-/* The parent of unit (a pointer from this registry) in its own set, or NULL
-   for a root. Pointer valid while u lives. */
 /* The unit with this code in the set loaded last that has it, whatever its
    validity (for codes of an older tree); NULL if no set has it. */
 const th_unit_t *th_units_find_latest(const th_units_t *u, const char *code);
 /* day clamped into unit's validity: the day closest to `day` on which
    that version of the unit is in force. */
 int32_t th_units_day_for(const th_unit_t *unit, int32_t day);
+/* The parent of unit (a pointer from this registry) in its own set, or NULL
+   for a root. Pointer valid while u lives. */
 const th_unit_t *th_units_parent(const th_units_t *u, const th_unit_t *unit);
 
 /* Calls cb for each child of the unit code (as found by th_units_find) that
