@@ -418,23 +418,14 @@ th_completeness_json(const th_completeness_t *c)
 
 /* ---- command line ------------------------------------------------------------ */
 
+#include "csv.h"
 #include "present.h"
 #include "table.h"
 
 static void
 s_csv_field(FILE *f, const char *s, bool last)
 {
-    if (strpbrk(s, ",\"\r\n")) {
-        fputc('"', f);
-        for (const char *p = s; *p; p++) {
-            if (*p == '"')
-                fputc('"', f);
-            fputc(*p, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
+    th_csv_write_field(f, s);   /* quoting rules live in csv.c */
     fputs(last ? "\r\n" : ",", f);
 }
 
