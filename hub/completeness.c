@@ -2,12 +2,15 @@
     form and period below one unit (see completeness.h). */
 #include "completeness.h"
 
+#include "csv.h"
 #include "entry.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "present.h"
 #include "peers.h"
 #include "store.h"
+#include "table.h"
 #include "units.h"
 
 #include <errno.h>
@@ -418,9 +421,6 @@ th_completeness_json(const th_completeness_t *c)
 
 /* ---- command line ------------------------------------------------------------ */
 
-#include "csv.h"
-#include "present.h"
-#include "table.h"
 
 static void
 s_csv_field(FILE *f, const char *s, bool last)

@@ -5,11 +5,14 @@
 #include "rollup.h"
 
 #include "completeness.h"
+#include "csv.h"
 #include "entry.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "present.h"
 #include "store.h"
+#include "table.h"
 #include "units.h"
 
 #include <errno.h>
@@ -605,9 +608,6 @@ th_rollup_json(const th_rollup_t *r)
 
 /* ---- command line ------------------------------------------------------------ */
 
-#include "csv.h"
-#include "present.h"
-#include "table.h"
 
 static void
 s_csv_field(FILE *f, const char *s, bool last)
