@@ -4,6 +4,7 @@
 #include "completeness.h"
 #include "daemon.h"
 #include "enrollment.h"
+#include "metaq.h"
 #include "uplink.h"
 #include "err.h"
 #include "log.h"
@@ -11,6 +12,7 @@
 #include "rollup.h"
 #include "period.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,6 +104,79 @@ done:
     return code;
 }
 
+/* ---- return for correction ---------------------------------------------- */
+
+typedef struct {
+    th_office_t *off;
+    const char *key, *unit, *reason;
+    int32_t day;
+    uint32_t rev;
+    char child[TH_UNIT_MAX];
+} s_return_t;
+
+static int
+s_return_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_return_t *x = ctx;
+    th_store_rev_t cur;
+    int rc = th_store_get_current(txn, x->key, &cur);
+    if (rc < 0)
+        return rc;
+    x->rev = cur.rev;
+    char blob[TH_MSG_REASON_MAX + 96];
+    int n = snprintf(blob, sizeof blob, "return:%u %" PRId64 " %s %s", cur.rev, th_now_ms(),
+                     x->off->cfg.unit, x->reason);
+    if (n < 0 || (size_t)n >= sizeof blob)
+        return TH_E_LIMIT;
+    return th_metaq_push(txn, x->child, TH_MSG_META_NOTICE, x->key, blob, (size_t)n, NULL);
+}
+
+static int
+s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
+{
+    if (argc > 0)
+        return th_cli_fail(TH_EXIT_USAGE, "return: unexpected argument '%s'", argv[0]);
+    size_t rl = strlen(o->reason);
+    if (rl == 0 || rl > 400)
+        return th_cli_fail(TH_EXIT_USAGE, "return: --reason must say what to correct "
+                           "(1 to 400 bytes)");
+    int code = 0;
+    th_office_t *off = th_cli_open(o->dir, &code);
+    if (!off)
+        return code;
+    th_period_t p;
+    char key[TH_KEY_MAX];
+    s_return_t x = { .off = off, .unit = o->unit, .reason = o->reason, .key = key };
+    if (!th_office_form(off, o->form)) {
+        code = th_cli_fail(TH_EXIT_FAIL, "return: form '%s' is not known here", o->form);
+        goto done;
+    }
+    if (th_period_parse(o->period, &p) < 0) {
+        code = th_cli_fail(TH_EXIT_USAGE, "return: invalid period '%s'", o->period);
+        goto done;
+    }
+    if (!th_valid_unit_code(o->unit) ||
+        th_key_make(key, sizeof key, o->form, p.id, o->unit) < 0 ||
+        th_metaq_path_child(off->units, off->cfg.unit, o->unit, p.end, x.child) < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "return: unit '%s' is not below unit %s in the "
+                           "unit tree of period %s", o->unit, off->cfg.unit, p.id);
+        goto done;
+    }
+    int rc = th_store_write(off->store, s_return_txn, &x);
+    if (rc == TH_E_NOTFOUND) {
+        code = th_cli_fail(TH_EXIT_FAIL, "return: no report of unit %s for %s %s here "
+                           "to return", o->unit, o->form, p.id);
+    } else if (rc < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "return: %s", th_strerror(rc));
+    } else {
+        printf("Đã trả lại báo cáo %s kỳ %s của đơn vị %s (lần %u) để sửa; thông báo "
+               "được gửi xuống khi có kết nối.\n", o->form, p.id, o->unit, x.rev);
+    }
+done:
+    th_office_destroy(&off);
+    return code;
+}
+
 static void
 s_wake_uplink(void *arg)
 {
@@ -147,6 +222,13 @@ static const th_cli_cmd_t s_cmds[] = {
       "parent, sends everything on upward. SIGTERM or Ctrl-C stops it cleanly.",
       "Timing is set in [sync] of D/tonghop.ini (see docs/operations.md).\n"
       "Example:\n  tonghop-hub run --dir /var/lib/tonghop\n" },
+    { "return", s_cmd_return, "dir form period unit reason",
+      "--dir D --form F --period P --unit U --reason TEXT",
+      "Returns a child's report for correction (trả lại): the reason travels down to\n"
+      "the office that made it, whose 'status' shows it until it submits a new\n"
+      "revision. Delivered by the running daemon as soon as the link is up.",
+      "Example:\n  tonghop-hub return --dir D --form dvcq-nam --period 2026 --unit 25459 \\\n"
+      "      --reason 'Số hồ sơ giải quyết đúng hạn lớn hơn số hồ sơ tiếp nhận'\n" },
     { "enroll", s_cmd_enroll, "dir unit key", "--dir D --unit CODE --key Z85",
       "Admits a child office: from now on it may connect with this key and its\n"
       "reports are accepted. Takes effect at once, also while 'run' is running.\n"

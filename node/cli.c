@@ -344,6 +344,50 @@ s_cmd_submit(th_cli_opts_t *o, int argc, char **argv)
     return code;
 }
 
+/* ---- returned for correction ------------------------------------------ */
+
+typedef struct {
+    const char *key;
+    uint32_t rev;          /* the revision it must concern */
+    bool found;
+    char by[TH_UNIT_MAX];
+    long long at;
+    char reason[512];
+} s_ret_t;
+
+/* Reads the return-for-correction notice of key (metaq "t|" record) if it
+   concerns revision q->rev: a newer revision clears it. */
+static int
+s_returned(th_store_txn_t *txn, s_ret_t *q)
+{
+    char k[TH_KEY_MAX + 4], v[700];
+    const void *val;
+    size_t len;
+    q->found = false;
+    snprintf(k, sizeof k, "t|%s", q->key);
+    int rc = th_store_kv_get(txn, TH_DB_RECEIPTS, k, &val, &len);
+    if (rc == TH_E_NOTFOUND)
+        return 0;
+    if (rc < 0 || len >= sizeof v)
+        return rc < 0 ? rc : 0;
+    memcpy(v, val, len);
+    v[len] = '\0';
+    unsigned rev;
+    int off = 0;
+    if (sscanf(v, "%u %lld %15s %n", &rev, &q->at, q->by, &off) >= 3 && off > 0 &&
+        rev == q->rev) {
+        snprintf(q->reason, sizeof q->reason, "%s", v + off);
+        q->found = true;
+    }
+    return 0;
+}
+
+static int
+s_returned_read(th_store_txn_t *txn, void *ctx)
+{
+    return s_returned(txn, ctx);
+}
+
 /* ---- show -------------------------------------------------------------- */
 
 typedef struct {
@@ -353,6 +397,7 @@ typedef struct {
     json_t *list;        /* --json --history */
     int count;
     int bad;             /* records that failed to decode or verify */
+    uint32_t shown_rev;  /* the last revision shown */
 } s_show_t;
 
 static void
@@ -413,6 +458,7 @@ s_show_one(const th_store_rev_t *sr, void *ctx)
     if (!sig_ok)
         s->bad++;
     s->count++;
+    s->shown_rev = r.rev;
     if (s->json) {
         json_t *j = th_present_record_json(s->form, &r, sig_ok);
         char recv[32];
@@ -502,6 +548,15 @@ s_cmd_show(th_cli_opts_t *o, int argc, char **argv)
         json_decref(s.list);
         code = th_cli_fail(TH_EXIT_FAIL, "show: cannot read the store: %s", th_strerror(rc));
         goto done;
+    }
+    if (!o->json && !o->history && s.count == 1) {
+        s_ret_t ret = { .key = key, .rev = s.shown_rev };
+        if (th_store_read(off->store, s_returned_read, &ret) == 0 && ret.found) {
+            char when[32];
+            th_time_format_vn(ret.at, when);
+            printf("\nĐơn vị %s trả lại báo cáo này để sửa (%s): %s\n", ret.by, when,
+                   ret.reason);
+        }
     }
     if (o->json) {
         if (o->history) {
@@ -649,6 +704,9 @@ s_status_report(const th_store_rev_t *r, void *ctx)
         if (sscanf(rej, "%u %d %n", &xrev, &xcode, &off) < 2 || xrev != r->rev)
             rej[0] = '\0';
     }
+    s_ret_t ret = { .key = r->key, .rev = r->rev };
+    if (rc == 0)
+        rc = s_returned(s->txn, &ret);
     if (s->json) {
         json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "form", form,
                               "period", period, "rev", (json_int_t)r->rev, "status", st,
@@ -657,17 +715,25 @@ s_status_report(const th_store_rev_t *r, void *ctx)
             json_object_set_new(o, "rejected", json_pack("{s:I, s:i, s:s}", "rev",
                                                          (json_int_t)xrev, "code", xcode,
                                                          "reason", rej + off));
+        if (o && ret.found) {
+            char rwhen[32];
+            th_time_format_iso(ret.at, rwhen);
+            json_object_set_new(o, "returned", json_pack("{s:I, s:s, s:s, s:s}", "rev",
+                                                         (json_int_t)r->rev, "by", ret.by,
+                                                         "at", rwhen, "reason", ret.reason));
+        }
         json_array_append_new(s->reports, o);
     } else {
         char vn[32];
         th_time_format_vn(r->received_at, vn);
         const char *where = r->status != TH_STATUS_SUBMITTED ? "chưa gửi"
+                            : ret.found ? "TRẢ LẠI ĐỂ SỬA: "
                             : rej[0] ? "BỊ TỪ CHỐI: "
                             : s->rc_text[0] ? s->rc_text
                             : s->pending ? "chờ gửi" : "đã gửi";
         printf("  %-14s %-8s lần %-3u %-9s %s — %s%s\n", form, period, r->rev,
                r->status == TH_STATUS_SUBMITTED ? "đã nộp" : "bản nháp", vn, where,
-               rej[0] ? rej + off : "");
+               ret.found ? ret.reason : rej[0] ? rej + off : "");
     }
     return rc;
 }

@@ -288,6 +288,12 @@ th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
         snprintf(v, sizeof v, "%u %" PRId64, rev, at);
         return th_store_kv_put(txn, TH_DB_RECEIPTS, k, v, strlen(v));
     }
+    /* a notice is a return for correction ("return:rev at by reason") or a
+       rejection from above ("rev code reason") */
+    if (item->len > 7 && memcmp(item->blob, "return:", 7) == 0) {
+        snprintf(k, sizeof k, "t|%s", item->key);
+        return th_store_kv_put(txn, TH_DB_RECEIPTS, k, item->blob + 7, item->len - 7);
+    }
     snprintf(k, sizeof k, "x|%s", item->key);
     return th_store_kv_put(txn, TH_DB_RECEIPTS, k, item->blob, item->len);
 }

@@ -16,7 +16,9 @@
       meta      q|<child>|<seq %020>  kind(1) | keylen(1) | key | blob
       state     mq.<child>            last seq queued for that child (u64)
       receipts  r|<record key>|<by>   "rev at_ms"
-                x|<record key>        "rev code reason"  (rejected above) */
+                x|<record key>        "rev code reason"  (rejected above)
+                t|<record key>        "rev at_ms by reason" (returned for
+                                      correction; concerns that rev only) */
 #ifndef TH_METAQ_H
 #define TH_METAQ_H
 

@@ -88,6 +88,18 @@ expect_in "clerk sees the rejection and why" "BỊ TỪ CHỐI: Biểu mẫu thu
 expect_exit 1 "province did not store the rejected report" "$HUB" show --dir "$P" --form thu-nghiem --period 2026 --unit 25630
 stop c25630
 
+# return for correction: the province sends 25480's report back with a reason
+expect_exit 1 "return refuses a unit with no report here" "$HUB" return --dir "$P" --form dvcq-nam --period 2026 --unit 25666 --reason "Thiếu số liệu"
+expect_exit 2 "return needs a reason" "$HUB" return --dir "$P" --form dvcq-nam --period 2026 --unit 25480 --reason ""
+expect_ok "province returns 25480's report" "$HUB" return --dir "$P" --form dvcq-nam --period 2026 --unit 25480 --reason "Số lượt tiếp công dân chưa khớp sổ theo dõi"
+wait_for 15 sh -c "'$NODE' status --dir '$TMP/c25480' | grep -q 'TRẢ LẠI ĐỂ SỬA'" && ok "the clerk sees the report was returned" || bad "no return notice at 25480" "$("$NODE" status --dir "$TMP/c25480")"
+expect_in "with the province's reason" "chưa khớp sổ theo dõi" "$("$NODE" status --dir "$TMP/c25480")"
+expect_in "show says it too" "trả lại báo cáo này để sửa" "$("$NODE" show --dir "$TMP/c25480" --form dvcq-nam --period 2026)"
+expect_eq "status --json has the notice" "$("$NODE" status --dir "$TMP/c25480" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["reports"][0]["returned"]["by"])')" 80
+expect_ok "the clerk corrects" "$NODE" submit --dir "$TMP/c25480" --form dvcq-nam --period 2026 TCD01=5
+expect_not_in "a new revision clears the notice" "TRẢ LẠI" "$("$NODE" status --dir "$TMP/c25480")"
+wait_for 15 has_rev "$HUB" "$P" dvcq-nam 2026 25480 2 && ok "the correction reached the province" || bad "province lacks 25480 rev 2"
+
 # an office with a key the province never enrolled gets nothing
 expect_ok "init an unenrolled commune" "$NODE" init --dir "$TMP/rogue" --unit 25666 --parent "tcp://127.0.0.1:$PORT" --parent-key "$PK"
 fast_sync "$TMP/rogue"
