@@ -301,7 +301,6 @@ s_on_message(void *sock, void *arg)
     switch (m.type) {
     case TH_MSG_WELCOME: {
         snprintf(u->parent_unit, sizeof u->parent_unit, "%s", m.unit);
-        uint64_t head = 0;
         /* The parent's word is what it holds durably: resume there, also
            backwards if it lost data (restored from a backup). */
         s_save_t x = { .state = "up", .contact = u->last_rx, .acked = m.resume_after,
@@ -319,7 +318,6 @@ s_on_message(void *sock, void *arg)
         u->window = m.window ? m.window : 1;
         u->state = S_STREAMING;
         u->backoff_ms = 0;
-        (void)head;
         th_log(TH_LOG_INFO, "uplink: up, parent %s holds through seq %" PRIu64
                ", window %u", m.unit, m.resume_after, u->window);
         s_pump(u);
