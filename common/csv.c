@@ -228,3 +228,12 @@ th_csv_write_field(FILE *f, const char *s)
         return errno ? -errno : -EIO;
     return 0;
 }
+
+int
+th_csv_write_cell(FILE *f, const char *s, bool last)
+{
+    int rc = th_csv_write_field(f, s);
+    if (rc == 0 && fputs(last ? "\r\n" : ",", f) == EOF)
+        rc = -EIO;
+    return rc;
+}

@@ -12,6 +12,7 @@
 #define TH_CSV_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #define TH_CSV_FIELD_MAX  (64 * 1024)  /* bytes in one field */
@@ -51,5 +52,7 @@ void th_csv_destroy(th_csv_t **c);
    "" escapes. NULL s writes an empty field. Returns 0 or -errno (-EIO when
    the stream does not say). */
 int th_csv_write_field(FILE *f, const char *s);
+/* A field followed by ',' or, for the last of a row, CRLF. 0 or -errno. */
+int th_csv_write_cell(FILE *f, const char *s, bool last);
 
 #endif

@@ -2,6 +2,8 @@
 #include "err.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *
@@ -36,4 +38,16 @@ th_err_name(int err)
     case -ENOSPC: return "ENOSPC";
     default: return "E?";
     }
+}
+
+int
+th_errbuf(char *errbuf, size_t cap, int rc, const char *fmt, ...)
+{
+    if (errbuf && cap > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, cap, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
 }

@@ -8,6 +8,8 @@
 #ifndef TH_ERR_H
 #define TH_ERR_H
 
+#include <stddef.h>
+
 /* X(name, value, message) */
 #define TH_ERROR_TABLE(X)                                                    \
     X(TH_E_PARSE,    -31001, "malformed input")                             \
@@ -39,6 +41,11 @@ enum {
 /* Message for any code returned by a th_ function: project codes from the
    table, -errno through strerror. Never NULL; the string is static. */
 const char *th_strerror(int err);
+
+/* Writes a message into errbuf (if not NULL) and returns rc: the one way
+   modules fill an "errbuf, cap" pair, `return th_errbuf(buf, cap, rc, ...)`. */
+int th_errbuf(char *errbuf, size_t cap, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Symbolic name ("TH_E_PARSE", "ENOMEM", ...) for logs; static, never NULL. */
 const char *th_err_name(int err);

@@ -20,21 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int
-s_err(char *errbuf, size_t cap, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-s_err(char *errbuf, size_t cap, int rc, const char *fmt, ...)
-{
-    if (errbuf && cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 int
 th_completeness_resolve(th_office_t *o, const char *form, const char *period,
@@ -42,29 +27,29 @@ th_completeness_resolve(th_office_t *o, const char *form, const char *period,
                         const th_unit_t **u, char *errbuf, size_t cap)
 {
     if (!o || !form || !period || !f || !p || !u)
-        return s_err(errbuf, cap, TH_E_INVALID, "missing argument");
+        return th_errbuf(errbuf, cap, TH_E_INVALID, "missing argument");
     *f = th_office_form(o, form);
     if (!*f)
-        return s_err(errbuf, cap, TH_E_FORM, "form '%s' is not known here (see 'forms')",
+        return th_errbuf(errbuf, cap, TH_E_FORM, "form '%s' is not known here (see 'forms')",
                      form);
     if (th_period_parse(period, p) < 0)
-        return s_err(errbuf, cap, TH_E_PERIOD, "invalid period '%s' (write 2026, 2026S1, "
+        return th_errbuf(errbuf, cap, TH_E_PERIOD, "invalid period '%s' (write 2026, 2026S1, "
                      "2026Q3 or 202605)", period);
     if (p->type != (*f)->period_type)
-        return s_err(errbuf, cap, TH_E_PERIOD, "period '%s' is not %s, the period type of "
+        return th_errbuf(errbuf, cap, TH_E_PERIOD, "period '%s' is not %s, the period type of "
                      "form '%s'", period, th_period_type_name((*f)->period_type), form);
     if (!unit)
         unit = o->cfg.unit;
     if (!th_valid_unit_code(unit))
-        return s_err(errbuf, cap, TH_E_UNIT, "invalid unit code '%s'", unit);
+        return th_errbuf(errbuf, cap, TH_E_UNIT, "invalid unit code '%s'", unit);
     char d[11];
     th_date_format_vn(p->end, d);
     *u = th_units_find(o->units, unit, p->end);
     if (!*u)
-        return s_err(errbuf, cap, TH_E_UNIT, "unit '%s' is not in the unit tree in force "
+        return th_errbuf(errbuf, cap, TH_E_UNIT, "unit '%s' is not in the unit tree in force "
                      "on %s (last day of period %s)", unit, d, p->id);
     if (!th_units_in_subtree(o->units, o->cfg.unit, unit, p->end))
-        return s_err(errbuf, cap, TH_E_UNIT, "unit '%s' is not below this office's unit %s "
+        return th_errbuf(errbuf, cap, TH_E_UNIT, "unit '%s' is not below this office's unit %s "
                      "in the unit tree in force on %s", unit, o->cfg.unit, d);
     return 0;
 }
@@ -275,7 +260,7 @@ th_completeness_compute(th_office_t *o, const char *form, const char *period,
                         char *errbuf, size_t cap)
 {
     if (!o || !form || !period || !out)
-        return s_err(errbuf, cap, TH_E_INVALID, "missing argument");
+        return th_errbuf(errbuf, cap, TH_E_INVALID, "missing argument");
     *out = NULL;
     const th_form_t *f;
     const th_unit_t *u;
@@ -285,7 +270,7 @@ th_completeness_compute(th_office_t *o, const char *form, const char *period,
         return rc;
     th_completeness_t *c = th_calloc(1, sizeof *c);
     if (!c)
-        return s_err(errbuf, cap, -ENOMEM, "out of memory");
+        return th_errbuf(errbuf, cap, -ENOMEM, "out of memory");
     snprintf(c->form, sizeof c->form, "%s", f->id);
     c->period = p;
     c->as_of = as_of == INT64_MAX ? th_now_ms() : as_of;
@@ -323,8 +308,8 @@ th_completeness_compute(th_office_t *o, const char *form, const char *period,
 err:
     th_completeness_destroy(&c);
     if (rc == -ENOMEM)
-        return s_err(errbuf, cap, rc, "out of memory");
-    return s_err(errbuf, cap, rc, "cannot compute completeness: %s", th_strerror(rc));
+        return th_errbuf(errbuf, cap, rc, "out of memory");
+    return th_errbuf(errbuf, cap, rc, "cannot compute completeness: %s", th_strerror(rc));
 }
 
 void
@@ -422,12 +407,6 @@ th_completeness_json(const th_completeness_t *c)
 /* ---- command line ------------------------------------------------------------ */
 
 
-static void
-s_csv_field(FILE *f, const char *s, bool last)
-{
-    th_csv_write_field(f, s);   /* quoting rules live in csv.c */
-    fputs(last ? "\r\n" : ",", f);
-}
 
 static void
 s_pct(const th_compl_count_t *k, double v, char *buf, size_t cap)
@@ -537,7 +516,7 @@ s_print_csv(const th_completeness_t *c)
     static const char *const hdr[] = { "unit", "name", "child", "status", "days_late",
                                        "submitted_at", "deadline", "clock_suspect" };
     for (size_t i = 0; i < 8; i++)
-        s_csv_field(stdout, hdr[i], i == 7);
+        th_csv_write_cell(stdout, hdr[i], i == 7);
     for (size_t i = 0; i < c->nunits; i++) {
         const th_compl_unit_t *x = &c->units[i];
         char dl[16] = "", sub[32] = "", days[16];
@@ -546,50 +525,58 @@ s_print_csv(const th_completeness_t *c)
         if (x->state != TH_COMPL_MISSING)
             th_time_format_iso(x->submitted_at, sub);
         snprintf(days, sizeof days, "%d", x->days_late);
-        s_csv_field(stdout, x->unit, false);
-        s_csv_field(stdout, x->name, false);
-        s_csv_field(stdout, x->child, false);
-        s_csv_field(stdout, s_state_name(x->state), false);
-        s_csv_field(stdout, days, false);
-        s_csv_field(stdout, sub, false);
-        s_csv_field(stdout, dl, false);
-        s_csv_field(stdout, x->clock_suspect ? "1" : "0", true);
+        th_csv_write_cell(stdout, x->unit, false);
+        th_csv_write_cell(stdout, x->name, false);
+        th_csv_write_cell(stdout, x->child, false);
+        th_csv_write_cell(stdout, s_state_name(x->state), false);
+        th_csv_write_cell(stdout, days, false);
+        th_csv_write_cell(stdout, sub, false);
+        th_csv_write_cell(stdout, dl, false);
+        th_csv_write_cell(stdout, x->clock_suspect ? "1" : "0", true);
     }
+}
+
+static int
+s_cmd_compute(th_office_t *o, const th_cli_opts_t *opt, int64_t as_of, void **res,
+              char *err, size_t cap)
+{
+    th_completeness_t *x = NULL;
+    int rc = th_completeness_compute(o, opt->form, opt->period, opt->unit, as_of, &x, err, cap);
+    *res = x;
+    return rc;
+}
+
+static json_t *
+s_cmd_json(const void *res)
+{
+    return th_completeness_json(res);
+}
+
+static void
+s_cmd_csv(const void *res, const th_form_t *f)
+{
+    (void)f;
+    s_print_csv(res);
+}
+
+static int
+s_cmd_table(const void *res, const th_form_t *f)
+{
+    return s_print_table(res, f);
+}
+
+static void
+s_cmd_destroy(void **res)
+{
+    th_completeness_t *x = *res;
+    th_completeness_destroy(&x);
+    *res = NULL;
 }
 
 int
 th_completeness_cmd(th_cli_opts_t *o, int argc, char **argv)
 {
-    if (argc > 0)
-        return th_cli_fail(TH_EXIT_USAGE, "completeness: unexpected argument '%s'", argv[0]);
-    const char *fmt = o->format ? o->format : "table";
-    if (strcmp(fmt, "table") != 0 && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0)
-        return th_cli_fail(TH_EXIT_USAGE, "completeness: --format must be table, csv or "
-                           "json, not '%s'", fmt);
-    int64_t as_of = INT64_MAX;
-    if (o->as_of && th_time_parse_iso_end(o->as_of, &as_of) < 0)
-        return th_cli_fail(TH_EXIT_USAGE, "completeness: invalid --as-of '%s' (write "
-                           "2026-11-01 or 2026-11-01T17:00+07:00)", o->as_of);
-    int code = 0;
-    th_office_t *off = th_cli_open(o->dir, &code);
-    if (!off)
-        return code;
-    char err[512];
-    th_completeness_t *c = NULL;
-    int rc = th_completeness_compute(off, o->form, o->period, o->unit, as_of, &c, err,
-                                     sizeof err);
-    if (rc < 0) {
-        code = th_cli_fail(TH_EXIT_FAIL, "completeness: %s", err);
-    } else if (strcmp(fmt, "json") == 0) {
-        code = th_cli_print_json(th_completeness_json(c));
-    } else if (strcmp(fmt, "csv") == 0) {
-        s_print_csv(c);
-    } else if ((rc = s_print_table(c, th_office_form(off, o->form))) < 0) {
-        code = th_cli_fail(TH_EXIT_FAIL, "completeness: %s", th_strerror(rc));
-    }
-    if (fflush(stdout) != 0 && code == 0)
-        code = th_cli_fail(TH_EXIT_FAIL, "completeness: cannot write the output");
-    th_completeness_destroy(&c);
-    th_office_destroy(&off);
-    return code;
+    static const th_cli_report_t rep = { "completeness", s_cmd_compute, s_cmd_json, s_cmd_csv,
+                                         s_cmd_table, s_cmd_destroy };
+    return th_cli_report(&rep, o, argc, argv);
 }

@@ -22,21 +22,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int
-s_err(char *errbuf, size_t cap, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-s_err(char *errbuf, size_t cap, int rc, const char *fmt, ...)
-{
-    if (errbuf && cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 /* Accumulator of one indicator over some units. */
 typedef struct {
@@ -407,7 +392,7 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
                   int64_t as_of, th_rollup_t **out, char *errbuf, size_t cap)
 {
     if (!o || !form || !period || !out)
-        return s_err(errbuf, cap, TH_E_INVALID, "missing argument");
+        return th_errbuf(errbuf, cap, TH_E_INVALID, "missing argument");
     *out = NULL;
     const th_form_t *f;
     const th_unit_t *u;
@@ -478,8 +463,8 @@ done:
     if (rc < 0) {
         th_rollup_destroy(&r);
         if (rc == -ENOMEM)
-            return s_err(errbuf, cap, rc, "out of memory");
-        return s_err(errbuf, cap, rc, "cannot compute the rollup: %s", th_strerror(rc));
+            return th_errbuf(errbuf, cap, rc, "out of memory");
+        return th_errbuf(errbuf, cap, rc, "cannot compute the rollup: %s", th_strerror(rc));
     }
     *out = r;
     return 0;
@@ -609,12 +594,6 @@ th_rollup_json(const th_rollup_t *r)
 /* ---- command line ------------------------------------------------------------ */
 
 
-static void
-s_csv_field(FILE *f, const char *s, bool last)
-{
-    th_csv_write_field(f, s);   /* quoting rules live in csv.c */
-    fputs(last ? "\r\n" : ",", f);
-}
 
 /* A value as a person reads it (Vietnamese format), or as a program
    reads it (plain number) for CSV. */
@@ -710,16 +689,16 @@ static void
 s_print_csv(const th_rollup_t *r, const th_form_t *f)
 {
     fputs("\xEF\xBB\xBF", stdout);
-    s_csv_field(stdout, "code", false);
-    s_csv_field(stdout, "label", false);
-    s_csv_field(stdout, "value", r->nchildren == 0);
+    th_csv_write_cell(stdout, "code", false);
+    th_csv_write_cell(stdout, "label", false);
+    th_csv_write_cell(stdout, "value", r->nchildren == 0);
     for (size_t k = 0; k < r->nchildren; k++)
-        s_csv_field(stdout, r->children[k].unit, k + 1 == r->nchildren);
+        th_csv_write_cell(stdout, r->children[k].unit, k + 1 == r->nchildren);
     for (size_t i = 0; i < f->nindicators && i < r->total.nvalues; i++) {
         const th_indicator_t *ind = &f->indicators[i];
         char buf[48];
-        s_csv_field(stdout, ind->code, false);
-        s_csv_field(stdout, ind->label, false);
+        th_csv_write_cell(stdout, ind->code, false);
+        th_csv_write_cell(stdout, ind->label, false);
         if (ind->agg == TH_AGG_TEXT) {
             /* kept per unit: "code — name: text" lines in one cell */
             size_t len = 0;
@@ -736,53 +715,61 @@ s_print_csv(const th_rollup_t *r, const th_form_t *f)
                 len += (size_t)snprintf(cell + len, add, "%s%s — %s: %s", len ? "\n" : "",
                                         x->unit, x->name, x->text);
             }
-            s_csv_field(stdout, cell ? cell : "", r->nchildren == 0);
+            th_csv_write_cell(stdout, cell ? cell : "", r->nchildren == 0);
             th_free(cell);
         } else {
             s_fmt(&r->total.values[i], false, buf, sizeof buf);
-            s_csv_field(stdout, buf, r->nchildren == 0);
+            th_csv_write_cell(stdout, buf, r->nchildren == 0);
         }
         for (size_t k = 0; k < r->nchildren; k++) {
             buf[0] = '\0';
             if (ind->agg != TH_AGG_TEXT)
                 s_fmt(&r->children[k].values[i], false, buf, sizeof buf);
-            s_csv_field(stdout, buf, k + 1 == r->nchildren);
+            th_csv_write_cell(stdout, buf, k + 1 == r->nchildren);
         }
     }
+}
+
+static int
+s_cmd_compute(th_office_t *o, const th_cli_opts_t *opt, int64_t as_of, void **res,
+              char *err, size_t cap)
+{
+    th_rollup_t *x = NULL;
+    int rc = th_rollup_compute(o, opt->form, opt->period, opt->unit, as_of, &x, err, cap);
+    *res = x;
+    return rc;
+}
+
+static json_t *
+s_cmd_json(const void *res)
+{
+    return th_rollup_json(res);
+}
+
+static void
+s_cmd_csv(const void *res, const th_form_t *f)
+{
+    s_print_csv(res, f);
+}
+
+static int
+s_cmd_table(const void *res, const th_form_t *f)
+{
+    return s_print_table(res, f);
+}
+
+static void
+s_cmd_destroy(void **res)
+{
+    th_rollup_t *x = *res;
+    th_rollup_destroy(&x);
+    *res = NULL;
 }
 
 int
 th_rollup_cmd(th_cli_opts_t *o, int argc, char **argv)
 {
-    if (argc > 0)
-        return th_cli_fail(TH_EXIT_USAGE, "rollup: unexpected argument '%s'", argv[0]);
-    const char *fmt = o->format ? o->format : "table";
-    if (strcmp(fmt, "table") != 0 && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0)
-        return th_cli_fail(TH_EXIT_USAGE, "rollup: --format must be table, csv or json, "
-                           "not '%s'", fmt);
-    int64_t as_of = INT64_MAX;
-    if (o->as_of && th_time_parse_iso_end(o->as_of, &as_of) < 0)
-        return th_cli_fail(TH_EXIT_USAGE, "rollup: invalid --as-of '%s' (write 2026-11-01 "
-                           "or 2026-11-01T17:00+07:00)", o->as_of);
-    int code = 0;
-    th_office_t *off = th_cli_open(o->dir, &code);
-    if (!off)
-        return code;
-    char err[512];
-    th_rollup_t *r = NULL;
-    int rc = th_rollup_compute(off, o->form, o->period, o->unit, as_of, &r, err, sizeof err);
-    if (rc < 0) {
-        code = th_cli_fail(TH_EXIT_FAIL, "rollup: %s", err);
-    } else if (strcmp(fmt, "json") == 0) {
-        code = th_cli_print_json(th_rollup_json(r));
-    } else if (strcmp(fmt, "csv") == 0) {
-        s_print_csv(r, th_office_form(off, o->form));
-    } else if ((rc = s_print_table(r, th_office_form(off, o->form))) < 0) {
-        code = th_cli_fail(TH_EXIT_FAIL, "rollup: %s", th_strerror(rc));
-    }
-    if (fflush(stdout) != 0 && code == 0)
-        code = th_cli_fail(TH_EXIT_FAIL, "rollup: cannot write the output");
-    th_rollup_destroy(&r);
-    th_office_destroy(&off);
-    return code;
+    static const th_cli_report_t rep = { "rollup", s_cmd_compute, s_cmd_json, s_cmd_csv,
+                                         s_cmd_table, s_cmd_destroy };
+    return th_cli_report(&rep, o, argc, argv);
 }

@@ -209,6 +209,16 @@ th_cli_print_json(json_t *j)
 
 /* ---- init, key ------------------------------------------------------- */
 
+/* The office's public key alone on a line: what operators copy to the
+   parent, and what scripts take as the last line of init. */
+static void
+s_print_key(const th_office_t *off)
+{
+    char z85[TH_Z85_KEY_LEN + 1];
+    th_z85_encode_key(off->id.pk, z85);
+    printf("%s\n", z85);
+}
+
 static int
 s_cmd_init(th_cli_opts_t *o, int argc, char **argv)
 {
@@ -240,9 +250,7 @@ s_cmd_init(th_cli_opts_t *o, int argc, char **argv)
         printf("Chưa khai báo đơn vị cấp trên (--parent, --parent-key): "
                "báo cáo được lưu tại máy, chưa gửi đi.\n");
     printf("Khóa công khai của đơn vị (gửi cho cấp trên để đăng ký):\n");
-    char z85[TH_Z85_KEY_LEN + 1];
-    th_z85_encode_key(off->id.pk, z85);
-    printf("%s\n", z85);
+    s_print_key(off);
     th_office_destroy(&off);
     return TH_EXIT_OK;
 }
@@ -256,9 +264,7 @@ s_cmd_key(th_cli_opts_t *o, int argc, char **argv)
     th_office_t *off = th_cli_open(o->dir, &code);
     if (!off)
         return code;
-    char z85[TH_Z85_KEY_LEN + 1];
-    th_z85_encode_key(off->id.pk, z85);
-    printf("%s\n", z85);
+    s_print_key(off);
     th_office_destroy(&off);
     return TH_EXIT_OK;
 }
@@ -810,6 +816,44 @@ s_cmd_status(th_cli_opts_t *o, int argc, char **argv)
         printf("Chờ gửi lên cấp trên: %" PRIu64 " (đã xác nhận đến số %" PRIu64
                ", mới nhất %" PRIu64 ")\n", s.pending, s.acked, s.last);
     }
+    th_office_destroy(&off);
+    return code;
+}
+
+/* ---- report commands (hub) ------------------------------------------------ */
+
+int
+th_cli_report(const th_cli_report_t *rep, th_cli_opts_t *o, int argc, char **argv)
+{
+    if (argc > 0)
+        return th_cli_fail(TH_EXIT_USAGE, "%s: unexpected argument '%s'", rep->name, argv[0]);
+    const char *fmt = o->format ? o->format : "table";
+    if (strcmp(fmt, "table") != 0 && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0)
+        return th_cli_fail(TH_EXIT_USAGE, "%s: --format must be table, csv or json, not '%s'",
+                           rep->name, fmt);
+    int64_t as_of = INT64_MAX;
+    if (o->as_of && th_time_parse_iso_end(o->as_of, &as_of) < 0)
+        return th_cli_fail(TH_EXIT_USAGE, "%s: invalid --as-of '%s' (write 2026-11-01 or "
+                           "2026-11-01T17:00+07:00)", rep->name, o->as_of);
+    int code = 0;
+    th_office_t *off = th_cli_open(o->dir, &code);
+    if (!off)
+        return code;
+    char err[512];
+    void *res = NULL;
+    int rc = rep->compute(off, o, as_of, &res, err, sizeof err);
+    if (rc < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "%s: %s", rep->name, err);
+    } else if (strcmp(fmt, "json") == 0) {
+        code = th_cli_print_json(rep->json(res));
+    } else if (strcmp(fmt, "csv") == 0) {
+        rep->csv(res, th_office_form(off, o->form));
+    } else if ((rc = rep->table(res, th_office_form(off, o->form))) < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "%s: %s", rep->name, th_strerror(rc));
+    }
+    if (fflush(stdout) != 0 && code == 0)
+        code = th_cli_fail(TH_EXIT_FAIL, "%s: cannot write the output", rep->name);
+    rep->destroy(&res);
     th_office_destroy(&off);
     return code;
 }

@@ -11,6 +11,7 @@ typedef enum { TH_CLI_NODE = 1, TH_CLI_HUB = 2 } th_cli_kind_t;
 enum { TH_EXIT_OK = 0, TH_EXIT_FAIL = 1, TH_EXIT_USAGE = 2, TH_EXIT_REJECTED = 3 };
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "office.h"
 
@@ -50,6 +51,21 @@ int th_cli_run(th_cli_opts_t *o, int argc, char **argv,
                int (*add_services)(struct th_daemon *d, th_office_t *off,
                                    struct th_uplink *up, void **state),
                void (*free_services)(void **state));
+
+/* A command that computes a report and prints it as a table, CSV or JSON
+   (the hub's rollup and completeness): the driver checks --format and
+   --as-of, opens the office, calls compute and the printer asked for, and
+   turns every failure into the one error line. res is the module's result. */
+typedef struct {
+    const char *name;
+    int (*compute)(th_office_t *o, const th_cli_opts_t *opt, int64_t as_of, void **res,
+                   char *err, size_t cap);
+    json_t *(*json)(const void *res);
+    void (*csv)(const void *res, const th_form_t *f);
+    int (*table)(const void *res, const th_form_t *f);
+    void (*destroy)(void **res);
+} th_cli_report_t;
+int th_cli_report(const th_cli_report_t *rep, th_cli_opts_t *o, int argc, char **argv);
 
 /* Prints j (taking the reference) as indented JSON. Returns an exit code. */
 int th_cli_print_json(json_t *j);

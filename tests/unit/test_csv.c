@@ -301,6 +301,22 @@ test_csv_write_field_reports_errors(void **state)
     fclose(f);
 }
 
+static void
+test_csv_write_cell_ends_rows(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(th_csv_write_cell(f, "Mã", false), 0);
+    assert_int_equal(th_csv_write_cell(f, "a,b", true), 0);
+    assert_int_equal(th_csv_write_cell(f, "x", true), 0);
+    fclose(f);
+    assert_string_equal(buf, "Mã,\"a,b\"\r\nx\r\n");
+    free(buf);
+}
+
 int
 main(void)
 {
@@ -315,6 +331,7 @@ main(void)
         cmocka_unit_test(test_csv_out_of_memory),
         cmocka_unit_test(test_csv_write_field_quotes_when_needed),
         cmocka_unit_test(test_csv_write_field_reports_errors),
+        cmocka_unit_test(test_csv_write_cell_ends_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
