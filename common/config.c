@@ -1,10 +1,12 @@
 /*  config: tonghop.ini parsing with file:line errors, and atomic writing. */
 #include "config.h"
+#include "codec.h"
 #include "err.h"
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +142,24 @@ s_handle(s_ctx_t *x, const char *section, const char *name, const char *value)
         if (strcmp(name, "poll_ms") == 0)
             return s_ms(x, name, value, 10, 600000, &c->poll_ms);
     }
+    if (strcmp(section, "report") == 0) {
+        static const struct { const char *key; size_t off; } keys[] = {
+            { "superior", offsetof(th_config_t, report_superior) },
+            { "issuer", offsetof(th_config_t, report_issuer) },
+            { "place", offsetof(th_config_t, report_place) },
+            { "signer", offsetof(th_config_t, report_signer) },
+        };
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+            if (strcmp(name, keys[i].key) != 0)
+                continue;
+            if (!th_codec_utf8_valid((const uint8_t *)value, strlen(value))) {
+                snprintf(x->msg, sizeof x->msg, "report %s is not valid UTF-8 (save the "
+                         "file as UTF-8)", name);
+                return 0;
+            }
+            return s_copy(x, (char *)c + keys[i].off, TH_REPORT_TEXT_MAX, value, name);
+        }
+    }
     snprintf(x->msg, sizeof x->msg, "unknown key '%s' in section [%s]", name,
              section);
     return 0;
@@ -242,6 +262,11 @@ th_config_write(const char *path, const th_config_t *c)
     fprintf(f, "\n[sync]\n; link timing in milliseconds\nheartbeat_ms = %d\ntimeout_ms = %d\n"
                "retry_max_ms = %d\npoll_ms = %d\n",
             c->heartbeat_ms, c->timeout_ms, c->retry_max_ms, c->poll_ms);
+    fprintf(f, "\n[report]\n; header of exported reports; empty = from the unit's name\n"
+               "; e.g. superior = UBND TỈNH TÂY NINH, issuer = SỞ NỘI VỤ,\n"
+               "; place = Tây Ninh, signer = GIÁM ĐỐC\n"
+               "superior = %s\nissuer = %s\nplace = %s\nsigner = %s\n",
+            c->report_superior, c->report_issuer, c->report_place, c->report_signer);
     int rc = 0;
     if (fflush(f) != 0 || fsync(fd) != 0)
         rc = -errno;

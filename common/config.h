@@ -14,6 +14,10 @@
                    timeout_ms = 15000      ; no word from the parent: reconnect
                    retry_max_ms = 60000    ; longest wait between reconnects
                    poll_ms = 1000          ; how often new local entries are looked for
+        [report]   superior = UBND TỈNH TÂY NINH   ; optional, the exported report's
+                   issuer = SỞ NỘI VỤ              ; header: governing body, issuing
+                   place = Tây Ninh                ; office, place name, signer's title
+                   signer = GIÁM ĐỐC
 */
 #ifndef TH_CONFIG_H
 #define TH_CONFIG_H
@@ -24,6 +28,7 @@
 #include "model.h"
 
 #define TH_ENDPOINT_MAX 256
+#define TH_REPORT_TEXT_MAX 160   /* bytes of a [report] value, incl. NUL */
 
 typedef struct {
     char unit[TH_UNIT_MAX];
@@ -33,6 +38,12 @@ typedef struct {
     char web_listen[TH_ENDPOINT_MAX];        /* default 127.0.0.1:8080 */
     int log_level;                           /* th_log_level_t */
     int heartbeat_ms, timeout_ms, retry_max_ms, poll_ms;   /* [sync] */
+    /* [report]: the administrative header of exported reports, valid UTF-8;
+       "" = derived from the unit's name (see hub/export.h) */
+    char report_superior[TH_REPORT_TEXT_MAX];
+    char report_issuer[TH_REPORT_TEXT_MAX];
+    char report_place[TH_REPORT_TEXT_MAX];
+    char report_signer[TH_REPORT_TEXT_MAX];
 } th_config_t;
 
 /* Fills c with defaults (no unit, no parent, web on 127.0.0.1:8080, warn). */

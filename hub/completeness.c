@@ -135,8 +135,10 @@ typedef struct {
 } s_walk_t;
 
 /* Decodes and verifies a stored revision and checks it is the report it is
-   filed as; logs why not. */
-static bool
+   filed as. Returns 1 when it counts, 0 when it does not (logged why), or
+   -ENOMEM: running out of memory must fail the computation, never drop a
+   report from it. */
+static int
 s_verified(const th_store_rev_t *sr, const char *form, const char *period, const char *unit,
            th_record_t *r)
 {
@@ -144,13 +146,15 @@ s_verified(const th_store_rev_t *sr, const char *form, const char *period, const
     if (rc == 0 && (strcmp(r->form, form) != 0 || strcmp(r->period, period) != 0 ||
                     strcmp(r->unit, unit) != 0 || r->status != TH_STATUS_SUBMITTED))
         rc = TH_E_INVALID;
+    if (rc == -ENOMEM)
+        return rc;
     if (rc < 0) {
         th_log(TH_LOG_WARN, "revision %u of %s not counted: %s", sr->rev, sr->key,
                th_strerror(rc));
         th_record_clear(r);
-        return false;
+        return 0;
     }
-    return true;
+    return 1;
 }
 
 static int
@@ -161,10 +165,14 @@ s_walk_rev(const th_store_rev_t *sr, void *ctx)
         return 0;
     th_record_t r;
     th_record_init(&r);
-    bool ok = s_verified(sr, w->f->id, w->p->id, w->unit, &r);
+    int ok = s_verified(sr, w->f->id, w->p->id, w->unit, &r);
+    if (ok < 0) {
+        th_record_clear(&r);
+        return ok;
+    }
     w->latest_rev = sr->rev;
-    w->latest_ok = ok;
-    if (ok && !w->first_found) {
+    w->latest_ok = ok == 1;
+    if (ok == 1 && !w->first_found) {
         w->first_found = true;
         w->first_submitted = r.submitted_at;
     }

@@ -4,6 +4,7 @@
 #include "completeness.h"
 #include "daemon.h"
 #include "enrollment.h"
+#include "export.h"
 #include "metaq.h"
 #include "uplink.h"
 #include "err.h"
@@ -262,6 +263,23 @@ static const th_cli_cmd_t s_cmds[] = {
       "                  unit) or json\n"
       "Example:\n"
       "  tonghop-hub completeness --dir /var/lib/tonghop --form dvcq-6thang --period 2026S1\n" },
+    { "export", th_export_cmd, "dir form period unit as-of format out",
+      "--dir D --form F --period P [--unit U] [--as-of ISO8601] --format xlsx|csv|html "
+      "--out FILE",
+      "Writes the consolidated report for the People's Committee: the administrative\n"
+      "header, totals per indicator by section, the breakdown by direct child unit,\n"
+      "reporting status with late and missing units named, rule violations, and the\n"
+      "text answers quoted per unit. The file appears complete or not at all.",
+      "Options:\n"
+      "  --unit U        a unit at or below this hub's unit (default: this hub's)\n"
+      "  --as-of T       as held at T, e.g. the deadline (a bare date = end of that day)\n"
+      "  --format F      xlsx (one sheet per part), csv (UTF-8 with BOM) or html\n"
+      "                  (printable on A4)\n"
+      "  --out FILE      the file to write; - writes csv or html to standard output\n"
+      "The header (issuing office, place, signer) comes from [report] in tonghop.ini.\n"
+      "Example:\n"
+      "  tonghop-hub export --dir /var/lib/tonghop --form dvcq-nam --period 2026 \\\n"
+      "      --as-of 2026-11-01 --format xlsx --out bao-cao-2026.xlsx\n" },
 };
 
 const th_cli_cmd_t *

@@ -307,10 +307,12 @@ s_one(th_store_txn_t *txn, s_ctx_t *c, const s_unit_t *u, const char *key,
                     strcmp(rec->period, c->r->period.id) != 0 ||
                     strcmp(rec->unit, u->code) != 0 || rec->status != TH_STATUS_SUBMITTED))
         rc = TH_E_INVALID;
+    if (rc == -ENOMEM)
+        return rc;
     if (rc < 0) {
         th_log(TH_LOG_WARN, "rollup: revision %u of %s not counted: %s", l.rev, key,
                th_strerror(rc));
-        return rc == -ENOMEM ? rc : 0;
+        return 0;
     }
     size_t ni = c->f->nindicators;
     c->r->total.counted++;
@@ -459,7 +461,10 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
 done:
     th_free(c.units);
     th_free(c.acc);
-    th_completeness_destroy(&cm);
+    if (rc == 0)
+        r->completeness = cm;
+    else
+        th_completeness_destroy(&cm);
     if (rc < 0) {
         th_rollup_destroy(&r);
         if (rc == -ENOMEM)
@@ -498,6 +503,7 @@ th_rollup_destroy(th_rollup_t **pp)
         th_free(r->violations[i].message);
     }
     th_free(r->violations);
+    th_completeness_destroy(&r->completeness);
     th_free(r);
     *pp = NULL;
 }
@@ -593,12 +599,23 @@ th_rollup_json(const th_rollup_t *r)
 
 /* ---- command line ------------------------------------------------------------ */
 
+const char *
+th_rollup_agg_label(th_agg_t a)
+{
+    switch (a) {
+    case TH_AGG_SUM: return "Tổng";
+    case TH_AGG_COUNT_TRUE: return "Số đơn vị có";
+    case TH_AGG_MIN: return "Nhỏ nhất";
+    case TH_AGG_MAX: return "Lớn nhất";
+    case TH_AGG_MEAN: return "Trung bình";
+    case TH_AGG_RATIO: return "Tỷ lệ";
+    case TH_AGG_TEXT: return "Theo từng đơn vị";
+    }
+    return "";
+}
 
-
-/* A value as a person reads it (Vietnamese format), or as a program
-   reads it (plain number) for CSV. */
-static void
-s_fmt(const th_rollup_value_t *v, bool human, char *buf, size_t cap)
+void
+th_rollup_format(const th_rollup_value_t *v, bool human, char *buf, size_t cap)
 {
     if (!v->present)
         snprintf(buf, cap, "%s", human ? "—" : "");
@@ -634,7 +651,7 @@ s_print_table(const th_rollup_t *r, const th_form_t *f)
         const th_indicator_t *ind = &f->indicators[i];
         if (ind->agg == TH_AGG_TEXT)
             continue;
-        s_fmt(&r->total.values[i], true, a, sizeof a);
+        th_rollup_format(&r->total.values[i], true, a, sizeof a);
         const char *row[] = { ind->code, ind->label, a, ind->unit };
         rc = th_table_add_row(t, row);
     }
@@ -718,13 +735,13 @@ s_print_csv(const th_rollup_t *r, const th_form_t *f)
             th_csv_write_cell(stdout, cell ? cell : "", r->nchildren == 0);
             th_free(cell);
         } else {
-            s_fmt(&r->total.values[i], false, buf, sizeof buf);
+            th_rollup_format(&r->total.values[i], false, buf, sizeof buf);
             th_csv_write_cell(stdout, buf, r->nchildren == 0);
         }
         for (size_t k = 0; k < r->nchildren; k++) {
             buf[0] = '\0';
             if (ind->agg != TH_AGG_TEXT)
-                s_fmt(&r->children[k].values[i], false, buf, sizeof buf);
+                th_rollup_format(&r->children[k].values[i], false, buf, sizeof buf);
             th_csv_write_cell(stdout, buf, k + 1 == r->nchildren);
         }
     }

@@ -82,6 +82,8 @@ typedef struct th_rollup {
     th_rollup_text_t *texts;
     size_t nviolations;          /* subtree order, then rule order */
     th_rollup_violation_t *violations;
+    struct th_completeness *completeness; /* of the same unit at the same as_of,
+                                             owned by the result */
 } th_rollup_t;
 
 /* Computes the rollup (see above) of form/period at unit (NULL = this
@@ -110,6 +112,15 @@ json_t *th_rollup_json(const th_rollup_t *r);
 
 /* The aggregate of code in part, or NULL. Borrowed from the result. */
 const th_rollup_value_t *th_rollup_value(const th_rollup_part_t *part, const char *code);
+
+/* v as a person reads it (human: Vietnamese format "1.234,5", "—" for
+   null) or as a program reads it (plain "1234.5", "" for null); buf gets
+   at most cap bytes, NUL-terminated. */
+void th_rollup_format(const th_rollup_value_t *v, bool human, char *buf, size_t cap);
+
+/* Vietnamese name of an aggregation as a report states it ("Tổng",
+   "Tỷ lệ", ...). Static string; "" for an unknown value. */
+const char *th_rollup_agg_label(th_agg_t a);
 
 /* Frees *r and NULLs it; safe with NULL and twice. */
 void th_rollup_destroy(th_rollup_t **r);

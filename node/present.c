@@ -3,10 +3,16 @@
 #include "crypto.h"
 #include "period.h"
 
+#include "err.h"
+
 #include <inttypes.h>
+#include <limits.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <wchar.h>
+#include <wctype.h>
 
 static void
 s_group(const char *digits, char *buf, size_t cap)
@@ -85,6 +91,48 @@ th_fmt_value_vn(const th_indicator_t *ind, const th_value_t *v, char *buf, size_
         return;
     }
     snprintf(buf, cap, "?");
+}
+
+int
+th_upper_vn(const char *s, char *buf, size_t cap)
+{
+    if (cap == 0)
+        return TH_E_LIMIT;
+    locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    locale_t old = loc ? uselocale(loc) : (locale_t)0;
+    size_t n = strlen(s), o = 0;
+    mbstate_t in, out;
+    memset(&in, 0, sizeof in);
+    memset(&out, 0, sizeof out);
+    int rc = 0;
+    while (n > 0) {
+        char mb[MB_LEN_MAX];
+        wchar_t w;
+        size_t k = loc ? mbrtowc(&w, s, n, &in) : (size_t)-1, m;
+        if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+            memset(&in, 0, sizeof in);   /* invalid byte: copied */
+            k = 1;
+            mb[0] = *s;
+            m = 1;
+        } else if ((m = wcrtomb(mb, (wchar_t)towupper((wint_t)w), &out)) == (size_t)-1) {
+            memcpy(mb, s, k);
+            m = k;
+        }
+        if (o + m >= cap) {
+            rc = TH_E_LIMIT;
+            break;
+        }
+        memcpy(buf + o, mb, m);
+        o += m;
+        s += k;
+        n -= k;
+    }
+    buf[o] = '\0';
+    if (loc) {
+        uselocale(old);
+        freelocale(loc);
+    }
+    return rc;
 }
 
 json_t *

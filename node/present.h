@@ -23,6 +23,13 @@ void th_fmt_dec_vn(double v, char *buf, size_t cap);
 void th_fmt_value_vn(const th_indicator_t *ind, const th_value_t *v, char *buf,
                      size_t cap);
 
+/* s in capitals as Vietnamese headings write it ("Tỉnh Tây Ninh" ->
+   "TỈNH TÂY NINH"), by the C.UTF-8 locale's case mapping (thread-local,
+   the process locale is untouched). Invalid UTF-8 is copied as it is.
+   buf gets at most cap bytes, NUL-terminated, never cut inside a
+   character. Returns 0, or TH_E_LIMIT when the result was cut. */
+int th_upper_vn(const char *s, char *buf, size_t cap);
+
 /* JSON of one value: integer, real, true/false or string. NULL on OOM. */
 json_t *th_present_value_json(const th_value_t *v);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "builtin.h"
+#include "err.h"
 #include "present.h"
 
 static void
@@ -28,6 +29,30 @@ test_present_vietnamese_numbers(void **state)
     th_fmt_dec_vn(100.0, b, sizeof b);      assert_string_equal(b, "100");
     th_fmt_dec_vn(-0.5, b, sizeof b);       assert_string_equal(b, "-0,5");
     th_fmt_dec_vn(0.004, b, sizeof b);      assert_string_equal(b, "0");
+}
+
+static void
+test_present_upper_vietnamese(void **state)
+{
+    (void)state;
+    char b[128];
+    assert_int_equal(th_upper_vn("Tỉnh Tây Ninh", b, sizeof b), 0);
+    assert_string_equal(b, "TỈNH TÂY NINH");
+    assert_int_equal(th_upper_vn("Ủy ban nhân dân đặc khu Phú Quốc, phường ơ ư", b, sizeof b), 0);
+    assert_string_equal(b, "ỦY BAN NHÂN DÂN ĐẶC KHU PHÚ QUỐC, PHƯỜNG Ơ Ư");
+    /* NFD: the base letter is raised, the combining marks kept */
+    assert_int_equal(th_upper_vn("xa\xcc\x83", b, sizeof b), 0);
+    assert_string_equal(b, "XA\xcc\x83");
+    /* invalid bytes are copied */
+    assert_int_equal(th_upper_vn("a\xff" "b", b, sizeof b), 0);
+    assert_string_equal(b, "A\xff" "B");
+    /* cut on a character boundary: "ĐẶ" is 2 + 3 bytes */
+    assert_int_equal(th_upper_vn("đặc", b, 6), TH_E_LIMIT);
+    assert_string_equal(b, "ĐẶ");
+    assert_int_equal(th_upper_vn("đặc", b, 5), TH_E_LIMIT);
+    assert_string_equal(b, "Đ");
+    assert_int_equal(th_upper_vn("đặc", b, 7), 0);
+    assert_string_equal(b, "ĐẶC");
 }
 
 static void
@@ -87,6 +112,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_present_vietnamese_numbers),
+        cmocka_unit_test(test_present_upper_vietnamese),
         cmocka_unit_test(test_present_values_by_indicator),
     };
     return cmocka_run_group_tests_name("present", tests, NULL, NULL);
