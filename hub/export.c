@@ -326,7 +326,7 @@ s_part_late_missing(s_build_t *b)
                 return;
             s_text(b, &row[0], "%s", u->unit);
             s_text(b, &row[1], "%s", u->name);
-            if (u->child[0])
+            if (u->child[0] && strcmp(u->child, u->unit) != 0)
                 s_text(b, &row[2], "%s", s_child_name(c, u->child));
             s_text(b, &row[3], "%s", want == TH_COMPL_LATE ? "Trễ hạn" : "Chưa báo cáo");
             if (u->deadline != INT32_MIN) {

@@ -70,9 +70,14 @@ s_cmd_enroll(th_cli_opts_t *o, int argc, char **argv)
     const th_unit_t *me = th_units_find(off->units, off->cfg.unit, day);
     if (!me && (me = th_units_find_latest(off->units, off->cfg.unit)))
         day = th_units_day_for(me, day);
+    /* A unit that has since merged away is still admitted: it may owe the
+       reports of the periods before its merge, and corrections of them. */
     const th_unit_t *u = th_units_find(off->units, o->unit, day);
+    int32_t uday = day;
+    if (!u && (u = th_units_find_latest(off->units, o->unit)))
+        uday = th_units_day_for(u, day);
     if (!u || strcmp(o->unit, off->cfg.unit) == 0 ||
-        !th_units_in_subtree(off->units, off->cfg.unit, o->unit, day)) {
+        !th_units_in_subtree(off->units, off->cfg.unit, o->unit, uday)) {
         code = th_cli_fail(TH_EXIT_FAIL, "enroll: unit '%s' is not below unit %s in the "
                            "unit lists", o->unit, off->cfg.unit);
         goto done;
@@ -99,6 +104,13 @@ s_cmd_enroll(th_cli_opts_t *o, int argc, char **argv)
     } else {
         printf("Đã %s đơn vị %s — %s.\n", x.replaced ? "thay khóa của" : "đăng ký",
                u->code, u->name);
+        if (uday < day) {
+            char end[11];
+            th_date_format_vn(u->valid_to, end);
+            printf("Lưu ý: đơn vị này chỉ tồn tại đến hết ngày %s%s%s; chỉ nhận báo cáo "
+                   "các kỳ trước đó.\n", end, u->successor[0] ? ", sáp nhập vào " : "",
+                   u->successor);
+        }
     }
 done:
     th_office_destroy(&off);

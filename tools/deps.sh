@@ -1,10 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages tonghop needs that are missing; does nothing
-# when all are present. Uses sudo when not root.
+# when all are present. Uses sudo when not root. Besides the build
+# dependencies, the tests use python3 (helpers), chromium and poppler-utils
+# (printing the HTML report to PDF and reading it back), faketime (a wall
+# clock before a deadline) and fonts-liberation2 (Times New Roman metrics).
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev lmdb-utils
 libuv1-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libinih-dev libxlsxwriter-dev
-libjansson-dev python3"
+libjansson-dev python3
+chromium poppler-utils faketime fonts-liberation2"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -195,3 +195,26 @@ fast_python() {
     mkdir -p "$TMP/bin" && ln -sf "$fp_real" "$TMP/bin/python3" && PATH="$TMP/bin:$PATH"
     export PATH
 }
+
+# ---- a faked wall clock (libfaketime) for deadlines in the past ----------
+
+FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1}
+
+# at_time 'YYYY-MM-DD hh:mm:ss' CMD...: runs CMD with its wall clock starting
+# at that UTC instant and running on (monotonic clocks untouched). ASan must
+# tolerate a preloaded library ahead of its runtime.
+at_time() {
+    at_t=$1; shift
+    TZ=UTC FAKETIME="@$at_t" FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$FAKETIME_LIB" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
+}
+
+# start_at 'YYYY-MM-DD hh:mm:ss' NAME BIN DIR: like start, under a faked clock
+# (the daemon itself is the background job, so stop reaches it)
+start_at() {
+    TZ=UTC FAKETIME="@$1" FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$FAKETIME_LIB" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        TONGHOP_LOG=${TONGHOP_LOG_LEVEL:-info} "$3" run --dir "$4" >>"$TMP/$2.log" 2>&1 </dev/null &
+    eval "PID_$2=$!"
+    PIDS="$PIDS $!"
+}

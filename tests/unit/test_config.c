@@ -58,6 +58,8 @@ test_config_round_trip(void **state)
     strcpy(c.bind, "tcp://0.0.0.0:5556");
     c.log_level = TH_LOG_INFO;
     c.heartbeat_ms = 250;
+    strcpy(c.report_issuer, "Sở Nội vụ");
+    strcpy(c.report_place, "Tây Ninh");
     assert_int_equal(th_config_write(s_path, &c), 0);
     char err[512] = "";
     assert_int_equal(th_config_load(s_path, &back, err, sizeof err), 0);
@@ -69,6 +71,10 @@ test_config_round_trip(void **state)
     assert_int_equal(back.log_level, TH_LOG_INFO);
     assert_int_equal(back.heartbeat_ms, 250);
     assert_int_equal(back.timeout_ms, 15000);
+    assert_string_equal(back.report_issuer, "Sở Nội vụ");
+    assert_string_equal(back.report_place, "Tây Ninh");
+    assert_string_equal(back.report_superior, "");   /* written empty, read empty */
+    assert_string_equal(back.report_signer, "");
 }
 
 static void
@@ -102,6 +108,13 @@ test_config_errors_name_file_and_line(void **state)
                    "needs both endpoint and key");
     s_expect_error("[office]\nunit = 1\n[hub]\nbind = 127.0.0.1:80\n",
                    "is not tcp://IP:PORT");
+    s_expect_error("[office]\nunit = 1\n[report]\nissuer = S\xe1 N\n",
+                   ":4: report issuer is not valid UTF-8");
+    s_expect_error("[office]\nunit = 1\n[report]\nplace = x\nsigner2 = y\n",
+                   ":5: unknown key 'signer2' in section [report]");
+    char big[400];
+    snprintf(big, sizeof big, "[office]\nunit = 1\n[report]\nsuperior = %0200d\n", 0);
+    s_expect_error(big, ":4: superior is too long (at most 159 bytes)");
 }
 
 static void
