@@ -49,9 +49,19 @@ typedef struct {
     bool oom;
 } s_build_t;
 
+typedef struct {
+    const char *title;
+    unsigned width;      /* characters */
+} s_colspec_t;
+
+static void s_col(s_build_t *b, th_export_part_t *p, size_t i, const char *title,
+                  const char *hint, unsigned width);
+
+/* A new part of ncols columns, the first nspec of them titled from spec
+   (the caller titles the others with s_col). */
 static th_export_part_t *
 s_part(s_build_t *b, const char *title, const char *sheet, const char *empty_note,
-       size_t ncols)
+       size_t ncols, const s_colspec_t *spec, size_t nspec)
 {
     if (b->oom)
         return NULL;
@@ -74,6 +84,8 @@ s_part(s_build_t *b, const char *title, const char *sheet, const char *empty_not
     if (!p->title || !p->sheet || !p->empty_note || !p->header || !p->header_hint ||
         !p->widths)
         b->oom = true;
+    for (size_t i = 0; i < nspec && i < ncols; i++)
+        s_col(b, p, i, spec[i].title, NULL, spec[i].width);
     return b->oom ? NULL : p;
 }
 
@@ -177,14 +189,12 @@ static void
 s_part_totals(s_build_t *b)
 {
     const th_rollup_t *r = b->x->rollup;
+    static const s_colspec_t cols[] = { { "Mã", 8 }, { "Chỉ tiêu", 60 },
+                                        { "Đơn vị tính", 11 }, { "Cách tổng hợp", 14 },
+                                        { "Số liệu tổng hợp", 16 },
+                                        { "Số đơn vị có số liệu", 12 } };
     th_export_part_t *p = s_part(b, "I. SỐ LIỆU TỔNG HỢP", "Tổng hợp",
-                                 "Biểu mẫu không có chỉ tiêu.", 6);
-    s_col(b, p, 0, "Mã", NULL, 8);
-    s_col(b, p, 1, "Chỉ tiêu", NULL, 60);
-    s_col(b, p, 2, "Đơn vị tính", NULL, 11);
-    s_col(b, p, 3, "Cách tổng hợp", NULL, 14);
-    s_col(b, p, 4, "Số liệu tổng hợp", NULL, 16);
-    s_col(b, p, 5, "Số đơn vị có số liệu", NULL, 12);
+                                 "Biểu mẫu không có chỉ tiêu.", 6, cols, 6);
     const char *section = NULL;
     for (size_t i = 0; i < b->f->nindicators && i < r->total.nvalues; i++) {
         const th_indicator_t *ind = &b->f->indicators[i];
@@ -238,14 +248,13 @@ s_part_breakdown(s_build_t *b)
     size_t nnum = 0;
     for (size_t i = 0; i < b->f->nindicators; i++)
         nnum += b->f->indicators[i].agg != TH_AGG_TEXT;
+    static const s_colspec_t cols[] = { { "Mã", 8 }, { "Đơn vị", 28 },
+                                        { "Đã báo cáo", 10 } };
     th_export_part_t *p = s_part(b, "II. SỐ LIỆU THEO ĐƠN VỊ TRỰC THUỘC", "Theo đơn vị",
-                                 "Không có đơn vị trực thuộc.", 3 + nnum);
+                                 "Không có đơn vị trực thuộc.", 3 + nnum, cols, 3);
     if (!p)
         return;
     p->wide = true;
-    s_col(b, p, 0, "Mã", NULL, 8);
-    s_col(b, p, 1, "Đơn vị", NULL, 28);
-    s_col(b, p, 2, "Đã báo cáo", NULL, 10);
     size_t col = 3;
     for (size_t i = 0; i < b->f->nindicators; i++) {
         const th_indicator_t *ind = &b->f->indicators[i];
@@ -282,13 +291,14 @@ static void
 s_part_reporting(s_build_t *b)
 {
     const th_completeness_t *c = b->x->rollup->completeness;
+    static const s_colspec_t cols[] = { { "Mã", 8 }, { "Đơn vị", 28 },
+                                        { "Phải báo cáo", 11 }, { "Đã báo cáo", 11 },
+                                        { "Đúng hạn", 11 }, { "Trễ hạn", 11 },
+                                        { "Chưa báo cáo", 11 },
+                                        { "Tỷ lệ đã báo cáo (%)", 11 },
+                                        { "Tỷ lệ đúng hạn (%)", 11 } };
     th_export_part_t *p = s_part(b, "III. TÌNH HÌNH BÁO CÁO", "Tình hình báo cáo",
-                                 "Không có đơn vị phải báo cáo.", 9);
-    static const char *const cols[] = { "Mã", "Đơn vị", "Phải báo cáo", "Đã báo cáo",
-                                        "Đúng hạn", "Trễ hạn", "Chưa báo cáo",
-                                        "Tỷ lệ đã báo cáo (%)", "Tỷ lệ đúng hạn (%)" };
-    for (size_t i = 0; i < 9; i++)
-        s_col(b, p, i, cols[i], NULL, i == 1 ? 28 : i == 0 ? 8 : 11);
+                                 "Không có đơn vị phải báo cáo.", 9, cols, 9);
     for (size_t k = 0; k < c->nchildren; k++)
         s_count_row(b, p, TH_XROW_DATA, &c->children[k], c->children[k].name);
     s_count_row(b, p, TH_XROW_TOTAL, &c->total, c->nchildren ? "Tổng cộng" : c->total.name);
@@ -307,14 +317,14 @@ static void
 s_part_late_missing(s_build_t *b)
 {
     const th_completeness_t *c = b->x->rollup->completeness;
+    static const s_colspec_t cols[] = { { "Mã", 8 }, { "Đơn vị", 28 }, { "Thuộc", 22 },
+                                        { "Tình trạng", 13 }, { "Thời điểm gửi", 16 },
+                                        { "Hạn nộp", 11 }, { "Số ngày trễ", 9 },
+                                        { "Ghi chú", 30 } };
     th_export_part_t *p = s_part(b, "IV. ĐƠN VỊ BÁO CÁO TRỄ HẠN, CHƯA BÁO CÁO",
                                  "Trễ hạn, chưa báo cáo",
-                                 "Tất cả các đơn vị phải báo cáo đã báo cáo đúng hạn.", 8);
-    static const char *const cols[] = { "Mã", "Đơn vị", "Thuộc", "Tình trạng",
-                                        "Thời điểm gửi", "Hạn nộp", "Số ngày trễ", "Ghi chú" };
-    static const unsigned widths[] = { 8, 28, 22, 13, 16, 11, 9, 30 };
-    for (size_t i = 0; i < 8; i++)
-        s_col(b, p, i, cols[i], NULL, widths[i]);
+                                 "Tất cả các đơn vị phải báo cáo đã báo cáo đúng hạn.", 8,
+                                 cols, 8);
     for (int pass = 0; pass < 2; pass++) {
         th_compl_state_t want = pass == 0 ? TH_COMPL_LATE : TH_COMPL_MISSING;
         for (size_t k = 0; k < c->nunits; k++) {
@@ -351,12 +361,11 @@ static void
 s_part_violations(s_build_t *b)
 {
     const th_rollup_t *r = b->x->rollup;
+    static const s_colspec_t cols[] = { { "Mã", 8 }, { "Đơn vị", 28 }, { "Quy tắc", 8 },
+                                        { "Nội dung", 70 } };
     th_export_part_t *p = s_part(b, "V. VI PHẠM QUY TẮC KIỂM TRA SỐ LIỆU", "Vi phạm quy tắc",
-                                 "Không có báo cáo nào vi phạm quy tắc kiểm tra số liệu.", 4);
-    s_col(b, p, 0, "Mã", NULL, 8);
-    s_col(b, p, 1, "Đơn vị", NULL, 28);
-    s_col(b, p, 2, "Quy tắc", NULL, 8);
-    s_col(b, p, 3, "Nội dung", NULL, 70);
+                                 "Không có báo cáo nào vi phạm quy tắc kiểm tra số liệu.", 4,
+                                 cols, 4);
     for (size_t i = 0; i < r->nviolations; i++) {
         const th_rollup_violation_t *v = &r->violations[i];
         th_xcell_t *row = s_row(b, p, TH_XROW_DATA);
@@ -373,11 +382,9 @@ static void
 s_part_texts(s_build_t *b)
 {
     const th_rollup_t *r = b->x->rollup;
+    static const s_colspec_t cols[] = { { "Mã", 8 }, { "Đơn vị", 28 }, { "Nội dung", 80 } };
     th_export_part_t *p = s_part(b, "VI. Ý KIẾN, ĐÁNH GIÁ CỦA CÁC ĐƠN VỊ", "Ý kiến đơn vị",
-                                 "Không có đơn vị nào ghi ý kiến.", 3);
-    s_col(b, p, 0, "Mã", NULL, 8);
-    s_col(b, p, 1, "Đơn vị", NULL, 28);
-    s_col(b, p, 2, "Nội dung", NULL, 80);
+                                 "Không có đơn vị nào ghi ý kiến.", 3, cols, 3);
     const char *cur = NULL;
     for (size_t i = 0; i < r->ntexts; i++) {
         const th_rollup_text_t *t = &r->texts[i];
@@ -664,11 +671,10 @@ th_export_cmd(th_cli_opts_t *o, int argc, char **argv)
     if (to_stdout && fmt == S_XLSX)
         return th_cli_fail(TH_EXIT_USAGE, "export: an XLSX file cannot go to standard "
                            "output; give --out FILE.xlsx");
-    int64_t as_of = INT64_MAX;
-    if (o->as_of && th_time_parse_iso_end(o->as_of, &as_of) < 0)
-        return th_cli_fail(TH_EXIT_USAGE, "export: invalid --as-of '%s' (write 2026-11-01 "
-                           "or 2026-11-01T17:00+07:00)", o->as_of);
-    int code = 0;
+    int64_t as_of;
+    int code = th_cli_as_of("export", o->as_of, &as_of);
+    if (code != 0)
+        return code;
     th_office_t *off = th_cli_open(o->dir, &code);
     if (!off)
         return code;

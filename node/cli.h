@@ -65,6 +65,11 @@ typedef struct {
     int (*table)(const void *res, const th_form_t *f);
     void (*destroy)(void **res);
 } th_cli_report_t;
+/* --as-of of command cmd: *as_of = INT64_MAX (now) when text is NULL,
+   else the instant it names (th_time_parse_iso_end). Returns 0, or prints
+   the usage error and returns TH_EXIT_USAGE. */
+int th_cli_as_of(const char *cmd, const char *text, int64_t *as_of);
+
 int th_cli_report(const th_cli_report_t *rep, th_cli_opts_t *o, int argc, char **argv);
 
 /* Prints j (taking the reference) as indented JSON. Returns an exit code. */

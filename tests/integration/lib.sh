@@ -117,6 +117,36 @@ value() {
         python3 -c 'import json,sys; print(json.load(sys.stdin)["values"].get(sys.argv[1]))' "$6"
 }
 
+# tiers72 DIR [init options...]: the three-tier 2024 province used by several
+# scripts: province hub 72 at DIR (extra options go to its init), district
+# hubs 703 and 705 at $TMP/d703, $TMP/d705, communes 25456, 25459 (703) and
+# 25486, 25489 (705) at $TMP/e<code>; all initialised with fast link timing
+# and enrolled at their parent. Sets PP (the province's port) and PK (its key).
+tiers72() {
+    t72_dir=$1; shift
+    PP=$(free_port)
+    expect_ok "init province hub 72 (2024 tree)" "$HUB" init --dir "$t72_dir" --unit 72 --bind "tcp://127.0.0.1:$PP" "$@"
+    PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+    fast_sync "$t72_dir"
+    for t72_d in 703 705; do
+        t72_port=$(free_port)
+        eval "PORT_$t72_d=$t72_port"
+        expect_ok "init district hub $t72_d" "$HUB" init --dir "$TMP/d$t72_d" --unit "$t72_d" --bind "tcp://127.0.0.1:$t72_port" --parent "tcp://127.0.0.1:$PP" --parent-key "$PK"
+        t72_k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+        eval "KEY_$t72_d='$t72_k'"
+        fast_sync "$TMP/d$t72_d"
+        expect_ok "enroll district $t72_d at the province" "$HUB" enroll --dir "$t72_dir" --unit "$t72_d" --key "$t72_k"
+    done
+    for t72_pair in 703:25456 703:25459 705:25486 705:25489; do
+        t72_d=${t72_pair%%:*}; t72_c=${t72_pair##*:}
+        eval "t72_port=\$PORT_$t72_d; t72_dk=\$KEY_$t72_d"
+        expect_ok "init commune $t72_c under $t72_d" "$NODE" init --dir "$TMP/e$t72_c" --unit "$t72_c" --parent "tcp://127.0.0.1:$t72_port" --parent-key "$t72_dk"
+        t72_k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+        fast_sync "$TMP/e$t72_c"
+        expect_ok "enroll $t72_c at district $t72_d" "$HUB" enroll --dir "$TMP/d$t72_d" --unit "$t72_c" --key "$t72_k"
+    done
+}
+
 # ---- link faults and restarts (test_sync_faults.sh, test_sync_resume.sh) ----
 
 CHAOS_PROXY=${CHAOS_PROXY:-tests/tools/chaos_proxy.py}

@@ -28,29 +28,9 @@ T1="2024-10-20 02:00:00"    # 09:00 Vietnam time
 T2="2024-11-05 02:00:00"
 
 P=$TMP/p72
-PP=$(free_port)
-expect_ok "init province hub 72 (2024 tree)" "$HUB" init --dir "$P" --unit 72 --bind "tcp://127.0.0.1:$PP"
-PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
-fast_sync "$P"
+tiers72 "$P"
 sed -i -e 's/^superior = $/superior = Ủy ban nhân dân tỉnh Tây Ninh/' \
     -e 's/^issuer = $/issuer = Sở Nội vụ/' -e 's/^signer = $/signer = Giám đốc/' "$P/tonghop.ini"
-for d in 703 705; do
-    port=$(free_port)
-    eval "PORT_$d=$port"
-    expect_ok "init district hub $d" "$HUB" init --dir "$TMP/d$d" --unit "$d" --bind "tcp://127.0.0.1:$port" --parent "tcp://127.0.0.1:$PP" --parent-key "$PK"
-    eval "KEY_$d='$(printf '%s\n' "$LAST_OUT" | tail -n 1)'"
-    fast_sync "$TMP/d$d"
-    eval "k=\$KEY_$d"
-    expect_ok "enroll district $d" "$HUB" enroll --dir "$P" --unit "$d" --key "$k"
-done
-for pair in 703:25456 703:25459 705:25486 705:25489; do
-    d=${pair%%:*}; c=${pair##*:}
-    eval "port=\$PORT_$d; dk=\$KEY_$d"
-    expect_ok "init commune $c under $d" "$NODE" init --dir "$TMP/e$c" --unit "$c" --parent "tcp://127.0.0.1:$port" --parent-key "$dk"
-    k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
-    fast_sync "$TMP/e$c"
-    expect_ok "enroll $c at $d" "$HUB" enroll --dir "$TMP/d$d" --unit "$c" --key "$k"
-done
 
 start_all() {  # $1 = faked start time
     start_at "$1" p72 "$HUB" "$P"

@@ -119,32 +119,14 @@ done
 
 # -------------------------------------------------------------- three tiers
 P=$TMP/p72
-PP=$(free_port)
 # the province's own edition of the annual form (version 2) must reach every office
 mkdir -p "$TMP/forms72"
 sed -e 's/^version = 1$/version = 2/' \
     -e 's/^title = .*năm$/title = Báo cáo công tác dân vận chính quyền năm (bản tỉnh 2)/' \
     config/forms/dvcq-nam.ini > "$TMP/forms72/dvcq-nam.ini"
-expect_ok "init province hub 72 (2024 tree)" "$HUB" init --dir "$P" --unit 72 --bind "tcp://127.0.0.1:$PP" --forms "$TMP/forms72"
-PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
-fast_sync "$P"
-for d in 703 705; do
-    port=$(free_port)
-    eval "PORT_$d=$port"
-    expect_ok "init district hub $d" "$HUB" init --dir "$TMP/d$d" --unit "$d" --bind "tcp://127.0.0.1:$port" --parent "tcp://127.0.0.1:$PP" --parent-key "$PK"
-    eval "KEY_$d='$(printf '%s\n' "$LAST_OUT" | tail -n 1)'"
-    fast_sync "$TMP/d$d"
-    eval "k=\$KEY_$d"
-    expect_ok "enroll district $d at the province" "$HUB" enroll --dir "$P" --unit "$d" --key "$k"
-done
+tiers72 "$P" --forms "$TMP/forms72"
 n=0
-for pair in 703:25456 703:25459 705:25486 705:25489; do
-    d=${pair%%:*}; c=${pair##*:}
-    eval "port=\$PORT_$d; dk=\$KEY_$d"
-    expect_ok "init commune $c under $d" "$NODE" init --dir "$TMP/e$c" --unit "$c" --parent "tcp://127.0.0.1:$port" --parent-key "$dk"
-    k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
-    fast_sync "$TMP/e$c"
-    expect_ok "enroll $c at district $d" "$HUB" enroll --dir "$TMP/d$d" --unit "$c" --key "$k"
+for c in 25456 25459 25486 25489; do
     n=$((n + 1))
     # shellcheck disable=SC2046
     expect_ok "$c submits its 2024 report" "$NODE" submit --dir "$TMP/e$c" --form dvcq-nam --period 2024 $(report $((n * 100)))
