@@ -18,6 +18,7 @@ th_config_defaults(th_config_t *c)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->web_listen, sizeof c->web_listen, "127.0.0.1:8080");
+    snprintf(c->web_login, sizeof c->web_login, "auto");
     c->log_level = TH_LOG_WARN;
     c->heartbeat_ms = 5000;
     c->timeout_ms = 15000;
@@ -122,6 +123,14 @@ s_handle(s_ctx_t *x, const char *section, const char *name, const char *value)
         return s_copy(x, c->bind, sizeof c->bind, value, "bind endpoint");
     if (strcmp(section, "web") == 0 && strcmp(name, "listen") == 0)
         return s_copy(x, c->web_listen, sizeof c->web_listen, value, "web listen");
+    if (strcmp(section, "web") == 0 && strcmp(name, "login") == 0) {
+        if (strcmp(value, "auto") != 0 && strcmp(value, "required") != 0) {
+            snprintf(x->msg, sizeof x->msg, "web login must be auto or required, not '%s'",
+                     value);
+            return 0;
+        }
+        return s_copy(x, c->web_login, sizeof c->web_login, value, "web login");
+    }
     if (strcmp(section, "log") == 0 && strcmp(name, "level") == 0) {
         th_log_level_t lvl;
         if (th_log_parse_level(value, &lvl) < 0) {
@@ -255,9 +264,10 @@ th_config_write(const char *path, const th_config_t *c)
         fprintf(f, "; no [parent]: this office is the root of its tree\n\n");
     if (c->bind[0])
         fprintf(f, "[hub]\n; where child offices connect\nbind = %s\n\n", c->bind);
-    fprintf(f, "[web]\n; the web interface; beyond 127.0.0.1 a login is required\n"
-               "listen = %s\n\n[log]\n; error, warn, info or debug\nlevel = %s\n",
-            c->web_listen,
+    fprintf(f, "[web]\n; the web interface; beyond 127.0.0.1 a login is always required,\n"
+               "; login = required asks for it on 127.0.0.1 too (users: 'user add')\n"
+               "listen = %s\nlogin = %s\n\n[log]\n; error, warn, info or debug\nlevel = %s\n",
+            c->web_listen, c->web_login,
             levels[c->log_level >= 0 && c->log_level <= 3 ? c->log_level : 1]);
     fprintf(f, "\n[sync]\n; link timing in milliseconds\nheartbeat_ms = %d\ntimeout_ms = %d\n"
                "retry_max_ms = %d\npoll_ms = %d\n",

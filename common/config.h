@@ -9,6 +9,7 @@
                    key = <Z85 public key of the parent office>
         [hub]      bind = tcp://IP:PORT    ; hubs only
         [web]      listen = 127.0.0.1:8080
+                   login = auto            ; auto: only beyond loopback; required
         [log]      level = info            ; error|warn|info|debug
         [sync]     heartbeat_ms = 5000     ; PING interval on an idle link
                    timeout_ms = 15000      ; no word from the parent: reconnect
@@ -36,6 +37,7 @@ typedef struct {
     char parent_key[TH_Z85_KEY_LEN + 1];     /* "" when no parent */
     char bind[TH_ENDPOINT_MAX];              /* "" for a node */
     char web_listen[TH_ENDPOINT_MAX];        /* default 127.0.0.1:8080 */
+    char web_login[16];                      /* "auto" (default) or "required" */
     int log_level;                           /* th_log_level_t */
     int heartbeat_ms, timeout_ms, retry_max_ms, poll_ms;   /* [sync] */
     /* [report]: the administrative header of exported reports, valid UTF-8;

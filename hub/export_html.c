@@ -4,23 +4,6 @@
 #include <errno.h>
 #include <string.h>
 
-void
-th_html_put(FILE *f, const char *s)
-{
-    if (!s)
-        return;
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
 /* Margins of Nghị định 30/2020 (top/bottom 20-25 mm, left 30-35 mm,
    right 15-20 mm); Times New Roman where installed, else a metric twin. */
 static const char s_css[] =

@@ -14,10 +14,7 @@
 #include <stdio.h>
 
 #include "export.h"
-
-/* Writes s to f with &, <, >, " and ' escaped for HTML text and
-   attribute values. s NULL writes nothing. */
-void th_html_put(FILE *f, const char *s);
+#include "present.h"
 
 /* Writes the page for x to f. Returns 0, or -EIO when writing failed. */
 int th_export_html(const th_export_t *x, FILE *f);

@@ -7,6 +7,7 @@
 #include "export.h"
 #include "metaq.h"
 #include "uplink.h"
+#include "webhub.h"
 #include "err.h"
 #include "log.h"
 #include "peers.h"
@@ -144,6 +145,36 @@ s_return_txn(th_store_txn_t *txn, void *ctx)
     return th_metaq_push(txn, x->child, TH_MSG_META_NOTICE, x->key, blob, (size_t)n, NULL);
 }
 
+int
+th_hubcli_return(th_office_t *off, const char *form, const char *period, const char *unit,
+                 const char *reason, uint32_t *rev, char *errbuf, size_t cap)
+{
+    size_t rl = reason ? strlen(reason) : 0;
+    if (rl == 0 || rl > 400)
+        return th_errbuf(errbuf, cap, TH_E_INVALID, "the reason must say what to correct "
+                         "(1 to 400 bytes)");
+    th_period_t p;
+    char key[TH_KEY_MAX];
+    s_return_t x = { .off = off, .unit = unit, .reason = reason, .key = key };
+    if (!th_office_form(off, form))
+        return th_errbuf(errbuf, cap, TH_E_FORM, "form '%s' is not known here", form);
+    if (th_period_parse(period, &p) < 0)
+        return th_errbuf(errbuf, cap, TH_E_PERIOD, "invalid period '%s'", period);
+    if (!th_valid_unit_code(unit) || th_key_make(key, sizeof key, form, p.id, unit) < 0 ||
+        th_metaq_path_child(off->units, off->cfg.unit, unit, p.end, x.child) < 0)
+        return th_errbuf(errbuf, cap, TH_E_UNIT, "unit '%s' is not below unit %s in the "
+                         "unit tree of period %s", unit, off->cfg.unit, p.id);
+    int rc = th_store_write(off->store, s_return_txn, &x);
+    if (rc == TH_E_NOTFOUND)
+        return th_errbuf(errbuf, cap, rc, "no report of unit %s for %s %s here to return",
+                         unit, form, p.id);
+    if (rc < 0)
+        return th_errbuf(errbuf, cap, rc, "%s", th_strerror(rc));
+    if (rev)
+        *rev = x.rev;
+    return 0;
+}
+
 static int
 s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
 {
@@ -157,54 +188,33 @@ s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
     th_office_t *off = th_cli_open(o->dir, &code);
     if (!off)
         return code;
-    th_period_t p;
-    char key[TH_KEY_MAX];
-    s_return_t x = { .off = off, .unit = o->unit, .reason = o->reason, .key = key };
-    if (!th_office_form(off, o->form)) {
-        code = th_cli_fail(TH_EXIT_FAIL, "return: form '%s' is not known here", o->form);
-        goto done;
-    }
-    if (th_period_parse(o->period, &p) < 0) {
-        code = th_cli_fail(TH_EXIT_USAGE, "return: invalid period '%s'", o->period);
-        goto done;
-    }
-    if (!th_valid_unit_code(o->unit) ||
-        th_key_make(key, sizeof key, o->form, p.id, o->unit) < 0 ||
-        th_metaq_path_child(off->units, off->cfg.unit, o->unit, p.end, x.child) < 0) {
-        code = th_cli_fail(TH_EXIT_FAIL, "return: unit '%s' is not below unit %s in the "
-                           "unit tree of period %s", o->unit, off->cfg.unit, p.id);
-        goto done;
-    }
-    int rc = th_store_write(off->store, s_return_txn, &x);
-    if (rc == TH_E_NOTFOUND) {
-        code = th_cli_fail(TH_EXIT_FAIL, "return: no report of unit %s for %s %s here "
-                           "to return", o->unit, o->form, p.id);
-    } else if (rc < 0) {
-        code = th_cli_fail(TH_EXIT_FAIL, "return: %s", th_strerror(rc));
-    } else {
+    uint32_t rev = 0;
+    char err[512];
+    int rc = th_hubcli_return(off, o->form, o->period, o->unit, o->reason, &rev, err,
+                              sizeof err);
+    if (rc == TH_E_PERIOD)
+        code = th_cli_fail(TH_EXIT_USAGE, "return: %s", err);
+    else if (rc < 0)
+        code = th_cli_fail(TH_EXIT_FAIL, "return: %s", err);
+    else
         printf("Đã trả lại báo cáo %s kỳ %s của đơn vị %s (lần %u) để sửa; thông báo "
-               "được gửi xuống khi có kết nối.\n", o->form, p.id, o->unit, x.rev);
-    }
-done:
+               "được gửi xuống khi có kết nối.\n", o->form, o->period, o->unit, rev);
     th_office_destroy(&off);
     return code;
 }
 
-static void
-s_wake_uplink(void *arg)
-{
-    th_uplink_wake(arg);
-}
-
 static int
-s_add_collector(th_daemon_t *d, th_office_t *off, th_uplink_t *up, void **state)
+s_add_collector(th_daemon_t *d, th_office_t *off, th_uplink_t *up, th_web_t *web,
+                void **state)
 {
-    int rc;
+    int rc = th_webhub_add(web);
+    if (rc < 0)
+        return rc;
     th_collector_t *c = th_collector_new(off, &rc);
     if (!c)
         return rc == TH_E_CONFIG ? 0 : rc;   /* no [hub] bind: a hub without children yet */
     if (up)
-        th_collector_on_applied(c, s_wake_uplink, up);
+        th_collector_on_applied(c, th_uplink_wake_cb, up);
     th_service_t s = th_collector_service(c);
     if ((rc = th_daemon_add(d, &s)) < 0) {
         th_collector_destroy(&c);

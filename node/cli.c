@@ -11,8 +11,15 @@
 #include "office.h"
 #include "period.h"
 #include "present.h"
+#include "status.h"
+#include "web.h"
+#include "webnode.h"
 
 #include <getopt.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <termios.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
@@ -41,7 +48,7 @@ th_cli_fail(int code, const char *fmt, ...)
 
 enum { O_DIR = 256, O_UNIT, O_PARENT, O_PARENT_KEY, O_BIND, O_UNITS, O_FORMS,
        O_FORM, O_PERIOD, O_VALUES, O_AUTHOR, O_NOTE, O_KEY, O_REASON, O_AS_OF,
-       O_FORMAT, O_OUT, O_DRAFT, O_HISTORY, O_JSON, O_HELP };
+       O_FORMAT, O_OUT, O_NAME, O_DRAFT, O_HISTORY, O_JSON, O_HELP };
 
 static const struct option s_all_opts[] = {
     { "dir", required_argument, NULL, O_DIR },
@@ -61,6 +68,7 @@ static const struct option s_all_opts[] = {
     { "as-of", required_argument, NULL, O_AS_OF },
     { "format", required_argument, NULL, O_FORMAT },
     { "out", required_argument, NULL, O_OUT },
+    { "name", required_argument, NULL, O_NAME },
     { "draft", no_argument, NULL, O_DRAFT },
     { "history", no_argument, NULL, O_HISTORY },
     { "json", no_argument, NULL, O_JSON },
@@ -106,6 +114,7 @@ s_opt_slot(th_cli_opts_t *o, int id)
     case O_AS_OF: return &o->as_of;
     case O_FORMAT: return &o->format;
     case O_OUT: return &o->out;
+    case O_NAME: return &o->name;
     default: return NULL;
     }
 }
@@ -350,50 +359,6 @@ s_cmd_submit(th_cli_opts_t *o, int argc, char **argv)
     return code;
 }
 
-/* ---- returned for correction ------------------------------------------ */
-
-typedef struct {
-    const char *key;
-    uint32_t rev;          /* the revision it must concern */
-    bool found;
-    char by[TH_UNIT_MAX];
-    long long at;
-    char reason[512];
-} s_ret_t;
-
-/* Reads the return-for-correction notice of key (metaq "t|" record) if it
-   concerns revision q->rev: a newer revision clears it. */
-static int
-s_returned(th_store_txn_t *txn, s_ret_t *q)
-{
-    char k[TH_KEY_MAX + 4], v[700];
-    const void *val;
-    size_t len;
-    q->found = false;
-    snprintf(k, sizeof k, "t|%s", q->key);
-    int rc = th_store_kv_get(txn, TH_DB_RECEIPTS, k, &val, &len);
-    if (rc == TH_E_NOTFOUND)
-        return 0;
-    if (rc < 0 || len >= sizeof v)
-        return rc < 0 ? rc : 0;
-    memcpy(v, val, len);
-    v[len] = '\0';
-    unsigned rev;
-    int off = 0;
-    if (sscanf(v, "%u %lld %15s %n", &rev, &q->at, q->by, &off) >= 3 && off > 0 &&
-        rev == q->rev) {
-        snprintf(q->reason, sizeof q->reason, "%s", v + off);
-        q->found = true;
-    }
-    return 0;
-}
-
-static int
-s_returned_read(th_store_txn_t *txn, void *ctx)
-{
-    return s_returned(txn, ctx);
-}
-
 /* ---- show -------------------------------------------------------------- */
 
 typedef struct {
@@ -556,8 +521,8 @@ s_cmd_show(th_cli_opts_t *o, int argc, char **argv)
         goto done;
     }
     if (!o->json && !o->history && s.count == 1) {
-        s_ret_t ret = { .key = key, .rev = s.shown_rev };
-        if (th_store_read(off->store, s_returned_read, &ret) == 0 && ret.found) {
+        th_status_returned_t ret;
+        if (th_status_returned(off, key, s.shown_rev, &ret) == 0) {
             char when[32];
             th_time_format_vn(ret.at, when);
             printf("\nĐơn vị %s trả lại báo cáo này để sửa (%s): %s\n", ret.by, when,
@@ -607,161 +572,49 @@ s_cmd_forms(th_cli_opts_t *o, int argc, char **argv)
 
 /* ---- status ------------------------------------------------------------- */
 
-typedef struct {
-    th_office_t *off;
-    uint64_t acked, last, pending, contact;
-    char link[32], error[256];
-    json_t *reports;
-    int json;
-    th_store_txn_t *txn;
-    /* receipts and rejection of the report being listed */
-    json_t *rc_list;
-    char rc_text[512];
-    uint32_t rc_rev;
-    int32_t rc_day;
-} s_status_t;
-
-/* Vietnamese word for an office that received a report: "tỉnh", "huyện"... */
-static const char *
-s_level_vn(const char *level)
-{
-    if (strcmp(level, "province") == 0)
-        return "tỉnh";
-    if (strcmp(level, "district") == 0)
-        return "huyện";
-    if (strcmp(level, "commune") == 0)
-        return "xã";
-    return "cấp trên";
-}
-
-static int
-s_status_receipt(const char *key, const void *val, size_t len, void *ctx)
-{
-    s_status_t *s = ctx;
-    const char *by = strrchr(key, '|');
-    char v[64];
-    if (!by || len >= sizeof v)
-        return 0;
-    by++;
-    memcpy(v, val, len);
-    v[len] = '\0';
-    unsigned rev = 0;
-    long long at = 0;
-    if (sscanf(v, "%u %lld", &rev, &at) != 2)
-        return 0;
-    const th_unit_t *u = th_units_find(s->off->units, by, s->rc_day);
-    const char *level = u ? u->level : "";
-    char when[32];
-    if (s->json) {
-        th_time_format_iso(at, when);
-        json_array_append_new(s->rc_list, json_pack("{s:s, s:s, s:s, s:I, s:s}", "by", by,
-                                                    "by_name", u ? u->name : "",
-                                                    "level", level, "rev", (json_int_t)rev,
-                                                    "at", when));
-    } else if (rev == s->rc_rev) {
-        th_time_format_vn(at, when);
-        size_t n = strlen(s->rc_text);
-        snprintf(s->rc_text + n, sizeof s->rc_text - n, "%s%s đã nhận (%s)",
-                 n ? "; " : "", s_level_vn(level), when);
-    }
-    return 0;
-}
-
+/* The text of `status`, rendered from the document of th_status_json (the
+   same one --json prints); only the parent's address comes from the config. */
 static void
-s_state_str(th_store_txn_t *txn, const char *name, char *buf, size_t cap)
+s_status_text(const th_office_t *off, const json_t *doc)
 {
-    const void *v;
-    size_t len;
-    if (th_store_kv_get(txn, TH_DB_STATE, name, &v, &len) == 0 && len < cap) {
-        memcpy(buf, v, len);
-        buf[len] = '\0';
+    bool has_parent = off->cfg.parent_endpoint[0] != '\0';
+    const char *unit = json_string_value(json_object_get(doc, "unit"));
+    printf("Đơn vị: %s\nCấp trên: %s\n", unit ? unit : "",
+           has_parent ? off->cfg.parent_endpoint
+           : th_office_is_hub(off) ? "(không có: đơn vị gốc)"
+                                   : "(chưa khai báo: báo cáo chỉ lưu tại máy)");
+    uint64_t pending = (uint64_t)json_integer_value(json_object_get(doc, "pending"));
+    uint64_t acked = (uint64_t)json_integer_value(json_object_get(doc, "acked_seq"));
+    uint64_t last = (uint64_t)json_integer_value(json_object_get(doc, "last_seq"));
+    printf("Báo cáo của đơn vị:\n");
+    size_t i;
+    const json_t *r;
+    json_array_foreach(json_object_get(doc, "reports"), i, r) {
+        const char *st = json_string_value(json_object_get(r, "status"));
+        bool submitted = st && strcmp(st, "submitted") == 0;
+        const char *form = json_string_value(json_object_get(r, "form"));
+        const char *period = json_string_value(json_object_get(r, "period"));
+        char vn[32], where[TH_STATUS_PHRASE_MAX];
+        th_status_time_vn(json_string_value(json_object_get(r, "saved_at")), vn);
+        th_status_progress_vn(r, pending, where, sizeof where);
+        printf("  %-14s %-8s lần %-3u %-9s %s — %s\n", form ? form : "",
+               period ? period : "",
+               (unsigned)json_integer_value(json_object_get(r, "rev")),
+               submitted ? "đã nộp" : "bản nháp", vn, where);
     }
-}
-
-static int
-s_status_report(const th_store_rev_t *r, void *ctx)
-{
-    s_status_t *s = ctx;
-    char form[TH_FORM_ID_MAX], period[TH_PERIOD_MAX], unit[TH_UNIT_MAX];
-    if (sscanf(r->key, "%31[^|]|%15[^|]|%15s", form, period, unit) != 3 ||
-        strcmp(unit, s->off->cfg.unit) != 0)
-        return 0;
-    const char *st = r->status == TH_STATUS_SUBMITTED ? "submitted" : "draft";
-    char when[32], prefix[TH_KEY_MAX + 4];
-    th_time_format_iso(r->received_at, when);
-    th_period_t p;
-    s->rc_day = th_period_parse(period, &p) == 0 ? p.end : 0;
-    s->rc_rev = r->rev;
-    s->rc_text[0] = '\0';
-    s->rc_list = s->json ? json_array() : NULL;
-    snprintf(prefix, sizeof prefix, "r|%s|", r->key);
-    int rc = th_store_kv_each(s->txn, TH_DB_RECEIPTS, prefix, s_status_receipt, s);
-    /* a rejection from above, if it concerns the current revision */
-    char xkey[TH_KEY_MAX + 4], rej[512] = "";
-    const void *xv;
-    size_t xl;
-    unsigned xrev = 0;
-    int xcode = 0, off = 0;
-    snprintf(xkey, sizeof xkey, "x|%s", r->key);
-    if (rc == 0 && th_store_kv_get(s->txn, TH_DB_RECEIPTS, xkey, &xv, &xl) == 0 &&
-        xl < sizeof rej) {
-        memcpy(rej, xv, xl);
-        rej[xl] = '\0';
-        if (sscanf(rej, "%u %d %n", &xrev, &xcode, &off) < 2 || xrev != r->rev)
-            rej[0] = '\0';
-    }
-    s_ret_t ret = { .key = r->key, .rev = r->rev };
-    if (rc == 0)
-        rc = s_returned(s->txn, &ret);
-    if (s->json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "form", form,
-                              "period", period, "rev", (json_int_t)r->rev, "status", st,
-                              "saved_at", when, "receipts", s->rc_list);
-        if (o && rej[0])
-            json_object_set_new(o, "rejected", json_pack("{s:I, s:i, s:s}", "rev",
-                                                         (json_int_t)xrev, "code", xcode,
-                                                         "reason", rej + off));
-        if (o && ret.found) {
-            char rwhen[32];
-            th_time_format_iso(ret.at, rwhen);
-            json_object_set_new(o, "returned", json_pack("{s:I, s:s, s:s, s:s}", "rev",
-                                                         (json_int_t)r->rev, "by", ret.by,
-                                                         "at", rwhen, "reason", ret.reason));
-        }
-        json_array_append_new(s->reports, o);
-    } else {
-        char vn[32];
-        th_time_format_vn(r->received_at, vn);
-        const char *where = r->status != TH_STATUS_SUBMITTED ? "chưa gửi"
-                            : ret.found ? "TRẢ LẠI ĐỂ SỬA: "
-                            : rej[0] ? "BỊ TỪ CHỐI: "
-                            : s->rc_text[0] ? s->rc_text
-                            : s->pending ? "chờ gửi" : "đã gửi";
-        printf("  %-14s %-8s lần %-3u %-9s %s — %s%s\n", form, period, r->rev,
-               r->status == TH_STATUS_SUBMITTED ? "đã nộp" : "bản nháp", vn, where,
-               ret.found ? ret.reason : rej[0] ? rej + off : "");
-    }
-    return rc;
-}
-
-static int
-s_status_read(th_store_txn_t *txn, void *ctx)
-{
-    s_status_t *s = ctx;
-    int rc = th_store_state_get_u64(txn, "uplink.acked", &s->acked);
-    if (rc == 0)
-        rc = th_store_log_last(txn, &s->last);
-    if (rc == 0)
-        rc = th_store_state_get_u64(txn, "link.last_contact", &s->contact);
-    s_state_str(txn, "link.state", s->link, sizeof s->link);
-    s_state_str(txn, "link.error", s->error, sizeof s->error);
-    if (rc < 0)
-        return rc;
-    s->pending = s->last > s->acked ? s->last - s->acked : 0;
-    s->txn = txn;
-    if (!s->json)
-        printf("Báo cáo của đơn vị:\n");
-    return th_store_each_report(txn, "", s_status_report, s);
+    const json_t *link = json_object_get(doc, "link");
+    const char *state = json_string_value(json_object_get(link, "state"));
+    const char *error = json_string_value(json_object_get(link, "error"));
+    const char *contact = json_string_value(json_object_get(link, "last_contact"));
+    bool refused = state && strcmp(state, "refused") == 0;
+    char when[32] = "";
+    if (contact)
+        th_status_time_vn(contact, when);
+    printf("Đường truyền: %s%s%s%s%s\n", th_status_link_vn(state),
+           when[0] ? ", liên lạc lần cuối " : "", when,
+           error && error[0] && refused ? " — " : "", refused && error ? error : "");
+    printf("Chờ gửi lên cấp trên: %" PRIu64 " (đã xác nhận đến số %" PRIu64
+           ", mới nhất %" PRIu64 ")\n", pending, acked, last);
 }
 
 static int
@@ -773,48 +626,15 @@ s_cmd_status(th_cli_opts_t *o, int argc, char **argv)
     th_office_t *off = th_cli_open(o->dir, &code);
     if (!off)
         return code;
-    bool has_parent = off->cfg.parent_endpoint[0] != '\0';
-    s_status_t s = { .off = off, .json = o->json };
-    snprintf(s.link, sizeof s.link, "%s", has_parent ? "never" : "none");
-    if (o->json)
-        s.reports = json_array();
-    else
-        printf("Đơn vị: %s\nCấp trên: %s\n", off->cfg.unit,
-               has_parent ? off->cfg.parent_endpoint
-               : th_office_is_hub(off) ? "(không có: đơn vị gốc)"
-                                       : "(chưa khai báo: báo cáo chỉ lưu tại máy)");
-    int rc = th_store_read(off->store, s_status_read, &s);
-    if (rc < 0) {
-        json_decref(s.reports);
-        code = th_cli_fail(TH_EXIT_FAIL, "status: cannot read the store: %s", th_strerror(rc));
+    json_t *doc = NULL;
+    char err[512];
+    if (th_status_json(off, &doc, err, sizeof err) < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "status: %s", err);
     } else if (o->json) {
-        char when[32];
-        th_time_format_iso((int64_t)s.contact, when);
-        json_t *doc = json_pack("{s:s, s:{s:s, s:o, s:s}, s:I, s:I, s:I, s:o}",
-                                "unit", off->cfg.unit, "link", "state", s.link,
-                                "last_contact", s.contact ? json_string(when) : json_null(),
-                                "error", s.error,
-                                "pending", (json_int_t)s.pending,
-                                "acked_seq", (json_int_t)s.acked,
-                                "last_seq", (json_int_t)s.last, "reports", s.reports);
         code = th_cli_print_json(doc);
     } else {
-        static const struct { const char *k, *v; } names[] = {
-            { "up", "đang kết nối" }, { "down", "mất kết nối" },
-            { "never", "chưa kết nối lần nào" }, { "refused", "bị cấp trên từ chối" },
-            { "none", "không có cấp trên" } };
-        const char *vn = s.link;
-        for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-            if (strcmp(names[i].k, s.link) == 0)
-                vn = names[i].v;
-        char when[32] = "";
-        if (s.contact)
-            th_time_format_vn((int64_t)s.contact, when);
-        printf("Đường truyền: %s%s%s%s%s\n", vn, when[0] ? ", liên lạc lần cuối " : "", when,
-               s.error[0] && strcmp(s.link, "refused") == 0 ? " — " : "",
-               strcmp(s.link, "refused") == 0 ? s.error : "");
-        printf("Chờ gửi lên cấp trên: %" PRIu64 " (đã xác nhận đến số %" PRIu64
-               ", mới nhất %" PRIu64 ")\n", s.pending, s.acked, s.last);
+        s_status_text(off, doc);
+        json_decref(doc);
     }
     th_office_destroy(&off);
     return code;
@@ -867,12 +687,72 @@ th_cli_report(const th_cli_report_t *rep, th_cli_opts_t *o, int argc, char **arg
     return code;
 }
 
+/* ---- user ------------------------------------------------------------- */
+
+/* One line of standard input without its newline; with echo off and a
+   prompt when it is a terminal. Returns 0 or -1 (nothing read). */
+static int
+s_read_secret(const char *prompt, char *buf, size_t cap)
+{
+    struct termios old, quiet;
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+    if (tty) {
+        fprintf(stderr, "%s", prompt);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *r = fgets(buf, (int)cap, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (!r)
+        return -1;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
+static int
+s_cmd_user(th_cli_opts_t *o, int argc, char **argv)
+{
+    if (argc != 1 || strcmp(argv[0], "add") != 0)
+        return th_cli_fail(TH_EXIT_USAGE, "user: say 'user add --dir D --name NAME'");
+    char pw[1100], again[1100];
+    if (s_read_secret("Mật khẩu (ít nhất 8 ký tự): ", pw, sizeof pw) < 0)
+        return th_cli_fail(TH_EXIT_USAGE, "user add: no password on standard input");
+    if (isatty(STDIN_FILENO) &&
+        (s_read_secret("Nhập lại mật khẩu: ", again, sizeof again) < 0 || strcmp(pw, again)))
+        return th_cli_fail(TH_EXIT_USAGE, "user add: the two passwords differ");
+    size_t pl = strlen(pw);
+    if (pl < 8 || pl > 1024)
+        return th_cli_fail(TH_EXIT_USAGE, "user add: the password must have 8 to 1024 bytes");
+    int code = 0;
+    th_office_t *off = th_cli_open(o->dir, &code);
+    if (!off)
+        return code;
+    int rc = th_web_user_add(off, o->name, pw);
+    sodium_memzero(pw, sizeof pw);
+    sodium_memzero(again, sizeof again);
+    if (rc == TH_E_INVALID)
+        code = th_cli_fail(TH_EXIT_USAGE, "user add: --name must be 1 to 63 letters, digits, "
+                           "'.', '_', '@' or '-'");
+    else if (rc < 0)
+        code = th_cli_fail(TH_EXIT_FAIL, "user add: cannot store the user: %s",
+                           th_strerror(rc));
+    else
+        printf("Đã lưu người dùng %s; đăng nhập giao diện web bằng tên và mật khẩu này.\n",
+               o->name);
+    th_office_destroy(&off);
+    return code;
+}
+
 /* ---- run --------------------------------------------------------------- */
 
 int
 th_cli_run(th_cli_opts_t *o, int argc, char **argv,
            int (*add_services)(th_daemon_t *d, th_office_t *off, th_uplink_t *up,
-                               void **state),
+                               th_web_t *web, void **state),
            void (*free_services)(void **state))
 {
     (void)argv;
@@ -886,6 +766,7 @@ th_cli_run(th_cli_opts_t *o, int argc, char **argv,
         th_log_level = off->cfg.log_level > TH_LOG_INFO ? off->cfg.log_level : TH_LOG_INFO;
     th_daemon_t *d = th_daemon_new(off, &rc);
     th_uplink_t *up = NULL;
+    th_web_t *web = NULL;
     void *state = NULL;
     if (!d) {
         code = th_cli_fail(TH_EXIT_FAIL, "run: cannot start: %s", th_strerror(rc));
@@ -900,13 +781,21 @@ th_cli_run(th_cli_opts_t *o, int argc, char **argv,
         th_service_t s = th_uplink_service(up);
         th_daemon_add(d, &s);
     }
-    if (add_services && (rc = add_services(d, off, up, &state)) < 0) {
+    /* the web interface: data entry works with no parent at all */
+    if (!(web = th_web_new(off, &rc)) || (rc = th_webnode_add(web)) < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "run: [web] listen = %s in %s/tonghop.ini is not "
+                           "ADDRESS:PORT (e.g. 127.0.0.1:8080)", off->cfg.web_listen, o->dir);
+        goto done;
+    }
+    if (up)
+        th_web_on_saved(web, th_uplink_wake_cb, up);
+    if (add_services && (rc = add_services(d, off, up, web, &state)) < 0) {
         code = th_cli_fail(TH_EXIT_FAIL, "run: %s", th_strerror(rc));
         goto done;
     }
-    if (!up && !state) {
-        code = th_cli_fail(TH_EXIT_FAIL, "run: nothing to do: this office has no parent "
-                           "(give --parent at init) and no children");
+    th_service_t ws = th_web_service(web);
+    if ((rc = th_daemon_add(d, &ws)) < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "run: %s", th_strerror(rc));
         goto done;
     }
     rc = th_daemon_run(d);
@@ -914,6 +803,7 @@ th_cli_run(th_cli_opts_t *o, int argc, char **argv,
         code = th_cli_fail(TH_EXIT_FAIL, "run: %s", th_strerror(rc));
 done:
     th_daemon_destroy(&d);
+    th_web_destroy(&web);
     if (free_services)
         free_services(&state);
     th_uplink_destroy(&up);
@@ -989,6 +879,12 @@ static const th_cli_cmd_t s_cmds[] = {
     { "status", s_cmd_status, "dir json", "--dir D [--json]",
       "Shows this office's reports and what waits to be sent to the parent.",
       "Example:\n  tonghop-node status --dir D --json\n" },
+    { "user", s_cmd_user, "dir name", "add --dir D --name NAME",
+      "Adds a user of the web interface, or sets a new password for one. The password\n"
+      "is read from standard input (asked twice, without echo, on a terminal) and kept\n"
+      "only as an argon2id hash. A login is required when [web] listen is not a\n"
+      "loopback address, or when [web] login = required.",
+      "Example:\n  tonghop-hub user add --dir /var/lib/tonghop --name nguyenvana\n" },
 };
 
 static const th_cli_cmd_t *s_extra;

@@ -19,7 +19,7 @@ enum { TH_EXIT_OK = 0, TH_EXIT_FAIL = 1, TH_EXIT_USAGE = 2, TH_EXIT_REJECTED = 3
 typedef struct {
     const char *dir, *unit, *parent, *parent_key, *bind, *units, *forms_dir;
     const char *form, *period, *values, *author, *note, *key, *reason, *as_of;
-    const char *format, *out;
+    const char *format, *out, *name;
     int draft, history, json, help;
 } th_cli_opts_t;
 
@@ -43,13 +43,15 @@ int th_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2,
 th_office_t *th_cli_open(const char *dir, int *code);
 struct th_daemon;
 struct th_uplink;
-/* The run command: opens the office, adds the uplink when it has a parent
-   and whatever add_services adds (the hub's collector, which wakes the
-   uplink `up`, NULL at a root, when children's entries arrive; it sets
-   *state non-NULL when it added something), runs until SIGTERM. */
+struct th_web;
+/* The run command: opens the office, adds the uplink when it has a parent,
+   the web interface with the office pages, and whatever add_services adds
+   (the hub's collector, which wakes the uplink `up`, NULL at a root, when
+   children's entries arrive, and the hub's pages on `web`; it sets *state
+   to what free_services must free), runs until SIGTERM. */
 int th_cli_run(th_cli_opts_t *o, int argc, char **argv,
                int (*add_services)(struct th_daemon *d, th_office_t *off,
-                                   struct th_uplink *up, void **state),
+                                   struct th_uplink *up, struct th_web *web, void **state),
                void (*free_services)(void **state));
 
 /* A command that computes a report and prints it as a table, CSV or JSON

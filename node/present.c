@@ -93,6 +93,23 @@ th_fmt_value_vn(const th_indicator_t *ind, const th_value_t *v, char *buf, size_
     snprintf(buf, cap, "?");
 }
 
+void
+th_html_put(FILE *f, const char *s)
+{
+    if (!s)
+        return;
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
 int
 th_upper_vn(const char *s, char *buf, size_t cap)
 {

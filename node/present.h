@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "forms.h"
 #include "model.h"
@@ -29,6 +30,10 @@ void th_fmt_value_vn(const th_indicator_t *ind, const th_value_t *v, char *buf,
    buf gets at most cap bytes, NUL-terminated, never cut inside a
    character. Returns 0, or TH_E_LIMIT when the result was cut. */
 int th_upper_vn(const char *s, char *buf, size_t cap);
+
+/* Writes s to f with &, <, >, " and ' escaped for HTML text and
+   attribute values. s NULL writes nothing. */
+void th_html_put(FILE *f, const char *s);
 
 /* JSON of one value: integer, real, true/false or string. NULL on OOM. */
 json_t *th_present_value_json(const th_value_t *v);

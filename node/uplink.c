@@ -603,3 +603,9 @@ th_uplink_wake(th_uplink_t *u)
 {
     s_pump(u);
 }
+
+void
+th_uplink_wake_cb(void *arg)
+{
+    th_uplink_wake(arg);
+}

@@ -25,5 +25,7 @@ void th_uplink_destroy(th_uplink_t **self_p);
 th_service_t th_uplink_service(th_uplink_t *u);
 /* New entries in the log: send them now rather than at the next poll. */
 void th_uplink_wake(th_uplink_t *u);
+/* The same, in the shape of a callback (arg is the th_uplink_t *). */
+void th_uplink_wake_cb(void *arg);
 
 #endif

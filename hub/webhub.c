@@ -1,0 +1,530 @@
+/*  webhub: dashboard, drill-down, return for correction, exports. */
+#include "webhub.h"
+#include "completeness.h"
+#include "err.h"
+#include "export.h"
+#include "export_html.h"
+#include "export_xlsx.h"
+#include "hubcli.h"
+#include "mem.h"
+#include "period.h"
+#include "present.h"
+#include "rollup.h"
+#include "units.h"
+#include "webnode.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Writes "form=F&amp;period=P[&amp;unit=U]" (ids are [A-Za-z0-9._-], safe
+   in a URL; escaped anyway for the HTML attribute). */
+static void
+s_q(FILE *f, const char *form, const char *period, const char *unit)
+{
+    fputs("form=", f);
+    th_html_put(f, form);
+    fputs("&amp;period=", f);
+    th_html_put(f, period);
+    if (unit) {
+        fputs("&amp;unit=", f);
+        th_html_put(f, unit);
+    }
+}
+
+/* Computes the rollup named by the query; replies and returns NULL when
+   the query is wrong. */
+static th_rollup_t *
+s_rollup(th_web_req_t *rq, int *rc)
+{
+    const char *form = th_web_arg(rq, "form"), *period = th_web_arg(rq, "period");
+    const char *unit = th_web_arg(rq, "unit");
+    int64_t as_of = INT64_MAX;
+    const char *asof = th_web_arg(rq, "as_of");
+    *rc = 0;
+    if (asof && asof[0] && th_time_parse_iso_end(asof, &as_of) < 0) {
+        *rc = th_web_fail(rq, 400, "Thời điểm tính đến không hợp lệ (viết 2026-11-01).");
+        return NULL;
+    }
+    if (!form || !period) {
+        *rc = th_web_fail(rq, 400, "Thiếu biểu mẫu hoặc kỳ báo cáo.");
+        return NULL;
+    }
+    th_rollup_t *r = NULL;
+    char err[512];
+    int e = th_rollup_compute(th_web_office(rq), form, period, unit && unit[0] ? unit : NULL,
+                              as_of, &r, err, sizeof err);
+    if (e == -ENOMEM || (e < 0 && e != TH_E_FORM && e != TH_E_PERIOD && e != TH_E_UNIT)) {
+        *rc = e;
+        return NULL;
+    }
+    if (e < 0) {
+        *rc = th_web_fail(rq, 404, e == TH_E_FORM     ? "Không có biểu mẫu này."
+                                   : e == TH_E_PERIOD ? "Kỳ báo cáo không hợp lệ cho biểu mẫu này."
+                                                      : "Đơn vị không thuộc phạm vi tổng hợp "
+                                                        "của đơn vị này trong kỳ báo cáo.");
+        return NULL;
+    }
+    return r;
+}
+
+static const char *
+s_state_vn(const th_compl_unit_t *u, char *buf, size_t cap)
+{
+    if (u->state == TH_COMPL_ON_TIME)
+        snprintf(buf, cap, "Đúng hạn");
+    else if (u->state == TH_COMPL_LATE)
+        snprintf(buf, cap, "Trễ %d ngày", u->days_late);
+    else
+        snprintf(buf, cap, "Chưa báo cáo");
+    return buf;
+}
+
+static const char *const s_state_class[] = { "missing", "on_time", "late" };
+
+/* ---- the list of forms ------------------------------------------------------------ */
+
+static int
+s_forms_list(th_web_req_t *rq)
+{
+    th_office_t *o = th_web_office(rq);
+    FILE *f = th_web_page(rq, "Tổng hợp báo cáo");
+    if (!f)
+        return -ENOMEM;
+    int32_t today = th_time_day_vn(th_now_ms());
+    fputs("<table id=\"hub-forms\">\n<thead><tr><th>Biểu mẫu</th><th>Kỳ báo cáo</th><th></th>"
+          "</tr></thead>\n<tbody>\n", f);
+    for (size_t i = 0; i < th_forms_count(o->forms); i++) {
+        const th_form_t *form = th_forms_at(o->forms, i);
+        th_period_t p, prev;
+        if (th_period_of_day(form->period_type, today, &p) < 0 ||
+            th_period_of_day(form->period_type, p.start - 1, &prev) < 0)
+            continue;
+        const th_period_t *ps[2] = { &prev, &p };
+        for (size_t k = 0; k < 2; k++) {
+            char label[64];
+            th_period_label_vn(ps[k], label, sizeof label);
+            fputs("<tr><td>", f);
+            th_html_put(f, form->title);
+            fputs("</td><td>", f);
+            th_html_put(f, label);
+            fputs("</td><td><a class=\"open\" href=\"/hub?", f);
+            s_q(f, form->id, ps[k]->id, NULL);
+            fputs("\">Xem tổng hợp</a></td></tr>\n", f);
+        }
+    }
+    fputs("</tbody>\n</table>\n", f);
+    return th_web_page_send(rq, 200);
+}
+
+/* ---- the dashboard ---------------------------------------------------------------------- */
+
+static void
+s_exports(FILE *f, const th_rollup_t *r)
+{
+    static const char *const fmts[][2] = { { "xlsx", "Tải về Excel (XLSX)" },
+                                           { "csv", "Tải về CSV" },
+                                           { "html", "Bản in (HTML)" } };
+    fputs("<p class=\"exports\">", f);
+    for (size_t i = 0; i < 3; i++) {
+        fprintf(f, "<a class=\"export\" data-format=\"%s\" href=\"/export?", fmts[i][0]);
+        s_q(f, r->form, r->period.id, r->total.unit);
+        fprintf(f, "&amp;format=%s\">%s</a> ", fmts[i][0], fmts[i][1]);
+    }
+    fputs("</p>\n", f);
+}
+
+static void
+s_progress(FILE *f, const th_completeness_t *c)
+{
+    const th_compl_count_t *t = &c->total;
+    char a[32], b[32];
+    th_fmt_dec_vn(t->reported_rate, a, sizeof a);
+    th_fmt_dec_vn(t->on_time_rate, b, sizeof b);
+    /* a <progress> element: the page's policy allows no inline style */
+    fprintf(f, "<div id=\"progress\"><p>Đã báo cáo <b>%zu/%zu</b> đơn vị (%s%%): đúng hạn "
+            "%zu (%s%%), trễ hạn %zu, chưa báo cáo %zu.</p>\n<progress max=\"%zu\" "
+            "value=\"%zu\">%s%%</progress>\n", t->reported, t->expected, a, t->on_time, b,
+            t->late, t->missing, t->expected, t->reported, a);
+    /* the deadline of the units below, from the first expected one */
+    int32_t dl = c->nunits ? c->units[0].deadline : INT32_MIN;
+    if (dl != INT32_MIN) {
+        char d[11];
+        th_date_format_vn(dl, d);
+        int32_t today = th_time_day_vn(th_now_ms());
+        if (today <= dl)
+            fprintf(f, "<p>Hạn nộp: %s (còn %d ngày).</p>\n", d, dl - today);
+        else
+            fprintf(f, "<p>Hạn nộp: %s (đã quá %d ngày).</p>\n", d, today - dl);
+    }
+    fputs("</div>\n", f);
+}
+
+static void
+s_children(FILE *f, const th_rollup_t *r)
+{
+    const th_completeness_t *c = r->completeness;
+    bool deeper = false;
+    for (size_t i = 0; i < c->nunits; i++)
+        deeper |= c->units[i].child[0] && strcmp(c->units[i].child, c->units[i].unit) != 0;
+    if (!deeper)
+        return;
+    fputs("<h2>Theo đơn vị trực thuộc</h2>\n<table id=\"children\">\n<thead><tr><th>Mã</th>"
+          "<th>Đơn vị</th><th>Phải báo cáo</th><th>Đã báo cáo</th><th>Đúng hạn</th>"
+          "<th>Trễ hạn</th><th>Chưa báo cáo</th></tr></thead>\n<tbody>\n", f);
+    for (size_t i = 0; i < c->nchildren; i++) {
+        const th_compl_count_t *k = &c->children[i];
+        fprintf(f, "<tr data-unit=\"%s\"><td>", k->unit);
+        th_html_put(f, k->unit);
+        fputs("</td><td><a class=\"drill\" href=\"/hub?", f);
+        s_q(f, r->form, r->period.id, k->unit);
+        fputs("\">", f);
+        th_html_put(f, k->name);
+        fprintf(f, "</a></td><td class=\"num\">%zu</td><td class=\"num\">%zu</td>"
+                "<td class=\"num\">%zu</td><td class=\"num\">%zu</td><td class=\"num\">%zu</td>"
+                "</tr>\n", k->expected, k->reported, k->on_time, k->late, k->missing);
+    }
+    fputs("</tbody>\n</table>\n", f);
+}
+
+static void
+s_units(FILE *f, const th_rollup_t *r)
+{
+    const th_completeness_t *c = r->completeness;
+    fputs("<h2>Tình hình báo cáo của từng đơn vị</h2>\n<table id=\"completeness\">\n<thead><tr>"
+          "<th>Mã</th><th>Đơn vị</th><th>Tình trạng</th><th>Thời điểm nộp</th><th>Lần</th>"
+          "</tr></thead>\n<tbody>\n", f);
+    for (size_t i = 0; i < c->nunits; i++) {
+        const th_compl_unit_t *u = &c->units[i];
+        char st[32], when[32] = "";
+        if (u->state != TH_COMPL_MISSING)
+            th_time_format_vn(u->submitted_at, when);
+        fprintf(f, "<tr data-unit=\"%s\" class=\"%s\"><td>", u->unit, s_state_class[u->state]);
+        th_html_put(f, u->unit);
+        fputs("</td><td><a class=\"drill\" href=\"/hub/unit?", f);
+        s_q(f, r->form, r->period.id, u->unit);
+        fputs("\">", f);
+        th_html_put(f, u->name);
+        fprintf(f, "</a></td><td class=\"state\">%s%s</td><td>%s</td><td class=\"num\">",
+                s_state_vn(u, st, sizeof st), u->clock_suspect ? " (đồng hồ máy gửi lệch)" : "",
+                when);
+        if (u->rev)
+            fprintf(f, "%u", u->rev);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n", f);
+}
+
+static void
+s_figures(FILE *f, const th_rollup_t *r, const th_form_t *form)
+{
+    fputs("<h2>Số liệu tổng hợp</h2>\n<table id=\"rollup\">\n<thead><tr><th>Mã</th>"
+          "<th>Chỉ tiêu</th><th>Số liệu</th><th>Đơn vị tính</th><th>Số đơn vị có số liệu</th>"
+          "</tr></thead>\n<tbody>\n", f);
+    for (size_t i = 0; i < form->nindicators && i < r->total.nvalues; i++) {
+        const th_indicator_t *ind = &form->indicators[i];
+        if (ind->agg == TH_AGG_TEXT)
+            continue;
+        const th_rollup_value_t *v = &r->total.values[i];
+        char val[48];
+        th_rollup_format(v, true, val, sizeof val);
+        fprintf(f, "<tr data-code=\"%s\"><td>%s</td><td>", ind->code, ind->code);
+        th_html_put(f, ind->label);
+        fprintf(f, "</td><td class=\"value\">%s</td><td>", val);
+        th_html_put(f, ind->unit);
+        fprintf(f, "</td><td class=\"num\">%zu</td></tr>\n", v->n);
+    }
+    fputs("</tbody>\n</table>\n", f);
+    if (r->nviolations == 0)
+        return;
+    fputs("<h2>Vi phạm quy tắc kiểm tra số liệu</h2>\n<table id=\"violations\">\n<thead><tr>"
+          "<th>Mã</th><th>Đơn vị</th><th>Quy tắc</th><th>Nội dung</th></tr></thead>\n<tbody>\n",
+          f);
+    for (size_t i = 0; i < r->nviolations; i++) {
+        const th_rollup_violation_t *v = &r->violations[i];
+        fputs("<tr><td>", f);
+        th_html_put(f, v->unit);
+        fputs("</td><td><a class=\"drill\" href=\"/hub/unit?", f);
+        s_q(f, r->form, r->period.id, v->unit);
+        fputs("\">", f);
+        th_html_put(f, v->name);
+        fputs("</a></td><td>", f);
+        th_html_put(f, v->rule);
+        fputs("</td><td>", f);
+        th_html_put(f, v->message);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n", f);
+}
+
+static int
+s_dashboard(th_web_req_t *rq, void *arg)
+{
+    (void)arg;
+    th_office_t *o = th_web_office(rq);
+    if (!th_web_arg(rq, "form") && !th_web_arg(rq, "period"))
+        return s_forms_list(rq);
+    int rc;
+    th_rollup_t *r = s_rollup(rq, &rc);
+    if (!r)
+        return rc;
+    const th_form_t *form = th_office_form(o, r->form);
+    char label[64], title[400], when[32];
+    th_period_label_vn(&r->period, label, sizeof label);
+    snprintf(title, sizeof title, "Tổng hợp: %s — %s", r->title, label);
+    FILE *f = th_web_page(rq, title);
+    if (!f) {
+        th_rollup_destroy(&r);
+        return -ENOMEM;
+    }
+    th_time_format_vn(r->as_of, when);
+    fputs("<p>Đơn vị: <b>", f);
+    th_html_put(f, r->total.unit);
+    fputs(" — ", f);
+    th_html_put(f, r->total.name);
+    fprintf(f, "</b>. Số liệu tính đến %s.", when);
+    if (strcmp(r->total.unit, o->cfg.unit) != 0) {
+        const th_unit_t *u = th_units_find(o->units, r->total.unit, r->period.end);
+        const char *up = u && strcmp(u->parent, o->cfg.unit) != 0 ? u->parent : NULL;
+        fputs(" <a class=\"up\" href=\"/hub?", f);
+        s_q(f, r->form, r->period.id, up);
+        fputs("\">Lên cấp trên</a>", f);
+    }
+    fputs("</p>\n", f);
+    s_progress(f, r->completeness);
+    s_exports(f, r);
+    s_children(f, r);
+    s_units(f, r);
+    if (form)
+        s_figures(f, r, form);
+    th_rollup_destroy(&r);
+    return th_web_page_send(rq, 200);
+}
+
+/* ---- one unit's report as received --------------------------------------------------------- */
+
+static int
+s_unit_page(th_web_req_t *rq, void *arg)
+{
+    (void)arg;
+    th_office_t *o = th_web_office(rq);
+    const char *unit = th_web_arg(rq, "unit");
+    if (!unit || !unit[0])
+        return th_web_fail(rq, 400, "Thiếu mã đơn vị.");
+    int rc;
+    th_rollup_t *r = s_rollup(rq, &rc);   /* checks form, period and that unit is below */
+    if (!r)
+        return rc;
+    const th_form_t *form = th_office_form(o, r->form);
+    th_record_t rec;
+    th_record_init(&rec);
+    bool sig_ok = false;
+    int lrc = th_webnode_load(o, r->form, r->period.id, r->total.unit, &rec, &sig_ok);
+    char label[64], title[400];
+    th_period_label_vn(&r->period, label, sizeof label);
+    snprintf(title, sizeof title, "%s — %s — %s", r->total.name, r->title, label);
+    FILE *f = th_web_page(rq, title);
+    if (!f || (lrc < 0 && lrc != TH_E_NOTFOUND)) {
+        th_record_clear(&rec);
+        th_rollup_destroy(&r);
+        return f ? lrc : -ENOMEM;
+    }
+    if (th_web_arg(rq, "returned"))
+        fputs("<div class=\"notice ok\">Đã trả lại báo cáo để sửa; thông báo được gửi xuống "
+              "đơn vị khi có kết nối.</div>\n", f);
+    fputs("<p><a class=\"up\" href=\"/hub?", f);
+    s_q(f, r->form, r->period.id, NULL);
+    fputs("\">Về bảng tổng hợp</a></p>\n", f);
+    if (lrc == TH_E_NOTFOUND) {
+        fputs("<p id=\"none\">Chưa nhận được báo cáo của đơn vị này.</p>\n", f);
+    } else {
+        char when[32];
+        th_time_format_vn(rec.submitted_at, when);
+        fprintf(f, "<p id=\"meta\">Lần %u, %s lúc %s; chữ ký %s", rec.rev,
+                rec.status == TH_STATUS_SUBMITTED ? "nộp" : "lưu nháp", when,
+                sig_ok ? "hợp lệ" : "KHÔNG hợp lệ");
+        if (rec.author) {
+            fputs("; người nhập: ", f);
+            th_html_put(f, rec.author);
+        }
+        fputs(".</p>\n", f);
+        if (rec.note) {
+            fputs("<p>Ghi chú: ", f);
+            th_html_put(f, rec.note);
+            fputs("</p>\n", f);
+        }
+        if (form)
+            th_webnode_values_table(f, form, &rec);
+        if (r->nviolations > 0) {
+            fputs("<div class=\"problems\" id=\"violations\"><p><b>Vi phạm quy tắc kiểm tra:"
+                  "</b></p><ul>", f);
+            for (size_t i = 0; i < r->nviolations; i++) {
+                fputs("<li>", f);
+                th_html_put(f, r->violations[i].message);
+                fputs("</li>", f);
+            }
+            fputs("</ul></div>\n", f);
+        }
+        if (strcmp(r->total.unit, o->cfg.unit) != 0) {
+            fputs("<h2>Trả lại để sửa</h2>\n<form id=\"return\" method=\"post\" "
+                  "action=\"/hub/return\">", f);
+            th_web_csrf_field(rq, f);
+            fputs("<input type=\"hidden\" name=\"form\" value=\"", f);
+            th_html_put(f, r->form);
+            fputs("\"><input type=\"hidden\" name=\"period\" value=\"", f);
+            th_html_put(f, r->period.id);
+            fputs("\"><input type=\"hidden\" name=\"unit\" value=\"", f);
+            th_html_put(f, r->total.unit);
+            fputs("\"><div class=\"field\"><label for=\"reason\">Lý do, nội dung cần sửa"
+                  "</label><textarea id=\"reason\" name=\"reason\" maxlength=\"400\" required>"
+                  "</textarea></div><div class=\"actions\"><button>Trả lại báo cáo</button>"
+                  "</div></form>\n", f);
+        }
+    }
+    th_record_clear(&rec);
+    th_rollup_destroy(&r);
+    return th_web_page_send(rq, 200);
+}
+
+static int
+s_return(th_web_req_t *rq, void *arg)
+{
+    (void)arg;
+    const char *form = th_web_field(rq, "form"), *period = th_web_field(rq, "period");
+    const char *unit = th_web_field(rq, "unit"), *reason = th_web_field(rq, "reason");
+    if (!form || !period || !unit || !reason)
+        return th_web_fail(rq, 400, "Thiếu thông tin để trả lại báo cáo.");
+    char err[512];
+    int rc = th_hubcli_return(th_web_office(rq), form, period, unit, reason, NULL, err,
+                              sizeof err);
+    if (rc == TH_E_INVALID)
+        return th_web_fail(rq, 400, "Hãy ghi lý do, nội dung cần sửa (tối đa 400 byte).");
+    if (rc == TH_E_NOTFOUND)
+        return th_web_fail(rq, 404, "Chưa nhận được báo cáo của đơn vị này để trả lại.");
+    if (rc == TH_E_FORM || rc == TH_E_PERIOD || rc == TH_E_UNIT)
+        return th_web_fail(rq, 404, "Biểu mẫu, kỳ hoặc đơn vị không hợp lệ.");
+    if (rc < 0)
+        return rc;
+    th_web_saved(rq);
+    char loc[200];
+    snprintf(loc, sizeof loc, "/hub/unit?form=%s&period=%s&unit=%s&returned=1", form, period,
+             unit);
+    return th_web_redirect(rq, loc);
+}
+
+/* ---- exports and JSON ----------------------------------------------------------------------- */
+
+static int
+s_export(th_web_req_t *rq, void *arg)
+{
+    (void)arg;
+    const char *fmt = th_web_arg(rq, "format");
+    if (!fmt || (strcmp(fmt, "xlsx") && strcmp(fmt, "csv") && strcmp(fmt, "html")))
+        return th_web_fail(rq, 400, "Định dạng phải là xlsx, csv hoặc html.");
+    const char *form = th_web_arg(rq, "form"), *period = th_web_arg(rq, "period");
+    const char *unit = th_web_arg(rq, "unit"), *asof = th_web_arg(rq, "as_of");
+    int64_t as_of = INT64_MAX;
+    if (asof && asof[0] && th_time_parse_iso_end(asof, &as_of) < 0)
+        return th_web_fail(rq, 400, "Thời điểm tính đến không hợp lệ (viết 2026-11-01).");
+    if (!form || !period)
+        return th_web_fail(rq, 400, "Thiếu biểu mẫu hoặc kỳ báo cáo.");
+    th_export_t *x = NULL;
+    char err[512];
+    int rc = th_export_make(th_web_office(rq), form, period, unit && unit[0] ? unit : NULL,
+                            as_of, &x, err, sizeof err);
+    if (rc == TH_E_FORM || rc == TH_E_PERIOD || rc == TH_E_UNIT)
+        return th_web_fail(rq, 404, "Biểu mẫu, kỳ hoặc đơn vị không hợp lệ.");
+    if (rc < 0)
+        return rc;
+    char name[128];
+    snprintf(name, sizeof name, "tong-hop-%s-%s-%s.%s", x->rollup->form, x->rollup->period.id,
+             x->rollup->total.unit, fmt);
+    char *buf = NULL;
+    size_t len = 0;
+    if (strcmp(fmt, "xlsx") == 0) {
+        /* libxlsxwriter writes files: a private temporary one, read back */
+        char tmp[] = "/tmp/tonghop-export-XXXXXX";
+        int fd = mkstemp(tmp);
+        if (fd < 0) {
+            th_export_destroy(&x);
+            return -errno;
+        }
+        close(fd);
+        rc = th_export_xlsx(x, tmp);
+        FILE *in = rc == 0 ? fopen(tmp, "rb") : NULL;
+        FILE *out = in ? open_memstream(&buf, &len) : NULL;
+        char chunk[8192];
+        size_t n;
+        while (out && (n = fread(chunk, 1, sizeof chunk, in)) > 0)
+            fwrite(chunk, 1, n, out);
+        if (in)
+            fclose(in);
+        if (out)
+            fclose(out);
+        unlink(tmp);
+        if (rc == 0 && !out)
+            rc = -EIO;
+    } else {
+        FILE *out = open_memstream(&buf, &len);
+        rc = !out ? -ENOMEM : strcmp(fmt, "csv") == 0 ? th_export_csv(x, out)
+                                                     : th_export_html(x, out);
+        if (out)
+            fclose(out);
+    }
+    th_export_destroy(&x);
+    if (rc == 0) {
+        if (strcmp(fmt, "xlsx") == 0)
+            rc = th_web_send(rq, 200, "application/vnd.openxmlformats-officedocument."
+                             "spreadsheetml.sheet", buf, len, name, NULL);
+        else if (strcmp(fmt, "csv") == 0)
+            rc = th_web_send(rq, 200, "text/csv; charset=utf-8", buf, len, name, NULL);
+        else   /* the print view carries its own inline style */
+            rc = th_web_send(rq, 200, "text/html; charset=utf-8", buf, len, NULL,
+                             "default-src 'none'; style-src 'unsafe-inline'; "
+                             "frame-ancestors 'none'");
+    }
+    free(buf);
+    return rc;
+}
+
+static int
+s_api_rollup(th_web_req_t *rq, void *arg)
+{
+    (void)arg;
+    int rc;
+    th_rollup_t *r = s_rollup(rq, &rc);
+    if (!r)
+        return rc;
+    json_t *j = th_rollup_json(r);
+    th_rollup_destroy(&r);
+    return th_web_send_json(rq, 200, j);
+}
+
+static int
+s_api_completeness(th_web_req_t *rq, void *arg)
+{
+    (void)arg;
+    int rc;
+    th_rollup_t *r = s_rollup(rq, &rc);
+    if (!r)
+        return rc;
+    json_t *j = th_completeness_json(r->completeness);
+    th_rollup_destroy(&r);
+    return th_web_send_json(rq, 200, j);
+}
+
+int
+th_webhub_add(th_web_t *w)
+{
+    int rc = 0;
+    rc |= th_web_route(w, "GET", "/hub", s_dashboard, NULL);
+    rc |= th_web_route(w, "GET", "/hub/unit", s_unit_page, NULL);
+    rc |= th_web_route(w, "POST", "/hub/return", s_return, NULL);
+    rc |= th_web_route(w, "GET", "/export", s_export, NULL);
+    rc |= th_web_route(w, "GET", "/api/rollup", s_api_rollup, NULL);
+    rc |= th_web_route(w, "GET", "/api/completeness", s_api_completeness, NULL);
+    rc |= th_web_nav(w, "/hub", "Tổng hợp");
+    return rc ? TH_E_LIMIT : 0;
+}

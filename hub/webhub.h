@@ -1,0 +1,15 @@
+/*  webhub: the pages only a hub has (DESIGN §7): the dashboard of a form
+    and period (completeness per unit with on time / late / missing,
+    progress toward the deadline, the consolidated figures with drill-down
+    by unit), a unit's report as received with its rule violations and the
+    return-for-correction form, the exports (XLSX, CSV, print view), and
+    /api/rollup, /api/completeness. Loop thread only (see web.h). */
+#ifndef TH_WEBHUB_H
+#define TH_WEBHUB_H
+
+#include "web.h"
+
+/* Adds the hub pages and the "Tổng hợp" link to w. Returns 0 or TH_E_LIMIT. */
+int th_webhub_add(th_web_t *w);
+
+#endif
