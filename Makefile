@@ -2,7 +2,7 @@
 #
 #   make              release build of tonghop-node and tonghop-hub (build/release)
 #   make deps         install the missing Debian packages (apt-get; sudo when not root)
-#   make test         deps, then ASan+UBSan build, every unit and integration test
+#   make test         deps, then ASan+UBSan build, every unit, integration and browser test
 #   make asan | ubsan build and run the unit tests under one sanitizer
 #   make valgrind     unit tests under valgrind (memcheck, leaks are errors)
 #   make bench        benchmarks (results in docs/benchmarks.md)
@@ -54,7 +54,7 @@ TOOLS      := $(TOOL_SRC:tests/tools/%.c=$(O)/tools/%)
 
 BINS := $(O)/tonghop-node $(O)/tonghop-hub
 
-.PHONY: all deps test check unit integration asan ubsan valgrind bench demo install clean
+.PHONY: all deps test check unit integration e2e asan ubsan valgrind bench demo install clean
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -99,13 +99,18 @@ deps:
 
 # The README's test command: sanitizers on, every test run.
 test check: deps
-	@$(MAKE) --no-print-directory BUILD=asan unit integration
+	@$(MAKE) --no-print-directory BUILD=asan unit integration e2e
 
 unit: $(TESTS) $(BINS)
 	@tools/run-unit.sh $(TESTS)
 
 integration: $(BINS) $(TOOLS)
 	@tools/run-integration.sh $(O)
+
+# Browser tests of the web interface: Debian's chromium driven by
+# playwright-core (tests/e2e, installed from npm by the script).
+e2e: $(BINS)
+	@tools/run-e2e.sh $(O)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=asan unit

@@ -411,6 +411,7 @@ static const char s_css[] =
     "table{border-collapse:collapse;width:100%;margin:.4em 0 1em}\n"
     "th,td{border:1px solid #c9d0d7;padding:.3em .5em;text-align:left;vertical-align:top}\n"
     "th{background:#eef1f4}td.value,td.num{text-align:right;white-space:nowrap}\n"
+    "td.value.text{text-align:left;white-space:pre-wrap}\n"
     "tr.on_time td.state{color:#11672b}tr.late td.state{color:#a15c00}"
     "tr.missing td.state{color:#b00020}\n"
     "fieldset{border:1px solid #d8dde3;margin:0 0 1em;padding:.5em 1em}"

@@ -119,7 +119,7 @@ th_webnode_values_table(FILE *out, const th_form_t *f, const th_record_t *r)
         th_html_put(out, ind->code);
         fputs("</td><td>", out);
         th_html_put(out, ind->label);
-        fprintf(out, "</td><td class=\"%s\">", ind->type == TH_IT_TEXT ? "text" : "value");
+        fprintf(out, "</td><td class=\"%s\">", ind->type == TH_IT_TEXT ? "value text" : "value");
         th_html_put(out, val);
         fputs("</td><td>", out);
         th_html_put(out, ind->unit);
@@ -533,7 +533,7 @@ s_report_page(th_web_req_t *rq, const th_form_t *form, const th_period_t *p, boo
           "\n</form>\n", f);
     char key[TH_KEY_MAX];
     int rc = 0;
-    if (th_key_make(key, sizeof key, form->id, p->id, o->cfg.unit) == 0)
+    if (th_key_make(key, sizeof key, form->id, p->id, o->cfg.unit) >= 0)
         rc = s_history(o, f, key);
     th_record_clear(&r);
     if (rc < 0)

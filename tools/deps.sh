@@ -3,12 +3,17 @@
 # when all are present. Uses sudo when not root. Besides the build
 # dependencies, the tests use python3 (helpers), chromium and poppler-utils
 # (printing the HTML report to PDF and reading it back), faketime (a wall
-# clock before a deadline) and fonts-liberation2 (Times New Roman metrics).
+# clock before a deadline), fonts-liberation2 (Times New Roman metrics), and
+# node with npm (browser tests through playwright-core).
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev lmdb-utils
 libuv1-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libinih-dev libxlsxwriter-dev
 libjansson-dev python3
 chromium poppler-utils faketime fonts-liberation2"
+# the browser tests run playwright-core (npm) on node: Debian's when none is there
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    PKGS="$PKGS nodejs npm"
+fi
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
