@@ -518,13 +518,14 @@ s_api_completeness(th_web_req_t *rq, void *arg)
 int
 th_webhub_add(th_web_t *w)
 {
-    int rc = 0;
-    rc |= th_web_route(w, "GET", "/hub", s_dashboard, NULL);
-    rc |= th_web_route(w, "GET", "/hub/unit", s_unit_page, NULL);
-    rc |= th_web_route(w, "POST", "/hub/return", s_return, NULL);
-    rc |= th_web_route(w, "GET", "/export", s_export, NULL);
-    rc |= th_web_route(w, "GET", "/api/rollup", s_api_rollup, NULL);
-    rc |= th_web_route(w, "GET", "/api/completeness", s_api_completeness, NULL);
-    rc |= th_web_nav(w, "/hub", "Tổng hợp");
-    return rc ? TH_E_LIMIT : 0;
+    static const th_web_route_t routes[] = {
+        { "GET", "/hub", s_dashboard },
+        { "GET", "/hub/unit", s_unit_page },
+        { "POST", "/hub/return", s_return },
+        { "GET", "/export", s_export },
+        { "GET", "/api/rollup", s_api_rollup },
+        { "GET", "/api/completeness", s_api_completeness },
+    };
+    int rc = th_web_routes(w, routes, sizeof routes / sizeof *routes);
+    return rc < 0 ? rc : th_web_nav(w, "/hub", "Tổng hợp");
 }

@@ -176,6 +176,17 @@ th_web_route(th_web_t *w, const char *method, const char *path, th_web_fn fn, vo
 }
 
 int
+th_web_routes(th_web_t *w, const th_web_route_t *routes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = th_web_route(w, routes[i].method, routes[i].path, routes[i].fn, NULL);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int
 th_web_nav(th_web_t *w, const char *href, const char *label)
 {
     if (w->nnav == S_MAX_NAV || strlen(href) >= 64 || strlen(label) >= 64)
@@ -330,6 +341,22 @@ th_web_user_check(th_office_t *o, const char *name, const char *password)
 static const char s_csp[] = "default-src 'none'; style-src 'self'; img-src 'self'; "
                             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/* Adds the session cookie when it is new, queues r and releases it. */
+static int
+s_queue(th_web_req_t *rq, unsigned status, struct MHD_Response *r)
+{
+    if (rq->new_cookie && rq->session) {
+        char c[160];
+        snprintf(c, sizeof c, "th_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d",
+                 rq->session->id, (int)(S_SESSION_IDLE_MS / 1000));
+        MHD_add_response_header(r, "Set-Cookie", c);
+    }
+    enum MHD_Result ok = MHD_queue_response(rq->con, status, r);
+    MHD_destroy_response(r);
+    rq->replied = true;
+    return ok == MHD_YES ? 0 : -EIO;
+}
+
 int
 th_web_send(th_web_req_t *rq, unsigned status, const char *ctype, const void *data,
             size_t len, const char *filename, const char *csp)
@@ -351,16 +378,7 @@ th_web_send(th_web_req_t *rq, unsigned status, const char *ctype, const void *da
         snprintf(cd, sizeof cd, "attachment; filename=\"%s\"", filename);
         MHD_add_response_header(r, "Content-Disposition", cd);
     }
-    if (rq->new_cookie && rq->session) {
-        char c[160];
-        snprintf(c, sizeof c, "th_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d",
-                 rq->session->id, (int)(S_SESSION_IDLE_MS / 1000));
-        MHD_add_response_header(r, "Set-Cookie", c);
-    }
-    enum MHD_Result ok = MHD_queue_response(rq->con, status, r);
-    MHD_destroy_response(r);
-    rq->replied = true;
-    return ok == MHD_YES ? 0 : -EIO;
+    return s_queue(rq, status, r);
 }
 
 int
@@ -386,16 +404,7 @@ th_web_redirect(th_web_req_t *rq, const char *location)
         return -ENOMEM;
     MHD_add_response_header(r, "Location", location);
     MHD_add_response_header(r, "Cache-Control", "no-store");
-    if (rq->new_cookie && rq->session) {
-        char c[160];
-        snprintf(c, sizeof c, "th_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d",
-                 rq->session->id, (int)(S_SESSION_IDLE_MS / 1000));
-        MHD_add_response_header(r, "Set-Cookie", c);
-    }
-    enum MHD_Result ok = MHD_queue_response(rq->con, MHD_HTTP_SEE_OTHER, r);
-    MHD_destroy_response(r);
-    rq->replied = true;
-    return ok == MHD_YES ? 0 : -EIO;
+    return s_queue(rq, MHD_HTTP_SEE_OTHER, r);
 }
 
 static const char s_css[] =
@@ -869,10 +878,15 @@ static int
 s_start(void *self, th_daemon_t *d)
 {
     th_web_t *w = self;
-    th_web_route(w, "GET", "/style.css", s_style, NULL);
-    th_web_route(w, "GET", "/login", s_login_get, NULL);
-    th_web_route(w, "POST", "/login", s_login_post, NULL);
-    th_web_route(w, "POST", "/logout", s_logout, NULL);
+    static const th_web_route_t builtin[] = {
+        { "GET", "/style.css", s_style },
+        { "GET", "/login", s_login_get },
+        { "POST", "/login", s_login_post },
+        { "POST", "/logout", s_logout },
+    };
+    int rc = th_web_routes(w, builtin, sizeof builtin / sizeof *builtin);
+    if (rc < 0)
+        return rc;
     w->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_USE_ERROR_LOG, ntohs(w->addr.sin_port), NULL, NULL, s_access, w,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&w->addr,

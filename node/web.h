@@ -60,6 +60,13 @@ void th_web_destroy(th_web_t **w);
    for the same method and path replaces the earlier one. */
 int th_web_route(th_web_t *w, const char *method, const char *path, th_web_fn fn, void *arg);
 
+/* Adds n routes at once (arg NULL), stopping at the first error. */
+typedef struct {
+    const char *method, *path;
+    th_web_fn fn;
+} th_web_route_t;
+int th_web_routes(th_web_t *w, const th_web_route_t *routes, size_t n);
+
 /* Adds a link to the navigation bar of every page (copied; at most 8). */
 int th_web_nav(th_web_t *w, const char *href, const char *label);
 

@@ -737,13 +737,14 @@ s_api_report(th_web_req_t *rq, void *arg)
 int
 th_webnode_add(th_web_t *w)
 {
-    int rc = 0;
-    rc |= th_web_route(w, "GET", "/", s_home, NULL);
-    rc |= th_web_route(w, "GET", "/report", s_report_get, NULL);
-    rc |= th_web_route(w, "POST", "/report", s_report_post, NULL);
-    rc |= th_web_route(w, "GET", "/status", s_status_page, NULL);
-    rc |= th_web_route(w, "GET", "/api/forms", s_api_forms, NULL);
-    rc |= th_web_route(w, "GET", "/api/status", s_api_status, NULL);
-    rc |= th_web_route(w, "GET", "/api/report", s_api_report, NULL);
-    return rc ? TH_E_LIMIT : 0;
+    static const th_web_route_t routes[] = {
+        { "GET", "/", s_home },
+        { "GET", "/report", s_report_get },
+        { "POST", "/report", s_report_post },
+        { "GET", "/status", s_status_page },
+        { "GET", "/api/forms", s_api_forms },
+        { "GET", "/api/status", s_api_status },
+        { "GET", "/api/report", s_api_report },
+    };
+    return th_web_routes(w, routes, sizeof routes / sizeof *routes);
 }

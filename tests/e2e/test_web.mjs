@@ -555,6 +555,9 @@ async function scenario(def) {
         // control: the same request with both passes the check (an invalid report, so 422)
         h = await http(reportUrl, { method: 'POST', cookie, form: { ...vform({ csrf: token }), v_CCHC02: '12' } });
         expectEq(h.status, 422, 'control: cookie + csrf pass the check (invalid values -> 422)', h.text.slice(0, 300));
+        // request limits: a body over 256 KiB is refused before it is read
+        h = await http(reportUrl, { method: 'POST', cookie, form: { ...vform({ csrf: token }), v_ND01: 'x'.repeat(300 * 1024) } });
+        expectEq(h.status, 413, 'a 300 KiB POST is refused (413)', h.text.slice(0, 200));
         api = await apiGet(cctx, `${CBASE}/api/report?form=${FORM}&period=${PERIOD}`);
         expect(api.json?.rev === 1 && api.json?.values?.TT01 === TT01_NUMBER, 'nothing stored by the forged POSTs', api.text.slice(0, 300));
         resp = await cpage.goto(reportUrl);
