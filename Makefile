@@ -129,8 +129,11 @@ bench: deps
 	@$(MAKE) --no-print-directory BUILD=release all build/release/bench/bench_office
 	@tools/bench.sh build/release
 
+# TREE=2024 (three tiers, default) or 2025 (two tiers); KEEP=1 keeps the hubs
+# running for the dashboards until Ctrl-C.
+TREE ?= 2024
 demo: deps all
-	@tools/demo.sh $(O)
+	@python3 tools/demo.py $(O) --tree $(TREE)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tonghop/forms \

@@ -898,25 +898,30 @@ s_start(void *self, th_daemon_t *d)
         MHD_OPTION_EXTERNAL_LOGGER, s_log, w,
         MHD_OPTION_END);
     if (!w->mhd) {
-        th_log(TH_LOG_ERROR, "web: cannot listen on %s (address in use or not local?)",
-               w->office->cfg.web_listen);
-        return TH_E_CONFIG;
+        /* the reports must still flow: sync goes on without the pages */
+        th_log(TH_LOG_ERROR, "web: cannot listen on %s (address in use, or not an address "
+               "of this machine?); the web interface is OFF, sync goes on. Set [web] listen "
+               "in tonghop.ini and restart", w->office->cfg.web_listen);
+        return 0;
     }
     const union MHD_DaemonInfo *ep = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_EPOLL_FD);
     const union MHD_DaemonInfo *pi = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_BIND_PORT);
     w->port = pi ? pi->port : ntohs(w->addr.sin_port);
     uv_loop_t *loop = th_daemon_loop(d);
     if (!ep || uv_poll_init(loop, &w->poll, ep->epoll_fd) < 0) {
+        th_log(TH_LOG_ERROR, "web: cannot watch the HTTP server; the web interface is OFF");
         MHD_stop_daemon(w->mhd);
         w->mhd = NULL;
-        return TH_E_CONFIG;
+        return 0;
     }
     uv_timer_init(loop, &w->timer);
     w->poll.data = w->timer.data = w;
     w->handles = true;
     uv_poll_start(&w->poll, UV_READABLE, s_on_poll);
     s_run(w);
-    th_log(TH_LOG_INFO, "web: listening on http://%s/%s", w->office->cfg.web_listen,
+    char host[TH_ENDPOINT_MAX];
+    inet_ntop(AF_INET, &w->addr.sin_addr, host, sizeof host);
+    th_log(TH_LOG_INFO, "web: listening on http://%s:%u/%s", host, w->port,
            w->login ? " (login required)" : "");
     return 0;
 }

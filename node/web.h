@@ -73,8 +73,10 @@ int th_web_nav(th_web_t *w, const char *href, const char *label);
 /* fn(arg) is called (on the loop thread) after a handler stored a report. */
 void th_web_on_saved(th_web_t *w, void (*fn)(void *arg), void *arg);
 
-/* The daemon service: listens on start (an error if the address is taken),
-   closes on stop. */
+/* The daemon service: listens on start, closes on stop. Port 0 in the
+   listen address takes a free port (logged). When the address cannot be
+   listened on (taken, not local), the error is logged and the daemon runs
+   on without its web interface: reports must flow whatever the pages do. */
 th_service_t th_web_service(th_web_t *w);
 
 /* The port actually listened on (after start), 0 before. */

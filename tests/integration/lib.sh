@@ -70,10 +70,12 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# fast_sync DIR: link timings for tests (seconds matter, not minutes)
+# fast_sync DIR: link timings for tests (seconds matter, not minutes), and
+# the web interface on a free port of 127.0.0.1 (port 0: chosen at start)
 fast_sync() {
     sed -i -e 's/^heartbeat_ms = .*/heartbeat_ms = 200/' -e 's/^timeout_ms = .*/timeout_ms = 1500/' \
         -e 's/^retry_max_ms = .*/retry_max_ms = 800/' -e 's/^poll_ms = .*/poll_ms = 100/' \
+        -e 's/^listen = .*/listen = 127.0.0.1:0/' \
         "$1/tonghop.ini"
 }
 
