@@ -1,7 +1,8 @@
 # tonghop — build, test, install.
 #
 #   make              release build of tonghop-node and tonghop-hub (build/release)
-#   make deps         install the missing Debian packages (apt-get; sudo when not root)
+#   make deps         install the missing Debian packages to build and run (apt-get; sudo
+#                     when not root); make test and make demo add what they need
 #   make test         deps, then ASan+UBSan build, every unit, integration and browser test
 #   make asan | ubsan build and run the unit tests under one sanitizer
 #   make valgrind     unit tests under valgrind (memcheck, leaks are errors)
@@ -54,7 +55,7 @@ TOOLS      := $(TOOL_SRC:tests/tools/%.c=$(O)/tools/%)
 
 BINS := $(O)/tonghop-node $(O)/tonghop-hub
 
-.PHONY: all deps test check unit integration e2e asan ubsan valgrind bench demo install clean
+.PHONY: all deps test-deps test check unit integration e2e asan ubsan valgrind bench demo install clean
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -96,9 +97,11 @@ $(O)/tools/%: $(O)/tests/tools/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
 
 deps:
 	@tools/deps.sh
+test-deps:
+	@tools/deps.sh test
 
 # The README's test command: sanitizers on, every test run.
-test check: deps
+test check: test-deps
 	@$(MAKE) --no-print-directory BUILD=asan unit integration e2e
 
 unit: $(TESTS) $(BINS)
@@ -132,7 +135,7 @@ bench: deps
 # TREE=2024 (three tiers, default) or 2025 (two tiers); KEEP=1 keeps the hubs
 # running for the dashboards until Ctrl-C.
 TREE ?= 2024
-demo: deps all
+demo: test-deps all
 	@python3 tools/demo.py $(O) --tree $(TREE)
 
 install: all
@@ -142,6 +145,9 @@ install: all
 	install -m 0644 config/forms/*.ini $(DESTDIR)$(PREFIX)/share/tonghop/forms/
 	install -m 0644 config/units/* $(DESTDIR)$(PREFIX)/share/tonghop/units/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/tonghop/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/tonghop/examples $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0644 config/examples/*.ini $(DESTDIR)$(PREFIX)/share/doc/tonghop/examples/
+	install -m 0644 config/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
 
 clean:
 	rm -rf build

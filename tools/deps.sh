@@ -1,18 +1,22 @@
 #!/bin/sh
 # Installs the Debian packages tonghop needs that are missing; does nothing
-# when all are present. Uses sudo when not root. Besides the build
-# dependencies, the tests use python3 (helpers), chromium and poppler-utils
+# when all are present. Uses sudo when not root. `deps.sh` alone installs
+# what building and running need; `deps.sh test` adds what the tests and
+# the demo use: python3 (helpers), chromium and poppler-utils
 # (printing the HTML report to PDF and reading it back), faketime (a wall
 # clock before a deadline), fonts-liberation2 (Times New Roman metrics), and
 # node with npm (browser tests through playwright-core).
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev lmdb-utils
 libuv1-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libinih-dev libxlsxwriter-dev
-libjansson-dev python3
-chromium poppler-utils faketime fonts-liberation2"
-# the browser tests run playwright-core (npm) on node: Debian's when none is there
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    PKGS="$PKGS nodejs npm"
+libjansson-dev python3"
+# with "test": what only the tests and the demo need
+if [ "${1:-}" = test ]; then
+    PKGS="$PKGS chromium poppler-utils faketime fonts-liberation2"
+    # the browser tests run playwright-core (npm) on node: Debian's when none is there
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        PKGS="$PKGS nodejs npm"
+    fi
 fi
 missing=""
 for p in $PKGS; do
