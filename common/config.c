@@ -260,8 +260,11 @@ th_config_write(const char *path, const th_config_t *c)
         fprintf(f, "[parent]\n; where reports are sent, and the parent's public key\n"
                    "endpoint = %s\nkey = %s\n\n",
                 c->parent_endpoint, c->parent_key);
-    else
+    else if (c->bind[0])
         fprintf(f, "; no [parent]: this office is the root of its tree\n\n");
+    else
+        fprintf(f, "; no [parent] yet: reports stay in this office until one is set\n"
+                   "; ([parent] endpoint = tcp://HOST:PORT and key = the parent's key)\n\n");
     if (c->bind[0])
         fprintf(f, "[hub]\n; where child offices connect\nbind = %s\n\n", c->bind);
     fprintf(f, "[web]\n; the web interface; beyond 127.0.0.1 a login is always required,\n"

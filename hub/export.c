@@ -698,8 +698,8 @@ th_export_cmd(th_cli_opts_t *o, int argc, char **argv)
         goto done;
     }
     if (fmt != S_XLSX && !(f = fopen(tmp, "w"))) {
-        code = th_cli_fail(TH_EXIT_FAIL, "export: cannot create '%s': %s", tmp,
-                           strerror(errno));
+        code = th_cli_fail(TH_EXIT_FAIL, "export: cannot create '%s' (written first as "
+                           "'%s'): %s", o->out, tmp, strerror(errno));
         goto done;
     }
     rc = s_write(x, fmt, tmp, f);

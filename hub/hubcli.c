@@ -22,7 +22,8 @@ typedef struct {
     th_office_t *off;
     th_enrollment_t e;
     uint8_t blob[TH_ENROLLMENT_LEN];
-    bool replaced;
+    bool replaced;   /* a new key for a known unit */
+    bool promoted;   /* a unit known through a hub below becomes a direct child */
 } s_enroll_t;
 
 static int
@@ -30,10 +31,16 @@ s_enroll_txn(th_store_txn_t *txn, void *ctx)
 {
     s_enroll_t *x = ctx;
     uint8_t old[32];
-    int rc = th_peers_key(txn, x->e.unit, old, NULL);
-    if (rc == 0 && memcmp(old, x->e.key, 32) == 0)
+    bool direct = false;
+    int rc = th_peers_key(txn, x->e.unit, old, &direct);
+    if (rc == 0 && memcmp(old, x->e.key, 32) == 0 && direct)
         return TH_E_EXISTS;
-    x->replaced = rc == 0;
+    /* The same key, so far relayed by a hub below (a district): the office
+       now connects here itself (the 2025 reform). Its cursor here starts at
+       0; what it resends that is held already is acknowledged, not applied
+       twice. */
+    x->promoted = rc == 0 && memcmp(old, x->e.key, 32) == 0;
+    x->replaced = rc == 0 && !x->promoted;
     if (rc < 0 && rc != TH_E_NOTFOUND)
         return rc;
     if ((rc = th_peers_enroll(txn, x->e.unit, x->e.key, true)) < 0)
@@ -41,7 +48,7 @@ s_enroll_txn(th_store_txn_t *txn, void *ctx)
     /* A new key is a new installation: its log starts again at 1, so the
        cursor of what we hold from it must too (what it resends is already
        held and is not applied twice). */
-    if (x->replaced && (rc = th_peers_seq_put(txn, x->e.unit, 0)) < 0)
+    if ((x->replaced || x->promoted) && (rc = th_peers_seq_put(txn, x->e.unit, 0)) < 0)
         return rc;
     /* Sent up the log so that the offices above can verify the child's
        records; a root keeps it too, for the audit trail. */
@@ -103,8 +110,9 @@ s_cmd_enroll(th_cli_opts_t *o, int argc, char **argv)
         code = th_cli_fail(TH_EXIT_FAIL, "enroll: cannot store the enrollment: %s",
                            th_strerror(rc));
     } else {
-        printf("Đã %s đơn vị %s — %s.\n", x.replaced ? "thay khóa của" : "đăng ký",
-               u->code, u->name);
+        printf("Đã %s đơn vị %s — %s%s.\n", x.replaced ? "thay khóa của" : "đăng ký",
+               u->code, u->name, x.promoted ? " làm đơn vị gửi báo cáo trực tiếp (trước "
+                                              "đây gửi qua cấp trung gian)" : "");
         if (uday < day) {
             char end[11];
             th_date_format_vn(u->valid_to, end);

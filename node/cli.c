@@ -762,8 +762,7 @@ th_cli_run(th_cli_opts_t *o, int argc, char **argv,
     th_office_t *off = th_cli_open(o->dir, &code);
     if (!off)
         return code;
-    if (th_log_level < TH_LOG_INFO && !getenv("TONGHOP_LOG"))
-        th_log_level = off->cfg.log_level > TH_LOG_INFO ? off->cfg.log_level : TH_LOG_INFO;
+    th_log_level = th_daemon_log_level(off->cfg.log_level);
     th_daemon_t *d = th_daemon_new(off, &rc);
     th_uplink_t *up = NULL;
     th_web_t *web = NULL;
@@ -783,8 +782,13 @@ th_cli_run(th_cli_opts_t *o, int argc, char **argv,
     }
     /* the web interface: data entry works with no parent at all */
     if (!(web = th_web_new(off, &rc)) || (rc = th_webnode_add(web)) < 0) {
-        code = th_cli_fail(TH_EXIT_FAIL, "run: [web] listen = %s in %s/tonghop.ini is not "
-                           "ADDRESS:PORT (e.g. 127.0.0.1:8080)", off->cfg.web_listen, o->dir);
+        if (rc == TH_E_CONFIG)
+            code = th_cli_fail(TH_EXIT_FAIL, "run: [web] listen = %s in %s/tonghop.ini is not "
+                               "an IPv4 ADDRESS:PORT (e.g. 127.0.0.1:8080)",
+                               off->cfg.web_listen, o->dir);
+        else
+            code = th_cli_fail(TH_EXIT_FAIL, "run: cannot set up the web interface: %s",
+                               th_strerror(rc));
         goto done;
     }
     if (up)

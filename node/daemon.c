@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <zmq.h>
 
@@ -92,7 +93,7 @@ s_on_signal(uv_signal_t *h, int signum)
         th_config_t cfg;
         snprintf(path, sizeof path, "%s/tonghop.ini", d->office->dir);
         if (th_config_load(path, &cfg, err, sizeof err) == 0) {
-            th_log_level = cfg.log_level;
+            th_log_level = th_daemon_log_level(cfg.log_level);
             th_log(TH_LOG_WARN, "daemon: SIGHUP: log level reloaded; other changes "
                                 "take effect at the next start");
         } else {
@@ -102,6 +103,16 @@ s_on_signal(uv_signal_t *h, int signum)
     }
     th_log(TH_LOG_INFO, "daemon: signal %d", signum);
     th_daemon_stop(d);
+}
+
+int
+th_daemon_log_level(int configured)
+{
+    th_log_level_t env;
+    const char *e = getenv("TONGHOP_LOG");
+    if (e && th_log_parse_level(e, &env) == 0)
+        return (int)env;
+    return configured > TH_LOG_INFO ? configured : TH_LOG_INFO;
 }
 
 int
@@ -121,6 +132,9 @@ th_daemon_run(th_daemon_t *d)
         if (rc < 0) {
             th_log(TH_LOG_ERROR, "daemon: %s did not start: %s", d->svc[i].name,
                    th_strerror(rc));
+            /* what it opened before failing is closed too: an open ZeroMQ
+               socket would make zmq_ctx_term wait for ever */
+            d->svc[i].stop(d->svc[i].self);
             break;
         }
         d->started++;

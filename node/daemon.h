@@ -21,7 +21,8 @@ typedef struct {
     const char *name;
     /* Called once the loop and the ZeroMQ context exist; non-zero aborts run. */
     int (*start)(void *self, th_daemon_t *d);
-    /* Close sockets and handles; called once, on stop. */
+    /* Close sockets and handles; called once, on stop, and also when start
+       failed (so it must cope with a partial start). */
     void (*stop)(void *self);
     void *self;
 } th_service_t;
@@ -37,6 +38,11 @@ int th_daemon_add(th_daemon_t *d, const th_service_t *svc);
    service start error. */
 int th_daemon_run(th_daemon_t *d);
 void th_daemon_stop(th_daemon_t *d);
+
+/* The log level of a running daemon: TONGHOP_LOG when set, else the
+   configured [log] level but at least info (a service's life is logged).
+   Used at start and on SIGHUP alike. */
+int th_daemon_log_level(int configured);
 
 uv_loop_t *th_daemon_loop(th_daemon_t *d);
 void *th_daemon_zctx(th_daemon_t *d);

@@ -439,9 +439,15 @@ th_office_open(const char *dir, char *errbuf, size_t cap, int *err)
     if ((rc = s_path(path, sizeof path, dir, "tonghop.ini")) < 0)
         goto fail;
     if (stat(path, &st) < 0) {
-        rc = TH_E_NOTFOUND;
-        snprintf(errbuf, cap, "'%s' is not a tonghop data directory (no tonghop.ini); "
-                              "create it with init", dir);
+        if (errno == EACCES) {
+            rc = -EACCES;
+            snprintf(errbuf, cap, "cannot open '%s': permission denied; run as the user "
+                                  "that owns the data directory", path);
+        } else {
+            rc = TH_E_NOTFOUND;
+            snprintf(errbuf, cap, "'%s' is not a tonghop data directory (no tonghop.ini); "
+                                  "create it with init", dir);
+        }
         goto fail;
     }
     if ((rc = th_config_load(path, &o->cfg, errbuf, cap)) < 0)
@@ -449,9 +455,12 @@ th_office_open(const char *dir, char *errbuf, size_t cap, int *err)
     if ((rc = s_path(path, sizeof path, dir, "identity.key")) < 0)
         goto fail;
     if ((rc = th_identity_load(path, &o->id)) < 0) {
-        if (rc == -EACCES)
+        if (rc == -EACCES && stat(path, &st) == 0 && (st.st_mode & 077))
             snprintf(errbuf, cap, "identity key '%s' is readable by others; "
                                   "run: chmod 600 '%s'", path, path);
+        else if (rc == -EACCES)
+            snprintf(errbuf, cap, "cannot read identity key '%s': permission denied; run "
+                                  "as the user that owns the data directory", path);
         else
             snprintf(errbuf, cap, "cannot read identity key '%s': %s", path,
                      th_strerror(rc));

@@ -501,11 +501,29 @@ s_on_tick(uv_timer_t *t)
 
 /* ---- service ------------------------------------------------------------------- */
 
+/* The META cursor counts the notices of one parent: another parent (a
+   commune moved in the 2025 reform, a district replaced) numbers its own
+   from 1, so the cursor starts again when the parent's key changes. The
+   log cursor needs no such care: WELCOME's resume_after sets it. */
 static int
 s_acked_txn(th_store_txn_t *txn, void *ctx)
 {
     th_uplink_t *u = ctx;
-    int rc = th_store_state_get_u64(txn, "uplink.acked", &u->acked);
+    const char *pk = u->o->cfg.parent_key;
+    const void *v;
+    size_t len;
+    int rc = th_store_kv_get(txn, TH_DB_STATE, "uplink.parent", &v, &len);
+    if (rc < 0 && rc != TH_E_NOTFOUND)
+        return rc;
+    if (rc == TH_E_NOTFOUND || len != strlen(pk) || memcmp(v, pk, len) != 0) {
+        if (rc == 0)
+            th_log(TH_LOG_INFO, "uplink: the parent's key changed: its notices are counted "
+                                "afresh");
+        if ((rc = th_store_state_put_u64(txn, "uplink.meta", 0)) < 0 ||
+            (rc = th_store_kv_put(txn, TH_DB_STATE, "uplink.parent", pk, strlen(pk))) < 0)
+            return rc;
+    }
+    rc = th_store_state_get_u64(txn, "uplink.acked", &u->acked);
     return rc < 0 ? rc : th_store_state_get_u64(txn, "uplink.meta", &u->meta);
 }
 
@@ -514,7 +532,7 @@ s_start(void *self, th_daemon_t *d)
 {
     th_uplink_t *u = self;
     u->d = d;
-    int rc = th_store_read(u->o->store, s_acked_txn, u);
+    int rc = th_store_write(u->o->store, s_acked_txn, u);
     if (rc < 0)
         return rc;
     u->sent = u->acked;

@@ -90,7 +90,7 @@ th_web_login_needed(const char *listen, const char *mode)
         return true;
     if (!listen)
         return true;
-    if (strncmp(listen, "localhost:", 10) == 0 || strncmp(listen, "[::1]:", 6) == 0)
+    if (strncmp(listen, "localhost:", 10) == 0)
         return false;
     struct in_addr a;
     char host[64];
@@ -889,13 +889,13 @@ s_start(void *self, th_daemon_t *d)
         return rc;
     w->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_USE_ERROR_LOG, ntohs(w->addr.sin_port), NULL, NULL, s_access, w,
+        MHD_OPTION_EXTERNAL_LOGGER, s_log, w,   /* first, or MHD warns */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&w->addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, w,
-        MHD_OPTION_EXTERNAL_LOGGER, s_log, w,
         MHD_OPTION_END);
     if (!w->mhd) {
         /* the reports must still flow: sync goes on without the pages */

@@ -12,8 +12,8 @@
     small stylesheet at /style.css, all compiled in; a Content-Security-
     Policy forbids scripts altogether. The same data is under /api/ as JSON.
 
-    Security: listening on a loopback address (127.0.0.0/8, ::1,
-    "localhost"), no login is asked unless [web] login = required; on any
+    Security: listening on a loopback address (127.0.0.0/8, "localhost";
+    IPv4 only), no login is asked unless [web] login = required; on any
     other address a login is always required. Users are kept in the store
     (th_web_user_add, argon2id via libsodium's crypto_pwhash_str). Sessions
     live in memory (256 at most, 8 hours idle), in a cookie th_session

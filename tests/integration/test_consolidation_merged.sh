@@ -71,6 +71,8 @@ expect_in "the 2026 report names the missing Xã Hai" "99002,Xã Hai,,Chưa báo
 expect_ok "export 2025 csv" "$HUB" export --dir "$P" --form dvcq-nam --period 2025 --format csv --out "$TMP/2025.csv"
 expect_in "the 2025 report has Xã Ba's row" "99003,Xã Ba,1/1,5," "$(cat "$TMP/2025.csv")"
 
+expect_exit 1 "a second hub daemon on a taken address exits at once (no hang)" timeout 20 "$HUB" run --dir "$P"
+expect_in "and says why" "Address already in use" "$LAST_OUT"
 for n in c99001 c99002 c99003 p99; do
     stop "$n"
     expect_eq "$n stops cleanly" "$STOP_RC" 0
