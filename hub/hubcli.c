@@ -258,6 +258,9 @@ static const th_cli_cmd_t s_cmds[] = {
       "Returns a child's report for correction (trả lại): the reason travels down to\n"
       "the office that made it, whose 'status' shows it until it submits a new\n"
       "revision. Delivered by the running daemon as soon as the link is up.",
+      "Options:\n"
+      "  --unit U        the unit whose current report is returned (below this hub)\n"
+      "  --reason TEXT   what to correct, 1 to 400 bytes, shown to the clerk\n"
       "Example:\n  tonghop-hub return --dir D --form dvcq-nam --period 2026 --unit 25459 \\\n"
       "      --reason 'Số hồ sơ giải quyết đúng hạn lớn hơn số hồ sơ tiếp nhận'\n" },
     { "enroll", s_cmd_enroll, "dir unit key", "--dir D --unit CODE --key Z85",
@@ -288,7 +291,8 @@ static const th_cli_cmd_t s_cmds[] = {
       "or late (days), and which are missing, overall and per direct child, with rates.",
       "Options:\n"
       "  --unit U        a unit at or below this hub's unit (default: this hub's)\n"
-      "  --as-of T       as held at T (default: now)\n"
+      "  --as-of T       as held at T (ISO 8601; a bare date means the end of that\n"
+      "                  day, Vietnam time; default: now)\n"
       "  --format F      table (default, Vietnamese), csv (UTF-8 with BOM, one row per\n"
       "                  unit) or json\n"
       "Example:\n"

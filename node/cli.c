@@ -119,11 +119,30 @@ s_opt_slot(th_cli_opts_t *o, int id)
     }
 }
 
+/* Writes text with the program names of its examples set to this
+   program's: most commands are shared by tonghop-node and tonghop-hub. */
+static void
+s_put_examples(FILE *f, const char *text)
+{
+    static const char *const names[] = { "tonghop-node ", "tonghop-hub " };
+    while (*text) {
+        size_t k = 0;
+        while (k < 2 && strncmp(text, names[k], strlen(names[k])) != 0)
+            k++;
+        if (k < 2) {
+            fprintf(f, "%s ", s_prog);
+            text += strlen(names[k]);
+        } else {
+            fputc(*text++, f);
+        }
+    }
+}
+
 static void
 s_usage_cmd(FILE *f, const th_cli_cmd_t *c)
 {
-    fprintf(f, "usage: %s %s %s\n\n%s\n\n%s", s_prog, c->name, c->required, c->summary,
-            c->usage);
+    fprintf(f, "usage: %s %s %s\n\n%s\n\n", s_prog, c->name, c->required, c->summary);
+    s_put_examples(f, c->usage);
     fprintf(f, "\nExit status: 0 success, 1 failure, 2 usage error%s.\n",
             strcmp(c->name, "submit") == 0 ? ", 3 report rejected by the form's checks" : "");
 }
@@ -888,7 +907,11 @@ static const th_cli_cmd_t s_cmds[] = {
       "is read from standard input (asked twice, without echo, on a terminal) and kept\n"
       "only as an argon2id hash. A login is required when [web] listen is not a\n"
       "loopback address, or when [web] login = required.",
-      "Example:\n  tonghop-hub user add --dir /var/lib/tonghop --name nguyenvana\n" },
+      "Options:\n"
+      "  --name NAME   1 to 63 letters, digits, '.', '_', '@' or '-'\n"
+      "The password has 8 to 1024 bytes.\n"
+      "Examples:\n  tonghop-hub user add --dir /var/lib/tonghop --name nguyenvana\n"
+      "  printf '%s\\n' \"$MAT_KHAU\" | tonghop-hub user add --dir D --name nguyenvana\n" },
 };
 
 static const th_cli_cmd_t *s_extra;
