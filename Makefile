@@ -135,7 +135,9 @@ bench: deps
 # TREE=2024 (three tiers, default) or 2025 (two tiers); KEEP=1 keeps the hubs
 # running for the dashboards until Ctrl-C.
 TREE ?= 2024
-demo: test-deps all
+# (a sub-make: the pkg-config flags are read once the packages are there)
+demo: test-deps
+	@$(MAKE) --no-print-directory all
 	@python3 tools/demo.py $(O) --tree $(TREE)
 
 install: all
