@@ -295,10 +295,11 @@ s_dashboard(th_web_req_t *rq, void *arg)
     fputs("</p>\n", f);
     s_progress(f, r->completeness);
     s_exports(f, r);
+    /* the figures first: the list of units is long at a province */
     s_children(f, r);
-    s_units(f, r);
     if (form)
         s_figures(f, r, form);
+    s_units(f, r);
     th_rollup_destroy(&r);
     return th_web_page_send(rq, 200);
 }
