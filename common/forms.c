@@ -1608,16 +1608,10 @@ s_problem(th_problems_t *out, const char *code, const char *label, const char *f
 {
     va_list ap;
     va_start(ap, fmt);
-    int len = vsnprintf(NULL, 0, fmt, ap);
+    char *m = th_vasprintf(fmt, ap);
     va_end(ap);
-    if (len < 0)
-        return -EINVAL;
-    char *m = th_malloc((size_t)len + 1);
     if (!m)
         return -ENOMEM;
-    va_start(ap, fmt);
-    vsnprintf(m, (size_t)len + 1, fmt, ap);
-    va_end(ap);
     th_problem_t *ni = th_realloc(out->items, (out->n + 1) * sizeof *ni);
     if (!ni) {
         th_free(m);

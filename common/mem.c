@@ -1,7 +1,9 @@
 /*  mem: malloc wrappers with a failure-injection hook for tests. */
 #include "mem.h"
 
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,29 @@ th_memdup(const void *p, size_t n)
     if (q && n)
         memcpy(q, p, n);
     return q;
+}
+
+char *
+th_vasprintf(const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *s = n >= 0 ? th_malloc((size_t)n + 1) : NULL;
+    if (s)
+        vsnprintf(s, (size_t)n + 1, fmt, again);
+    va_end(again);
+    return s;
+}
+
+char *
+th_asprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = th_vasprintf(fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 char *

@@ -10,6 +10,7 @@
 #ifndef TH_MEM_H
 #define TH_MEM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 void *th_malloc(size_t size);
@@ -17,6 +18,10 @@ void *th_calloc(size_t n, size_t size);   /* NULL also when n*size overflows */
 void *th_realloc(void *p, size_t size);   /* on NULL return, p is untouched */
 char *th_strdup(const char *s);           /* NULL s gives NULL */
 char *th_strndup(const char *s, size_t n);
+/* A new string formatted as printf would; NULL on allocation failure or
+   a format error. Free with th_free. */
+char *th_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *th_vasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 void *th_memdup(const void *p, size_t n);
 void  th_free(void *p);
 

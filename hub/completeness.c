@@ -435,8 +435,9 @@ s_num_vn(size_t v, char *buf, size_t cap)
 }
 
 static int
-s_print_table(const th_completeness_t *c, const th_form_t *f)
+s_print_table(const void *res, const th_form_t *f)
 {
+    const th_completeness_t *c = res;
     char label[64], when[32], a[32], b[32], d1[32], d2[32], d3[32], r1[32], r2[32];
     th_period_label_vn(&c->period, label, sizeof label);
     th_time_format_vn(c->as_of, when);
@@ -518,8 +519,10 @@ s_print_table(const th_completeness_t *c, const th_form_t *f)
 }
 
 static void
-s_print_csv(const th_completeness_t *c)
+s_print_csv(const void *res, const th_form_t *f)
 {
+    (void)f;
+    const th_completeness_t *c = res;
     fputs("\xEF\xBB\xBF", stdout);
     static const char *const hdr[] = { "unit", "name", "child", "status", "days_late",
                                        "submitted_at", "deadline", "clock_suspect" };
@@ -561,19 +564,6 @@ s_cmd_json(const void *res)
 }
 
 static void
-s_cmd_csv(const void *res, const th_form_t *f)
-{
-    (void)f;
-    s_print_csv(res);
-}
-
-static int
-s_cmd_table(const void *res, const th_form_t *f)
-{
-    return s_print_table(res, f);
-}
-
-static void
 s_cmd_destroy(void **res)
 {
     th_completeness_t *x = *res;
@@ -584,7 +574,7 @@ s_cmd_destroy(void **res)
 int
 th_completeness_cmd(th_cli_opts_t *o, int argc, char **argv)
 {
-    static const th_cli_report_t rep = { "completeness", s_cmd_compute, s_cmd_json, s_cmd_csv,
-                                         s_cmd_table, s_cmd_destroy };
+    static const th_cli_report_t rep = { "completeness", s_cmd_compute, s_cmd_json, s_print_csv,
+                                         s_print_table, s_cmd_destroy };
     return th_cli_report(&rep, o, argc, argv);
 }

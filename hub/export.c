@@ -19,27 +19,6 @@
 
 /* ---- building ------------------------------------------------------------ */
 
-static char *
-s_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-s_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    char *s = th_malloc((size_t)n + 1);
-    if (!s)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 /* Every builder call below records an allocation failure in b->oom and
    then does nothing, so that a part is built straight through and checked
    once at its end. */
@@ -131,16 +110,12 @@ s_text(s_build_t *b, th_xcell_t *c, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *s = th_vasprintf(fmt, ap);
     va_end(ap);
-    char *s = n >= 0 ? th_malloc((size_t)n + 1) : NULL;
     if (!s) {
         b->oom = true;
         return;
     }
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
     c->kind = TH_XCELL_TEXT;
     c->text = s;
 }
@@ -443,7 +418,7 @@ s_header(s_build_t *b, const th_config_t *cfg)
     if (cfg->report_issuer[0]) {
         x->issuer = s_upper(cfg->report_issuer);
     } else {
-        char *t = s_printf("Ủy ban nhân dân %s", name);
+        char *t = th_asprintf("Ủy ban nhân dân %s", name);
         x->issuer = t ? s_upper(t) : NULL;
         th_free(t);
     }
@@ -452,14 +427,14 @@ s_header(s_build_t *b, const th_config_t *cfg)
     int y, m, d;
     th_date_to_ymd(th_time_day_vn(x->made_at), &y, &m, &d);
     if (x->place)
-        x->date_line = s_printf("%s, ngày %02d tháng %02d năm %d", x->place, d, m, y);
+        x->date_line = th_asprintf("%s, ngày %02d tháng %02d năm %d", x->place, d, m, y);
     char label[64], when[32], made[32];
     th_period_label_vn(&r->period, label, sizeof label);
     th_time_format_vn(r->as_of, when);
     th_time_format_vn(x->made_at, made);
     x->title = th_strdup("BÁO CÁO TỔNG HỢP");
     x->subtitle = th_strdup(r->title);
-    x->period_line = s_printf("Kỳ báo cáo: %s", label);
+    x->period_line = th_asprintf("Kỳ báo cáo: %s", label);
     if (!x->superior || !x->issuer || !x->place || !x->signer || !x->date_line ||
         !x->title || !x->subtitle || !x->period_line) {
         b->oom = true;
@@ -471,12 +446,12 @@ s_header(s_build_t *b, const th_config_t *cfg)
         return;
     }
     char *pairs[6][2] = {
-        { th_strdup("Biểu mẫu"), s_printf("%s (mã %s)", r->title, r->form) },
-        { th_strdup("Kỳ báo cáo"), s_printf("%s (%s)", label, r->period.id) },
-        { th_strdup("Đơn vị tổng hợp"), s_printf("%s — %s", r->total.unit, name) },
+        { th_strdup("Biểu mẫu"), th_asprintf("%s (mã %s)", r->title, r->form) },
+        { th_strdup("Kỳ báo cáo"), th_asprintf("%s (%s)", label, r->period.id) },
+        { th_strdup("Đơn vị tổng hợp"), th_asprintf("%s — %s", r->total.unit, name) },
         { th_strdup("Số liệu tính đến"), th_strdup(when) },
         { th_strdup("Tình hình báo cáo"),
-          s_printf("%zu/%zu đơn vị đã báo cáo; %zu đúng hạn, %zu trễ hạn, %zu chưa báo cáo",
+          th_asprintf("%zu/%zu đơn vị đã báo cáo; %zu đúng hạn, %zu trễ hạn, %zu chưa báo cáo",
                    c->total.reported, c->total.expected, c->total.on_time, c->total.late,
                    c->total.missing) },
         { th_strdup("Lập lúc"), th_strdup(made) },
@@ -693,7 +668,7 @@ th_export_cmd(th_cli_opts_t *o, int argc, char **argv)
                                th_strerror(rc));
         goto done;
     }
-    if (!(tmp = s_printf("%s.tmp-%ld", o->out, (long)getpid()))) {
+    if (!(tmp = th_asprintf("%s.tmp-%ld", o->out, (long)getpid()))) {
         code = th_cli_fail(TH_EXIT_FAIL, "export: out of memory");
         goto done;
     }

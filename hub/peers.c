@@ -64,18 +64,28 @@ th_peers_enroll(th_store_txn_t *txn, const char *unit, const uint8_t pk[32], boo
     return th_store_kv_put(txn, TH_DB_PEERS, k, unit, strlen(unit));
 }
 
+/* The fixed-size value "<what>:<unit>" into *v (valid in the txn);
+   TH_E_NOTFOUND, TH_E_CORRUPT when its size is not want. */
+static int
+s_get_fixed(th_store_txn_t *txn, const char *what, const char *unit, size_t want,
+            const void **v)
+{
+    char k[64];
+    size_t len;
+    s_key(k, sizeof k, what, unit);
+    int rc = th_store_kv_get(txn, TH_DB_PEERS, k, v, &len);
+    if (rc < 0)
+        return rc;
+    return len == want ? 0 : TH_E_CORRUPT;
+}
+
 int
 th_peers_key(th_store_txn_t *txn, const char *unit, uint8_t pk[32], bool *direct)
 {
-    char k[64];
     const void *v;
-    size_t len;
-    s_key(k, sizeof k, "key", unit);
-    int rc = th_store_kv_get(txn, TH_DB_PEERS, k, &v, &len);
+    int rc = s_get_fixed(txn, "key", unit, 33, &v);
     if (rc < 0)
         return rc;
-    if (len != 33)
-        return TH_E_CORRUPT;
     memcpy(pk, v, 32);
     if (direct)
         *direct = ((const uint8_t *)v)[32] & 1;
@@ -102,19 +112,14 @@ th_peers_unit_by_curve(th_store_txn_t *txn, const uint8_t curve_pk[32], char uni
 int
 th_peers_seq_get(th_store_txn_t *txn, const char *unit, uint64_t *seq)
 {
-    char k[64];
     const void *v;
-    size_t len;
-    s_key(k, sizeof k, "seq", unit);
-    int rc = th_store_kv_get(txn, TH_DB_PEERS, k, &v, &len);
+    int rc = s_get_fixed(txn, "seq", unit, 8, &v);
     if (rc == TH_E_NOTFOUND) {
         *seq = 0;
         return 0;
     }
     if (rc < 0)
         return rc;
-    if (len != 8)
-        return TH_E_CORRUPT;
     *seq = s_get64(v);
     return 0;
 }
@@ -143,15 +148,10 @@ th_peers_seen_put(th_store_txn_t *txn, const char *unit, int64_t at, int64_t off
 int
 th_peers_seen_get(th_store_txn_t *txn, const char *unit, int64_t *at, int64_t *offset)
 {
-    char k[64];
     const void *v;
-    size_t len;
-    s_key(k, sizeof k, "seen", unit);
-    int rc = th_store_kv_get(txn, TH_DB_PEERS, k, &v, &len);
+    int rc = s_get_fixed(txn, "seen", unit, 16, &v);
     if (rc < 0)
         return rc;
-    if (len != 16)
-        return TH_E_CORRUPT;
     *at = (int64_t)s_get64(v);
     *offset = (int64_t)s_get64((const uint8_t *)v + 8);
     return 0;

@@ -630,8 +630,9 @@ th_rollup_format(const th_rollup_value_t *v, bool human, char *buf, size_t cap)
 }
 
 static int
-s_print_table(const th_rollup_t *r, const th_form_t *f)
+s_print_table(const void *res, const th_form_t *f)
 {
+    const th_rollup_t *r = res;
     char label[64], when[32], a[48], b[48], c3[48];
     th_period_label_vn(&r->period, label, sizeof label);
     th_time_format_vn(r->as_of, when);
@@ -703,8 +704,9 @@ s_print_table(const th_rollup_t *r, const th_form_t *f)
 }
 
 static void
-s_print_csv(const th_rollup_t *r, const th_form_t *f)
+s_print_csv(const void *res, const th_form_t *f)
 {
+    const th_rollup_t *r = res;
     fputs("\xEF\xBB\xBF", stdout);
     th_csv_write_cell(stdout, "code", false);
     th_csv_write_cell(stdout, "label", false);
@@ -764,18 +766,6 @@ s_cmd_json(const void *res)
 }
 
 static void
-s_cmd_csv(const void *res, const th_form_t *f)
-{
-    s_print_csv(res, f);
-}
-
-static int
-s_cmd_table(const void *res, const th_form_t *f)
-{
-    return s_print_table(res, f);
-}
-
-static void
 s_cmd_destroy(void **res)
 {
     th_rollup_t *x = *res;
@@ -786,7 +776,7 @@ s_cmd_destroy(void **res)
 int
 th_rollup_cmd(th_cli_opts_t *o, int argc, char **argv)
 {
-    static const th_cli_report_t rep = { "rollup", s_cmd_compute, s_cmd_json, s_cmd_csv,
-                                         s_cmd_table, s_cmd_destroy };
+    static const th_cli_report_t rep = { "rollup", s_cmd_compute, s_cmd_json, s_print_csv,
+                                         s_print_table, s_cmd_destroy };
     return th_cli_report(&rep, o, argc, argv);
 }

@@ -34,39 +34,63 @@ s_q(FILE *f, const char *form, const char *period, const char *unit)
     }
 }
 
+/* form, period, unit and as_of of the query (unit NULL when absent). */
+typedef struct {
+    const char *form, *period, *unit;
+    int64_t as_of;
+} s_query_t;
+
+/* Reads the query; on a bad one replies 400, sets *rc to the handler's
+   return and returns false. */
+static bool
+s_query(th_web_req_t *rq, s_query_t *q, int *rc)
+{
+    q->form = th_web_arg(rq, "form");
+    q->period = th_web_arg(rq, "period");
+    q->unit = th_web_arg(rq, "unit");
+    if (q->unit && !q->unit[0])
+        q->unit = NULL;
+    q->as_of = INT64_MAX;
+    const char *asof = th_web_arg(rq, "as_of");
+    if (asof && asof[0] && th_time_parse_iso_end(asof, &q->as_of) < 0) {
+        *rc = th_web_fail(rq, 400, "Thời điểm tính đến không hợp lệ (viết 2026-11-01).");
+        return false;
+    }
+    if (!q->form || !q->period) {
+        *rc = th_web_fail(rq, 400, "Thiếu biểu mẫu hoặc kỳ báo cáo.");
+        return false;
+    }
+    return true;
+}
+
+/* The reply to a failed rollup or export of the query: 404 with what was
+   wrong for the caller's mistakes; other errors are returned (500). */
+static int
+s_compute_failed(th_web_req_t *rq, int e)
+{
+    if (e == TH_E_FORM)
+        return th_web_fail(rq, 404, "Không có biểu mẫu này.");
+    if (e == TH_E_PERIOD)
+        return th_web_fail(rq, 404, "Kỳ báo cáo không hợp lệ cho biểu mẫu này.");
+    if (e == TH_E_UNIT)
+        return th_web_fail(rq, 404, "Đơn vị không thuộc phạm vi tổng hợp của đơn vị này "
+                                    "trong kỳ báo cáo.");
+    return e;
+}
+
 /* Computes the rollup named by the query; replies and returns NULL when
-   the query is wrong. */
+   the query is wrong (*rc: the handler's return). */
 static th_rollup_t *
 s_rollup(th_web_req_t *rq, int *rc)
 {
-    const char *form = th_web_arg(rq, "form"), *period = th_web_arg(rq, "period");
-    const char *unit = th_web_arg(rq, "unit");
-    int64_t as_of = INT64_MAX;
-    const char *asof = th_web_arg(rq, "as_of");
-    *rc = 0;
-    if (asof && asof[0] && th_time_parse_iso_end(asof, &as_of) < 0) {
-        *rc = th_web_fail(rq, 400, "Thời điểm tính đến không hợp lệ (viết 2026-11-01).");
+    s_query_t q;
+    if (!s_query(rq, &q, rc))
         return NULL;
-    }
-    if (!form || !period) {
-        *rc = th_web_fail(rq, 400, "Thiếu biểu mẫu hoặc kỳ báo cáo.");
-        return NULL;
-    }
     th_rollup_t *r = NULL;
     char err[512];
-    int e = th_rollup_compute(th_web_office(rq), form, period, unit && unit[0] ? unit : NULL,
-                              as_of, &r, err, sizeof err);
-    if (e == -ENOMEM || (e < 0 && e != TH_E_FORM && e != TH_E_PERIOD && e != TH_E_UNIT)) {
-        *rc = e;
-        return NULL;
-    }
-    if (e < 0) {
-        *rc = th_web_fail(rq, 404, e == TH_E_FORM     ? "Không có biểu mẫu này."
-                                   : e == TH_E_PERIOD ? "Kỳ báo cáo không hợp lệ cho biểu mẫu này."
-                                                      : "Đơn vị không thuộc phạm vi tổng hợp "
-                                                        "của đơn vị này trong kỳ báo cáo.");
-        return NULL;
-    }
+    int e = th_rollup_compute(th_web_office(rq), q.form, q.period, q.unit, q.as_of, &r, err,
+                              sizeof err);
+    *rc = e < 0 ? s_compute_failed(rq, e) : 0;
     return r;
 }
 
@@ -424,21 +448,16 @@ s_export(th_web_req_t *rq, void *arg)
     const char *fmt = th_web_arg(rq, "format");
     if (!fmt || (strcmp(fmt, "xlsx") && strcmp(fmt, "csv") && strcmp(fmt, "html")))
         return th_web_fail(rq, 400, "Định dạng phải là xlsx, csv hoặc html.");
-    const char *form = th_web_arg(rq, "form"), *period = th_web_arg(rq, "period");
-    const char *unit = th_web_arg(rq, "unit"), *asof = th_web_arg(rq, "as_of");
-    int64_t as_of = INT64_MAX;
-    if (asof && asof[0] && th_time_parse_iso_end(asof, &as_of) < 0)
-        return th_web_fail(rq, 400, "Thời điểm tính đến không hợp lệ (viết 2026-11-01).");
-    if (!form || !period)
-        return th_web_fail(rq, 400, "Thiếu biểu mẫu hoặc kỳ báo cáo.");
+    s_query_t q;
+    int rc;
+    if (!s_query(rq, &q, &rc))
+        return rc;
     th_export_t *x = NULL;
     char err[512];
-    int rc = th_export_make(th_web_office(rq), form, period, unit && unit[0] ? unit : NULL,
-                            as_of, &x, err, sizeof err);
-    if (rc == TH_E_FORM || rc == TH_E_PERIOD || rc == TH_E_UNIT)
-        return th_web_fail(rq, 404, "Biểu mẫu, kỳ hoặc đơn vị không hợp lệ.");
+    rc = th_export_make(th_web_office(rq), q.form, q.period, q.unit, q.as_of, &x, err,
+                        sizeof err);
     if (rc < 0)
-        return rc;
+        return s_compute_failed(rq, rc);
     char name[128];
     snprintf(name, sizeof name, "tong-hop-%s-%s-%s.%s", x->rollup->form, x->rollup->period.id,
              x->rollup->total.unit, fmt);

@@ -388,57 +388,43 @@ s_history(th_office_t *o, FILE *f, const char *key)
     return rc;
 }
 
-/* What happened to the current revision above: from the status document. */
+/* What happened to the current revision above, in the words of `status`
+   (th_status_progress_vn), with a return or a rejection set apart. */
 static void
 s_sync_box(th_office_t *o, FILE *f, const char *form, const char *period)
 {
-    json_t *st = NULL;
+    json_t *st = NULL, *rep = NULL, *it;
     char err[256];
     if (th_status_json(o, &st, err, sizeof err) < 0) {
-        fputs("<div id=\"sync\">Không đọc được tình trạng đồng bộ.</div>\n", f);
+        fputs("<div id=\"sync\">Không đọc được tình trạng đồng bộ; xem nhật ký của dịch vụ."
+              "</div>\n", f);
         return;
     }
-    json_t *rep = NULL, *it;
     size_t i;
     json_array_foreach(json_object_get(st, "reports"), i, it) {
-        if (strcmp(s_jstr(it, "form"), form) == 0 &&
-            strcmp(s_jstr(it, "period"), period) == 0)
+        if (strcmp(s_jstr(it, "form"), form) == 0 && strcmp(s_jstr(it, "period"), period) == 0)
             rep = it;
     }
     fputs("<div id=\"sync\">", f);
     json_t *ret = rep ? json_object_get(rep, "returned") : NULL;
-    json_t *rej = rep ? json_object_get(rep, "rejected") : NULL;
     if (ret) {
         fputs("<div class=\"notice warn\"><b>Báo cáo bị trả lại để sửa</b> (", f);
-        th_html_put(f, json_string_value(json_object_get(ret, "by")));
+        th_html_put(f, s_jstr(ret, "by"));
         fputs("): ", f);
-        th_html_put(f, json_string_value(json_object_get(ret, "reason")));
-        fputs("</div>", f);
-    } else if (rej) {
+        th_html_put(f, s_jstr(ret, "reason"));
+        fputs(" Hãy sửa rồi nộp lại.</div>", f);
+    } else if (rep && json_object_get(rep, "rejected")) {
         fputs("<div class=\"notice warn\"><b>Cấp trên từ chối báo cáo:</b> ", f);
-        th_html_put(f, json_string_value(json_object_get(rej, "reason")));
-        fputs("</div>", f);
-    }
-    if (!rep || strcmp(s_jstr(rep, "status"), "submitted"))
-        fputs("Chưa gửi lên cấp trên.", f);
-    else {
-        json_t *rc = json_object_get(rep, "receipts");
-        size_t n = 0;
-        json_t *x;
-        json_array_foreach(rc, i, x) {
-            if (json_integer_value(json_object_get(x, "rev")) !=
-                json_integer_value(json_object_get(rep, "rev")))
-                continue;
-            fputs(n++ ? "; " : "", f);
-            th_html_put(f, th_status_level_vn(s_jstr(x, "level")));
-            fputs(" đã nhận (", f);
-            th_html_put(f, json_string_value(json_object_get(x, "by_name")));
-            fputs(")", f);
-        }
-        if (n == 0)
-            fputs(json_integer_value(json_object_get(st, "pending")) > 0 ? "Chờ gửi lên cấp trên."
-                                                                        : "Đã gửi, chờ xác nhận.",
-                  f);
+        th_html_put(f, s_jstr(json_object_get(rep, "rejected"), "reason"));
+        fputs(" Hãy sửa rồi nộp lại.</div>", f);
+    } else {
+        char phrase[TH_STATUS_PHRASE_MAX];
+        if (rep)
+            th_status_progress_vn(rep, (uint64_t)json_integer_value(json_object_get(st,
+                                                                                   "pending")),
+                                  phrase, sizeof phrase);
+        fputs("Gửi lên cấp trên: ", f);
+        th_html_put(f, rep ? phrase : "chưa nhập");
     }
     fputs("</div>\n", f);
     json_decref(st);
@@ -618,34 +604,25 @@ s_status_page(th_web_req_t *rq, void *arg)
         return -ENOMEM;
     }
     json_t *link = json_object_get(st, "link");
-    const char *state = s_jstr(link, "state");
-    static const struct { const char *k, *v; } names[] = {
-        { "up", "đang kết nối" }, { "down", "mất kết nối" },
-        { "never", "chưa kết nối lần nào" }, { "refused", "bị cấp trên từ chối" },
-        { "none", "không có cấp trên" } };
-    const char *vn = state;
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (strcmp(names[i].k, state) == 0)
-            vn = names[i].v;
+    uint64_t pending = (uint64_t)json_integer_value(json_object_get(st, "pending"));
     fputs("<div id=\"link\"><p>Đường truyền lên cấp trên: <b>", f);
-    th_html_put(f, vn);
+    th_html_put(f, th_status_link_vn(s_jstr(link, "state")));
     fputs("</b>", f);
     const char *last = json_string_value(json_object_get(link, "last_contact"));
-    int64_t ms;
-    if (last && th_time_parse_iso(last, &ms) == 0) {
+    if (last) {
         char when[32];
-        th_time_format_vn(ms, when);
+        th_status_time_vn(last, when);
         fprintf(f, " — liên lạc lần cuối %s", when);
     }
-    fprintf(f, "</p><p>Chờ gửi: <b>%" JSON_INTEGER_FORMAT "</b></p></div>\n",
-            json_integer_value(json_object_get(st, "pending")));
+    fprintf(f, "</p><p>Chờ gửi: <b>%" PRIu64 "</b></p></div>\n", pending);
     fputs("<table id=\"sync-reports\">\n<thead><tr><th>Biểu mẫu</th><th>Kỳ</th><th>Lần</th>"
           "<th>Trạng thái</th><th>Cấp trên</th></tr></thead>\n<tbody>\n", f);
     size_t i;
     json_t *it;
     json_array_foreach(json_object_get(st, "reports"), i, it) {
-        const char *form = s_jstr(it, "form");
-        const char *period = s_jstr(it, "period");
+        const char *form = s_jstr(it, "form"), *period = s_jstr(it, "period");
+        char phrase[TH_STATUS_PHRASE_MAX];
+        th_status_progress_vn(it, pending, phrase, sizeof phrase);
         fputs("<tr><td><a href=\"/report?form=", f);
         th_html_put(f, form);
         fputs("&amp;period=", f);
@@ -656,27 +633,8 @@ s_status_page(th_web_req_t *rq, void *arg)
         th_html_put(f, period);
         fprintf(f, "</td><td>%" JSON_INTEGER_FORMAT "</td><td>%s</td><td>",
                 json_integer_value(json_object_get(it, "rev")),
-                strcmp(s_jstr(it, "status"), "submitted") == 0
-                    ? "đã nộp" : "bản nháp");
-        json_t *ret = json_object_get(it, "returned"), *rej = json_object_get(it, "rejected");
-        if (ret) {
-            fputs("Trả lại để sửa: ", f);
-            th_html_put(f, json_string_value(json_object_get(ret, "reason")));
-        } else if (rej) {
-            fputs("Bị từ chối: ", f);
-            th_html_put(f, json_string_value(json_object_get(rej, "reason")));
-        } else {
-            size_t k, n = 0;
-            json_t *x;
-            json_array_foreach(json_object_get(it, "receipts"), k, x) {
-                fputs(n++ ? "; " : "", f);
-                th_html_put(f, th_status_level_vn(s_jstr(x, "level")));
-                fprintf(f, " đã nhận lần %" JSON_INTEGER_FORMAT,
-                        json_integer_value(json_object_get(x, "rev")));
-            }
-            if (n == 0)
-                fputs("—", f);
-        }
+                strcmp(s_jstr(it, "status"), "submitted") == 0 ? "đã nộp" : "bản nháp");
+        th_html_put(f, phrase);
         fputs("</td></tr>\n", f);
     }
     fputs("</tbody>\n</table>\n", f);
