@@ -122,6 +122,7 @@ typedef struct {
     json_t *reports;    /* borrowed from doc */
     json_t *receipts;   /* of the report being listed, borrowed from it */
     int32_t day;        /* last day of that report's period (unit names) */
+    const char *prefix; /* of the report keys listed ("" = all) */
 } s_build_t;
 
 /* A string value of TH_DB_STATE into buf; absent (or too long) leaves buf
@@ -322,17 +323,27 @@ s_read(th_store_txn_t *txn, void *ctx)
     if (bad)
         return -ENOMEM;
     b->txn = txn;
-    return th_store_each_report(txn, "", s_report, b);
+    return th_store_each_report(txn, b->prefix, s_report, b);
 }
 
 int
 th_status_json(th_office_t *o, json_t **out, char *errbuf, size_t cap)
 {
+    return th_status_json_for(o, NULL, NULL, out, errbuf, cap);
+}
+
+int
+th_status_json_for(th_office_t *o, const char *form, const char *period, json_t **out,
+                   char *errbuf, size_t cap)
+{
     if (out)
         *out = NULL;
-    if (!o || !out)
+    if (!o || !out || (form && !period))
         return th_errbuf(errbuf, cap, TH_E_INVALID, "status: no office or no output");
-    s_build_t b = { .o = o };
+    char prefix[TH_KEY_MAX] = "";
+    if (form && snprintf(prefix, sizeof prefix, "%s|%s|", form, period) >= (int)sizeof prefix)
+        return th_errbuf(errbuf, cap, TH_E_LIMIT, "status: form or period too long");
+    s_build_t b = { .o = o, .prefix = prefix };
     int rc = th_store_read(o->store, s_read, &b);
     if (rc < 0) {
         json_decref(b.doc);

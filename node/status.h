@@ -65,6 +65,14 @@
    (TH_E_CORRUPT, TH_E_STORE...). */
 int th_status_json(th_office_t *o, json_t **out, char *errbuf, size_t cap);
 
+/* The same document with "reports" limited to one form and period (form
+   NULL: all, as th_status_json). A hub holds every report of its area,
+   so a page about one report asks for that one: the walk then covers
+   the keys of that form and period only. Errors as th_status_json, and
+   TH_E_INVALID when form is given without period. */
+int th_status_json_for(th_office_t *o, const char *form, const char *period, json_t **out,
+                       char *errbuf, size_t cap);
+
 /* ---- Vietnamese words of the renderings ---------------------------------- */
 
 /* The word for an office of this receiving level: "tỉnh" (province),

@@ -395,7 +395,7 @@ s_sync_box(th_office_t *o, FILE *f, const char *form, const char *period)
 {
     json_t *st = NULL, *rep = NULL, *it;
     char err[256];
-    if (th_status_json(o, &st, err, sizeof err) < 0) {
+    if (th_status_json_for(o, form, period, &st, err, sizeof err) < 0) {
         fputs("<div id=\"sync\">Không đọc được tình trạng đồng bộ; xem nhật ký của dịch vụ."
               "</div>\n", f);
         return;

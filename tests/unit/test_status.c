@@ -380,6 +380,21 @@ test_status_reports_receipts_rejection_return(void **state)
     json_decref(doc);
     assert_int_equal(th_status_returned(o, S_KEY_OLD, 3, &ret), TH_E_NOTFOUND);
 
+    /* one form and period only: the other report is not walked */
+    char err[256] = "";
+    assert_int_equal(th_status_json_for(o, "dvcq-6thang", "2026S1", &doc, err, sizeof err), 0);
+    assert_int_equal(json_array_size(json_object_get(doc, "reports")), 1);
+    assert_string_equal(s_s(json_array_get(json_object_get(doc, "reports"), 0), "period"),
+                        "2026S1");
+    assert_int_equal(s_i(doc, "pending"), 1);   /* the office's counts are all there */
+    json_decref(doc);
+    assert_int_equal(th_status_json_for(o, "dvcq-6thang", "2025S1", &doc, err, sizeof err), 0);
+    assert_int_equal(json_array_size(json_object_get(doc, "reports")), 0);
+    json_decref(doc);
+    assert_int_equal(th_status_json_for(o, "dvcq-6thang", NULL, &doc, err, sizeof err),
+                     TH_E_INVALID);
+    assert_null(doc);
+
     /* a stored text that is not UTF-8 is shown, with '?' for its odd bytes */
     s_put(o, TH_DB_RECEIPTS, "x|" S_KEY_OLD, "3 9 l\xff\xfe do");
     doc = s_status(o);
