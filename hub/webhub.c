@@ -158,6 +158,19 @@ s_exports(FILE *f, const th_rollup_t *r)
         fprintf(f, "&amp;format=%s\">%s</a> ", fmts[i][0], fmts[i][1]);
     }
     fputs("</p>\n", f);
+    /* the report as it stood at a date (the deadline), for the record */
+    fputs("<form id=\"export-as-of\" method=\"get\" action=\"/export\">"
+          "<input type=\"hidden\" name=\"form\" value=\"", f);
+    th_html_put(f, r->form);
+    fputs("\"><input type=\"hidden\" name=\"period\" value=\"", f);
+    th_html_put(f, r->period.id);
+    fputs("\"><input type=\"hidden\" name=\"unit\" value=\"", f);
+    th_html_put(f, r->total.unit);
+    fputs("\"><label for=\"as_of\">Báo cáo tính đến hết ngày</label> "
+          "<input type=\"date\" id=\"as_of\" name=\"as_of\" required> "
+          "<select name=\"format\"><option value=\"xlsx\">Excel (XLSX)</option>"
+          "<option value=\"csv\">CSV</option><option value=\"html\">Bản in (HTML)</option>"
+          "</select> <button>Tải về</button></form>\n", f);
 }
 
 static void

@@ -462,6 +462,15 @@ async function scenario(def) {
                        eu.searchParams.get('form') === FORM && eu.searchParams.get('period') === PERIOD,
                 `dashboard: a.export link for ${fmt}`, href)) exports[fmt] = eu.href;
         }
+        // the report as it stood at a date: the dashboard's form, then both snapshots
+        expectEq(await countOf(ppage, 'form#export-as-of input[name="as_of"]'), 1, 'dashboard: an "as of" export form');
+        const snap = (asOf) => http(`${PBASE}/export?form=${FORM}&period=${PERIOD}&format=csv${asOf ? `&as_of=${asOf}` : ''}`);
+        const before = await snap('2020-01-01'), nowCsv = await snap('');
+        expect(before.status === 200 && /"0\/\d+ đơn vị đã báo cáo/.test(before.text),
+            'export as of 01/01/2020: nobody had reported', before.text.slice(0, 400));
+        expect(nowCsv.status === 200 && /"1\/\d+ đơn vị đã báo cáo/.test(nowCsv.text),
+            'export now: the commune has reported', nowCsv.text.slice(0, 400));
+        expectEq((await snap('hôm-qua')).status, 400, 'export with a bad as_of: 400');
         // the commune sees the receipt
         const st = await waitFor(async () => {
             const r = await apiGet(cctx, `${CBASE}/api/status`);
