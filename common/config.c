@@ -200,12 +200,16 @@ th_config_load(const char *path, th_config_t *c, char *errbuf, size_t cap)
     return th_config_check(c, path, errbuf, cap);
 }
 
+/* "tcp://HOST:PORT"; with any_port, PORT may be "*" (the kernel picks one,
+   the daemon publishes it: runfile.h) */
 static int
-s_endpoint_ok(const char *ep)
+s_endpoint_ok(const char *ep, int any_port)
 {
     const char *colon = strrchr(ep, ':');
     if (strncmp(ep, "tcp://", 6) != 0 || !colon || colon < ep + 7)
         return 0;
+    if (any_port && strcmp(colon + 1, "*") == 0)
+        return 1;
     char *end;
     long port = strtol(colon + 1, &end, 10);
     return *end == '\0' && port >= 0 && port <= 65535 && end != colon + 1;
@@ -222,13 +226,13 @@ th_config_check(const th_config_t *c, const char *path, char *errbuf, size_t cap
         snprintf(errbuf, cap, "%s: [parent] needs both endpoint and key", path);
         return TH_E_CONFIG;
     }
-    if (c->parent_endpoint[0] && !s_endpoint_ok(c->parent_endpoint)) {
+    if (c->parent_endpoint[0] && !s_endpoint_ok(c->parent_endpoint, 0)) {
         snprintf(errbuf, cap, "%s: [parent] endpoint '%s' is not tcp://HOST:PORT",
                  path, c->parent_endpoint);
         return TH_E_CONFIG;
     }
-    if (c->bind[0] && !s_endpoint_ok(c->bind)) {
-        snprintf(errbuf, cap, "%s: [hub] bind '%s' is not tcp://IP:PORT", path,
+    if (c->bind[0] && !s_endpoint_ok(c->bind, 1)) {
+        snprintf(errbuf, cap, "%s: [hub] bind '%s' is not tcp://IP:PORT (PORT may be *: any free port)", path,
                  c->bind);
         return TH_E_CONFIG;
     }

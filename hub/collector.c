@@ -513,7 +513,14 @@ s_start(void *self, th_daemon_t *d)
     c->tick_on = 1;
     uv_timer_start(&c->tick, s_on_tick, (uint64_t)c->o->cfg.poll_ms,
                    (uint64_t)c->o->cfg.poll_ms);
-    th_log(TH_LOG_INFO, "collector: listening on %s", c->o->cfg.bind);
+    /* with "tcp://IP:*" the kernel picked the port: say which */
+    char ep[TH_ENDPOINT_MAX];
+    size_t eplen = sizeof ep;
+    if (zmq_getsockopt(c->router, ZMQ_LAST_ENDPOINT, ep, &eplen) != 0)
+        snprintf(ep, sizeof ep, "%s", c->o->cfg.bind);
+    if ((rc = th_daemon_publish(d, "collector", ep)) < 0)
+        return rc;
+    th_log(TH_LOG_INFO, "collector: listening on %s", ep);
     return 0;
 zerr:
     rc = -zmq_errno();

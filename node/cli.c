@@ -634,6 +634,17 @@ s_status_text(const th_office_t *off, const json_t *doc)
            error && error[0] && refused ? " — " : "", refused && error ? error : "");
     printf("Chờ gửi lên cấp trên: %" PRIu64 " (đã xác nhận đến số %" PRIu64
            ", mới nhất %" PRIu64 ")\n", pending, acked, last);
+    const json_t *run = json_object_get(doc, "daemon");
+    if (!json_is_true(json_object_get(run, "running"))) {
+        printf("Dịch vụ (run): không chạy\n");
+        return;
+    }
+    const char *coll = json_string_value(json_object_get(run, "collector"));
+    const char *web = json_string_value(json_object_get(run, "web"));
+    printf("Dịch vụ (run): đang chạy, pid %lld%s%s%s%s\n",
+           (long long)json_integer_value(json_object_get(run, "pid")),
+           coll ? "; nhận kết nối tại " : "", coll ? coll : "",
+           web ? "; giao diện web " : "", web ? web : "");
 }
 
 static int

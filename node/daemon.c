@@ -3,6 +3,7 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "runfile.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +23,7 @@ struct th_daemon {
     int started;                       /* services started so far */
     int stopping;
     uv_signal_t sig_term, sig_int, sig_hup;
+    th_runfile_t *run;                 /* the claim on the data directory */
 };
 
 th_daemon_t *
@@ -116,6 +118,30 @@ th_daemon_log_level(int configured)
 }
 
 int
+th_daemon_publish(th_daemon_t *d, const char *name, const char *value)
+{
+    return d->run ? th_runfile_set(d->run, name, value) : 0;
+}
+
+/* Claims the data directory; logs why not. */
+static int
+s_claim(th_daemon_t *d)
+{
+    pid_t other = 0;
+    int rc = th_runfile_claim(d->office->dir, &d->run, &other);
+    if (rc == TH_E_BUSY && other > 0)
+        th_log(TH_LOG_ERROR, "daemon: another daemon (pid %ld) already runs on %s; stop it "
+               "first (systemctl stop, or kill %ld)", (long)other, d->office->dir, (long)other);
+    else if (rc == TH_E_BUSY)
+        th_log(TH_LOG_ERROR, "daemon: another daemon already runs on %s; stop it first",
+               d->office->dir);
+    else if (rc < 0)
+        th_log(TH_LOG_ERROR, "daemon: cannot claim %s/%s: %s", d->office->dir,
+               TH_RUNFILE_NAME, th_strerror(rc));
+    return rc;
+}
+
+int
 th_daemon_run(th_daemon_t *d)
 {
     uv_signal_init(&d->loop, &d->sig_term);
@@ -126,8 +152,8 @@ th_daemon_run(th_daemon_t *d)
     uv_signal_start(&d->sig_int, s_on_signal, SIGINT);
     uv_signal_start(&d->sig_hup, s_on_signal, SIGHUP);
     signal(SIGPIPE, SIG_IGN);
-    int rc = 0;
-    for (int i = 0; i < d->nsvc; i++) {
+    int rc = s_claim(d);
+    for (int i = 0; rc == 0 && i < d->nsvc; i++) {
         rc = d->svc[i].start(d->svc[i].self, d);
         if (rc < 0) {
             th_log(TH_LOG_ERROR, "daemon: %s did not start: %s", d->svc[i].name,
@@ -139,10 +165,15 @@ th_daemon_run(th_daemon_t *d)
         }
         d->started++;
     }
-    if (rc < 0)
+    if (rc < 0) {
         th_daemon_stop(d);
-    else
+    } else {
+        int w = th_runfile_write(d->run);
+        if (w < 0)
+            th_log(TH_LOG_WARN, "daemon: cannot write %s/%s: %s", d->office->dir,
+                   TH_RUNFILE_NAME, th_strerror(w));
         th_log(TH_LOG_INFO, "daemon: running for unit %s", d->office->cfg.unit);
+    }
     uv_run(&d->loop, UV_RUN_DEFAULT);
     return rc;
 }
@@ -158,6 +189,7 @@ th_daemon_destroy(th_daemon_t **self_p)
     uv_run(&d->loop, UV_RUN_DEFAULT);   /* let close callbacks run */
     uv_loop_close(&d->loop);
     zmq_ctx_term(d->zctx);
+    th_runfile_release(&d->run);
     th_free(d);
     *self_p = NULL;
 }

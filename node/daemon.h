@@ -34,10 +34,18 @@ void th_daemon_destroy(th_daemon_t **self_p);
 /* Registers a service (at most 8). Returns 0 or TH_E_LIMIT. */
 int th_daemon_add(th_daemon_t *d, const th_service_t *svc);
 
-/* Runs until SIGTERM/SIGINT or th_daemon_stop. Returns 0, or the first
-   service start error. */
+/* Runs until SIGTERM/SIGINT or th_daemon_stop. First claims the data
+   directory (runfile.h): TH_E_BUSY when another daemon runs on it, nothing
+   started. Once every service has started, writes what they published to
+   D/daemon.json. Returns 0, or the claim's or the first service start
+   error. */
 int th_daemon_run(th_daemon_t *d);
 void th_daemon_stop(th_daemon_t *d);
+
+/* For a service's start: records an address it really listens on (name
+   "collector" or "web"; value copied), published once all have started.
+   0, -ENOMEM, TH_E_LIMIT. */
+int th_daemon_publish(th_daemon_t *d, const char *name, const char *value);
 
 /* The log level of a running daemon: TONGHOP_LOG when set, else the
    configured [log] level but at least info (a service's life is logged).

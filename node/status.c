@@ -4,6 +4,7 @@
     into -ENOMEM with nothing leaked (jansson's set/append functions take
     the value's reference even when they fail). */
 #include "status.h"
+#include "runfile.h"
 #include "codec.h"
 #include "err.h"
 #include "period.h"
@@ -350,6 +351,14 @@ th_status_json_for(th_office_t *o, const char *form, const char *period, json_t 
         if (rc == -ENOMEM)
             return th_errbuf(errbuf, cap, rc, "out of memory");
         return th_errbuf(errbuf, cap, rc, "cannot read the store: %s", th_strerror(rc));
+    }
+    json_t *run = NULL;
+    if ((rc = th_runfile_read(o->dir, &run)) < 0 || s_set(b.doc, "daemon", run) < 0) {
+        json_decref(b.doc);
+        if (rc == 0)
+            rc = -ENOMEM;
+        return th_errbuf(errbuf, cap, rc, "cannot read %s/%s: %s", o->dir, TH_RUNFILE_NAME,
+                         th_strerror(rc));
     }
     *out = b.doc;
     return 0;

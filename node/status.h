@@ -55,6 +55,13 @@
                              the current revision; a newer revision clears
                              it) { rev, by, at (ISO 8601), reason } }
 
+     daemon      what runfile.h publishes: { running: false } when no
+                 daemon runs on the directory, else { running: true, pid,
+                 started_at, collector (hubs: the address really bound,
+                 e.g. "tcp://127.0.0.1:41234"), web ("http://IP:PORT/",
+                 absent when the web is off) }; pid and the rest may be
+                 missing for a moment while the daemon starts
+
    Stored texts that are not valid UTF-8 (which the protocol refuses) have
    their non-ASCII bytes replaced by '?'. Malformed receipts, rejections
    and notices are skipped.

@@ -921,8 +921,11 @@ s_start(void *self, th_daemon_t *d)
     s_run(w);
     char host[TH_ENDPOINT_MAX];
     inet_ntop(AF_INET, &w->addr.sin_addr, host, sizeof host);
-    th_log(TH_LOG_INFO, "web: listening on http://%s:%u/%s", host, w->port,
-           w->login ? " (login required)" : "");
+    char url[TH_ENDPOINT_MAX + 32];
+    snprintf(url, sizeof url, "http://%s:%u/", host, w->port);
+    if ((rc = th_daemon_publish(d, "web", url)) < 0)
+        return rc;
+    th_log(TH_LOG_INFO, "web: listening on %s%s", url, w->login ? " (login required)" : "");
     return 0;
 }
 

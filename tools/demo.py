@@ -60,12 +60,34 @@ def say(msg):
     print(msg, flush=True)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+def published(d, field, secs=20.0):
+    """What the daemon running on data directory d publishes in its
+    daemon.json (runfile.h): field "collector" or "web"; None if it does not
+    within secs. Ports are never chosen here: hubs bind tcp://127.0.0.1:*,
+    the web port 0, the proxies port 0, and each says where it listens."""
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        try:
+            with open(os.path.join(d, "daemon.json"), encoding="utf-8") as f:
+                v = json.loads(f.read() or "{}").get(field)
+            if v:
+                return v
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    return None
+
+
+def stats_port(path, secs=10.0):
+    """The port a chaos proxy listens on, from its stats file."""
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        try:
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)["port"]
+        except (OSError, ValueError, KeyError):
+            time.sleep(0.05)
+    raise RuntimeError("a proxy did not start: %s" % path)
 
 
 def port_free(p):
@@ -279,40 +301,41 @@ def play(a, node, hub, work, procs):
 
     # ---- offices, keys, enrollment, proxies in front of every hub ----
     P = os.path.join(work, "p" + root)
-    web = 8080 if not a.short and port_free(8080) else free_port()
-    bind = free_port()
-    r = run([hub, "init", "--dir", P, "--unit", root, "--bind", "tcp://127.0.0.1:%d" % bind])
+    # the province's dashboard on the usual port for a person at the
+    # machine; anything else (and the test's short run) on a port the
+    # kernel picks
+    web = 8080 if not a.short and port_free(8080) else 0
+    r = run([hub, "init", "--dir", P, "--unit", root, "--bind", "tcp://127.0.0.1:*"])
     pkey = r.stdout.strip().splitlines()[-1]
     fast(os.path.join(P, "tonghop.ini"), web)
     set_report_header(os.path.join(P, "tonghop.ini"), pname)
     proxy = os.path.join(REPO, "tests/tools/chaos_proxy.py")
     chaos = ["--up-ms", "2500:7000", "--down-ms", "600:2500"]
 
-    def add_proxy(name, to_port, seed):
-        port = free_port()
-        procs.start(name, [sys.executable, proxy, "--listen", str(port), "--to",
-                           "127.0.0.1:%d" % to_port, "--seed", str(seed),
-                           "--stats", os.path.join(work, "logs", name + ".stats")] + chaos)
-        return port
+    def add_proxy(name, hub_dir, seed):
+        """A chaos proxy in front of the hub at hub_dir; its endpoint."""
+        stats = os.path.join(work, "logs", name + ".stats")
+        procs.start(name, [sys.executable, proxy, "--listen", "0", "--to-run",
+                           os.path.join(hub_dir, "daemon.json"), "--seed", str(seed),
+                           "--stats", stats] + chaos)
+        return "tcp://127.0.0.1:%d" % stats_port(stats)
 
-    pport = add_proxy("proxy-" + root, bind, a.seed)
-    hubs = {root: {"dir": P, "port": pport, "key": pkey, "web": web}}
+    pep = add_proxy("proxy-" + root, P, a.seed)
+    hubs = {root: {"dir": P, "ep": pep, "key": pkey}}
     for i, d in enumerate(districts):
         D = os.path.join(work, "d" + d)
-        b, w = free_port(), free_port()
-        r = run([hub, "init", "--dir", D, "--unit", d, "--bind", "tcp://127.0.0.1:%d" % b,
-                 "--parent", "tcp://127.0.0.1:%d" % pport, "--parent-key", pkey])
+        r = run([hub, "init", "--dir", D, "--unit", d, "--bind", "tcp://127.0.0.1:*",
+                 "--parent", pep, "--parent-key", pkey])
         k = r.stdout.strip().splitlines()[-1]
-        fast(os.path.join(D, "tonghop.ini"), w)
+        fast(os.path.join(D, "tonghop.ini"), 0)
         run([hub, "enroll", "--dir", P, "--unit", d, "--key", k])
-        hubs[d] = {"dir": D, "port": add_proxy("proxy-" + d, b, a.seed + 1 + i), "key": k,
-                   "web": w}
+        hubs[d] = {"dir": D, "ep": add_proxy("proxy-" + d, D, a.seed + 1 + i), "key": k}
     for c in communes:
         h = hubs[parent_of[c]]
         C = os.path.join(work, "x" + c)
-        r = run([node, "init", "--dir", C, "--unit", c, "--parent",
-                 "tcp://127.0.0.1:%d" % h["port"], "--parent-key", h["key"]])
-        fast(os.path.join(C, "tonghop.ini"), free_port())
+        r = run([node, "init", "--dir", C, "--unit", c, "--parent", h["ep"],
+                 "--parent-key", h["key"]])
+        fast(os.path.join(C, "tonghop.ini"), 0)
         run([hub, "enroll", "--dir", h["dir"], "--unit", c, "--key",
              r.stdout.strip().splitlines()[-1]])
     say("   Đã khởi tạo và đăng ký khóa %d văn phòng." % (1 + len(districts) + len(communes)))
@@ -442,11 +465,14 @@ def play(a, node, hub, work, procs):
         say("   Đúng: %d chỉ tiêu của tỉnh bằng tổng số liệu các xã nộp lần cuối "
             "(ví dụ TT01 = %d buổi)." % (len(expected), expected["TT01"]))
     say("   Báo cáo tổng hợp: %s" % "\n                     ".join(files))
-    say("   Bảng điều khiển của tỉnh: http://127.0.0.1:%d/hub?form=%s&period=%s"
-        % (web, FORM, year))
+    def dashboard(code):
+        url = published(hubs[code]["dir"], "web", 2.0)
+        return "%shub?form=%s&period=%s" % (url, FORM, year) if url else \
+            "(giao diện web không chạy: xem %s)" % os.path.join(work, "logs", "hub-%s.log" % code)
+
+    say("   Bảng điều khiển của tỉnh: %s" % dashboard(root))
     for code in districts:
-        say("       huyện %s: http://127.0.0.1:%d/hub?form=%s&period=%s"
-            % (code, hubs[code]["web"], FORM, year))
+        say("       huyện %s: %s" % (code, dashboard(code)))
     if a.keep:
         say("\nKEEP=1: các văn phòng huyện, tỉnh vẫn chạy; nhấn Ctrl-C để dừng.")
         while True:

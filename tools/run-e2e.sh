@@ -27,7 +27,7 @@ for t in "$E"/test_*.mjs; do
     [ -e "$t" ] || continue
     n=$((n + 1))
     echo "== $t"
-    if ! timeout 600 node "$t" "$O"; then
+    if ! timeout -k 15 600 node "$t" "$O"; then
         echo "FAILED: $t"
         failed=$((failed + 1))
     fi

@@ -8,7 +8,7 @@ for t in tests/integration/test_*.sh; do
     [ -e "$t" ] || continue
     n=$((n + 1))
     echo "== $t"
-    if ! timeout 600 sh "$t" "$O"; then
+    if ! timeout -k 15 600 sh "$t" "$O"; then
         echo "FAILED: $t"
         failed=$((failed + 1))
     fi

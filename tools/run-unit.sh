@@ -7,10 +7,10 @@ failed=0
 for t in "$@"; do
     echo "== $t"
     if [ "${VALGRIND:-0}" = 1 ]; then
-        timeout 900 valgrind -q --error-exitcode=99 --leak-check=full \
+        timeout -k 15 900 valgrind -q --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite,indirect --trace-children=no "$t"
     else
-        timeout 300 "$t"
+        timeout -k 15 300 "$t"
     fi
     rc=$?
     if [ $rc -ne 0 ]; then

@@ -8,7 +8,6 @@
 // Run from tools/run-e2e.sh BUILD_DIR (node tests/e2e/test_x.mjs BUILD_DIR).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,27 +93,20 @@ export function need(cond, name, detail) {
 
 // ---- processes ---------------------------------------------------------------
 
-const usedPorts = new Set();
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now (never the same
-    one twice in a test). */
-export async function freePort() {
-    for (let i = 0; i < 50; i++) {
-        const port = await new Promise((resolve, reject) => {
-            const s = net.createServer();
-            s.unref();
-            s.on('error', reject);
-            s.listen(0, '127.0.0.1', () => {
-                const p = s.address().port;
-                s.close(() => resolve(p));
-            });
-        });
-        if (!usedPorts.has(port)) {
-            usedPorts.add(port);
-            return port;
+/** What the daemon running on data directory DIR publishes in DIR/daemon.json
+    (node/runfile.h): FIELD "collector" (a hub's bound ZeroMQ endpoint) or
+    "web" ("http://127.0.0.1:PORT/"). No port is chosen by a test: hubs bind
+    tcp://127.0.0.1:*, the web listens on port 0, and the daemon says which
+    port the kernel gave it. Resolves to null if nothing within `seconds`. */
+export async function published(dir, field, seconds = 30) {
+    return waitFor(() => {
+        try {
+            const v = JSON.parse(fs.readFileSync(path.join(dir, 'daemon.json'), 'utf8') || '{}')[field];
+            return v || false;
+        } catch {
+            return false;
         }
-    }
-    throw new Error('freePort: no new free port');
+    }, seconds, 100);
 }
 
 /** Runs BIN ARGS to completion (stdin = opts.input). {code, stdout, stderr};

@@ -10,8 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-    Abort, ROOT, TMP, atCleanup, bad, cleanup, expect, expectEq, fastSync, freePort, freshDir,
-    lastLine, launchBrowser, need, ok, run, sanitizerReports, screenshot, setWeb, started,
+    Abort, ROOT, TMP, atCleanup, bad, cleanup, expect, expectEq, fastSync, freshDir,
+    lastLine, launchBrowser, need, ok, published, run, sanitizerReports, screenshot, setWeb, started,
     startDaemon, stopAll, summary, tail, waitFor,
 } from './lib.mjs';
 
@@ -288,26 +288,27 @@ async function setupPair(def) {
     }
     const P = path.join(TMP, `p${PROVINCE}`);
     const C = path.join(TMP, `c${COMMUNE}`);
-    const port = await freePort();
-    let r = run(HUB, ['init', '--dir', P, '--unit', PROVINCE, '--bind', `tcp://127.0.0.1:${port}`]);
+    let r = run(HUB, ['init', '--dir', P, '--unit', PROVINCE, '--bind', 'tcp://127.0.0.1:*']);
     need(r.code === 0, `init province hub ${PROVINCE}`, r.stdout + r.stderr);
     const pk = lastLine(r.stdout);
-    r = run(NODE, ['init', '--dir', C, '--unit', COMMUNE, '--parent', `tcp://127.0.0.1:${port}`, '--parent-key', pk]);
+    setWeb(P, 0);
+    fastSync(P);
+    const pd = startDaemon('hub-p80', HUB, P, OUT);
+    const pep = await published(P, 'collector');
+    need(pep, 'the province publishes the address it bound (daemon.json)', () => daemonDetail(pd));
+    r = run(NODE, ['init', '--dir', C, '--unit', COMMUNE, '--parent', pep, '--parent-key', pk]);
     need(r.code === 0, `init commune ${COMMUNE}`, r.stdout + r.stderr);
     const ck = lastLine(r.stdout);
     r = run(HUB, ['enroll', '--dir', P, '--unit', COMMUNE, '--key', ck]);
     need(r.code === 0, `enroll ${COMMUNE} at the province`, r.stdout + r.stderr);
-
-    const pweb = await freePort();
-    const cweb = await freePort();
-    setWeb(P, pweb);
-    setWeb(C, cweb);
-    fastSync(P);
+    setWeb(C, 0);
     fastSync(C);
-    const pd = startDaemon('hub-p80', HUB, P, OUT);
     const cd = startDaemon(`node-c${COMMUNE}`, NODE, C, OUT);
-    const PBASE = `http://127.0.0.1:${pweb}`;
-    const CBASE = `http://127.0.0.1:${cweb}`;
+    const pweb = await published(P, 'web');
+    const cweb = await published(C, 'web');
+    need(pweb && cweb, 'both daemons publish their web address', () => daemonDetail(pweb ? cd : pd));
+    const PBASE = pweb.replace(/\/$/, '');
+    const CBASE = cweb.replace(/\/$/, '');
     need(await waitWeb(pd, PBASE, 30), `province web answers 200 on ${PBASE}/`, () => daemonDetail(pd));
     need(await waitWeb(cd, CBASE, 30), `commune web answers 200 on ${CBASE}/`, () => daemonDetail(cd));
     return { P, C, PBASE, CBASE, def };
@@ -589,20 +590,20 @@ async function scenario(def) {
 // g. an office with "login = required"
 async function loginScenario() {
     const L = path.join(TMP, 'login80');
-    const port = await freePort();
-    let r = run(HUB, ['init', '--dir', L, '--unit', PROVINCE, '--bind', `tcp://127.0.0.1:${port}`]);
+    let r = run(HUB, ['init', '--dir', L, '--unit', PROVINCE, '--bind', 'tcp://127.0.0.1:*']);
     need(r.code === 0, 'init a second hub office 80 for the login', r.stdout + r.stderr);
-    const lweb = await freePort();
-    setWeb(L, lweb, true);
+    setWeb(L, 0, true);
     fastSync(L);
     const ini = fs.readFileSync(path.join(L, 'tonghop.ini'), 'utf8');
-    need(new RegExp(`^\\[web\\][^[]*^listen = 127\\.0\\.0\\.1:${lweb}\\nlogin = required$`, 'm').test(ini) &&
+    need(/^\[web\][^[]*^listen = 127\.0\.0\.1:0\nlogin = required$/m.test(ini) &&
          (ini.match(/^login\s*=/gm) || []).length === 1,
         'tonghop.ini: [web] listen then "login = required", one login line', ini);
     r = run(HUB, ['user', 'add', '--dir', L, '--name', 'canbo'], { input: `${PASSWORD}\n` });
     need(r.code === 0, 'user add reads the password from stdin', r.stdout + r.stderr);
     const d = startDaemon('hub-login80', HUB, L, OUT);
-    const LBASE = `http://127.0.0.1:${lweb}`;
+    const lweb = await published(L, 'web');
+    need(lweb, 'the login office publishes its web address', () => daemonDetail(d));
+    const LBASE = lweb.replace(/\/$/, '');
     need(await waitWeb(d, LBASE, 30, true), `login office web answers on ${LBASE}/`, () => daemonDetail(d));
 
     let h = await http(`${LBASE}/`);

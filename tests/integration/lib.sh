@@ -8,11 +8,15 @@ NODE="$O/tonghop-node"
 HUB="$O/tonghop-hub"
 PIDS=""
 
+# Every process a script starts is in PIDS and is killed by pid, whatever
+# ends the script; a signal ends the script (the EXIT trap then cleans up).
 th_cleanup() {
     for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
     rm -rf "$TMP"
 }
-trap th_cleanup EXIT INT TERM
+trap th_cleanup EXIT
+trap 'echo "interrupted (SIGINT)"; exit 130' INT
+trap 'echo "interrupted (SIGTERM)"; exit 143' TERM
 
 ok()   { PASS=$((PASS + 1)); echo "ok   - $1"; }
 bad()  { FAIL=$((FAIL + 1)); echo "FAIL - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/       /'; }
@@ -65,13 +69,28 @@ th_summary() {
     [ "$FAIL" -eq 0 ]
 }
 
-# free_port: a TCP port on 127.0.0.1 that nothing listens on right now
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+# Ports: no script picks one. Hubs bind tcp://127.0.0.1:* and the web
+# listens on port 0 (the kernel picks, the daemon publishes the address in
+# DIR/daemon.json and in status --json); children reach a hub through a
+# proxy that picked its own port and follows the hub's daemon.json, so a
+# hub may restart on another port behind it (start_proxy, below).
+ANY=tcp://127.0.0.1:*
+
+# daemon_field BIN DIR FIELD: FIELD (collector, web, pid) of the daemon
+# running on DIR, as status --json publishes it; fails while there is none
+daemon_field() {
+    df_v=$("$1" status --dir "$2" --json 2>/dev/null </dev/null | json_get "daemon.$3" 2>/dev/null) &&
+        [ -n "$df_v" ] && printf '%s\n' "$df_v"
+}
+
+# hub_ep DIR: the collector address of the hub daemon running on DIR, once
+# it listens (waits up to 20 s; empty and status 1 if it never does)
+hub_ep() {
+    wait_for 20 daemon_field "$HUB" "$1" collector && daemon_field "$HUB" "$1" collector
 }
 
 # fast_sync DIR: link timings for tests (seconds matter, not minutes), and
-# the web interface on a free port of 127.0.0.1 (port 0: chosen at start)
+# the web interface on port 0 of 127.0.0.1 (the kernel picks at start)
 fast_sync() {
     sed -i -e 's/^heartbeat_ms = .*/heartbeat_ms = 200/' -e 's/^timeout_ms = .*/timeout_ms = 1500/' \
         -e 's/^retry_max_ms = .*/retry_max_ms = 800/' -e 's/^poll_ms = .*/poll_ms = 100/' \
@@ -123,17 +142,17 @@ value() {
 # scripts: province hub 72 at DIR (extra options go to its init), district
 # hubs 703 and 705 at $TMP/d703, $TMP/d705, communes 25456, 25459 (703) and
 # 25486, 25489 (705) at $TMP/e<code>; all initialised with fast link timing
-# and enrolled at their parent. Sets PP (the province's port) and PK (its key).
+# and enrolled at their parent. Every link goes through a byte-counting
+# proxy (start_proxy): l703, l705 to the province, l<code> to the district.
+# Sets PK (the province's key).
 tiers72() {
     t72_dir=$1; shift
-    PP=$(free_port)
-    expect_ok "init province hub 72 (2024 tree)" "$HUB" init --dir "$t72_dir" --unit 72 --bind "tcp://127.0.0.1:$PP" "$@"
+    expect_ok "init province hub 72 (2024 tree)" "$HUB" init --dir "$t72_dir" --unit 72 --bind "$ANY" "$@"
     PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
     fast_sync "$t72_dir"
     for t72_d in 703 705; do
-        t72_port=$(free_port)
-        eval "PORT_$t72_d=$t72_port"
-        expect_ok "init district hub $t72_d" "$HUB" init --dir "$TMP/d$t72_d" --unit "$t72_d" --bind "tcp://127.0.0.1:$t72_port" --parent "tcp://127.0.0.1:$PP" --parent-key "$PK"
+        start_proxy "l$t72_d" "$t72_dir" 1 || bad "link proxy l$t72_d did not start"
+        expect_ok "init district hub $t72_d" "$HUB" init --dir "$TMP/d$t72_d" --unit "$t72_d" --bind "$ANY" --parent "$LINK_EP" --parent-key "$PK"
         t72_k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
         eval "KEY_$t72_d='$t72_k'"
         fast_sync "$TMP/d$t72_d"
@@ -141,8 +160,9 @@ tiers72() {
     done
     for t72_pair in 703:25456 703:25459 705:25486 705:25489; do
         t72_d=${t72_pair%%:*}; t72_c=${t72_pair##*:}
-        eval "t72_port=\$PORT_$t72_d; t72_dk=\$KEY_$t72_d"
-        expect_ok "init commune $t72_c under $t72_d" "$NODE" init --dir "$TMP/e$t72_c" --unit "$t72_c" --parent "tcp://127.0.0.1:$t72_port" --parent-key "$t72_dk"
+        eval "t72_dk=\$KEY_$t72_d"
+        start_proxy "l$t72_c" "$TMP/d$t72_d" 1 || bad "link proxy l$t72_c did not start"
+        expect_ok "init commune $t72_c under $t72_d" "$NODE" init --dir "$TMP/e$t72_c" --unit "$t72_c" --parent "$LINK_EP" --parent-key "$t72_dk"
         t72_k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
         fast_sync "$TMP/e$t72_c"
         expect_ok "enroll $t72_c at district $t72_d" "$HUB" enroll --dir "$TMP/d$t72_d" --unit "$t72_c" --key "$t72_k"
@@ -153,18 +173,24 @@ tiers72() {
 
 CHAOS_PROXY=${CHAOS_PROXY:-tests/tools/chaos_proxy.py}
 
-# start_proxy NAME LISTEN_PORT TO_PORT SEED [chaos_proxy options...]: runs
-# tests/tools/chaos_proxy.py 127.0.0.1:LISTEN_PORT -> 127.0.0.1:TO_PORT in
-# the background (stats in $TMP/NAME.stats, log in $TMP/NAME.log, pid in
-# PID_NAME and PIDS); returns once it listens, 1 if not within 10 s.
+# start_proxy NAME HUBDIR SEED [chaos_proxy options...]: runs
+# tests/tools/chaos_proxy.py in the background on a port of its own choosing
+# on 127.0.0.1, forwarding to whatever the hub daemon running on HUBDIR
+# listens on now (its daemon.json; the hub need not run yet, and may
+# restart). Stats in $TMP/NAME.stats, log in $TMP/NAME.log, pid in PID_NAME
+# and PIDS; the address children connect to in LINK_EP and EP_NAME. Returns
+# once it listens, 1 if not within 10 s.
 start_proxy() {
-    sp_name=$1; sp_listen=$2; sp_to=$3; sp_seed=$4; shift 4
+    sp_name=$1; sp_dir=$2; sp_seed=$3; shift 3
     rm -f "$TMP/$sp_name.stats"
-    python3 "$CHAOS_PROXY" --listen "$sp_listen" --to "127.0.0.1:$sp_to" --seed "$sp_seed" \
+    python3 "$CHAOS_PROXY" --listen 0 --to-run "$sp_dir/daemon.json" --seed "$sp_seed" \
         --stats "$TMP/$sp_name.stats" "$@" >>"$TMP/$sp_name.log" 2>&1 </dev/null &
     eval "PID_$sp_name=$!"
     PIDS="$PIDS $!"
-    wait_for 10 test -s "$TMP/$sp_name.stats"
+    LINK_EP=
+    wait_for 10 test -s "$TMP/$sp_name.stats" || return 1
+    LINK_EP="tcp://127.0.0.1:$(json_get port <"$TMP/$sp_name.stats")"
+    eval "EP_$sp_name=\$LINK_EP"
 }
 
 # proxy_stat NAME FIELD: FIELD of the proxy's stats, written afresh (SIGUSR2)

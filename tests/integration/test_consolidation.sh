@@ -14,12 +14,13 @@ report() {  # $1 = TT01, $2 = CCHC02, $3 = CCHC01
 }
 
 P=$TMP/p80
-PORT=$(free_port)
-expect_ok "init province hub 80" "$HUB" init --dir "$P" --unit 80 --bind "tcp://127.0.0.1:$PORT"
+expect_ok "init province hub 80" "$HUB" init --dir "$P" --unit 80 --bind "$ANY"
 PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+start_proxy l80 "$P" 1 || bad "link proxy to 80 did not start"
+PEP=$LINK_EP
 fast_sync "$P"
 for c in 25459 25480 25567; do
-    expect_ok "init commune $c" "$NODE" init --dir "$TMP/c$c" --unit "$c" --parent "tcp://127.0.0.1:$PORT" --parent-key "$PK"
+    expect_ok "init commune $c" "$NODE" init --dir "$TMP/c$c" --unit "$c" --parent "$PEP" --parent-key "$PK"
     k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
     fast_sync "$TMP/c$c"
     expect_ok "enroll $c" "$HUB" enroll --dir "$P" --unit "$c" --key "$k"

@@ -21,12 +21,13 @@ report() {  # $1 = TT01
     echo "TT01=$1 TT02=100 TT03=1 TT04=2 DT01=1 DT02=10 LD01=có DVK01=2 DVK02=1 KT01=0 KT02=0 CCHC01=10 CCHC02=9 CCHC04=3 TCD01=4 TCD02=3 TCD03=2 TCD05=1 GS01=1 GS02=2 GS03=1 DC01=có KTR01=0 KTR02=0 DG01=tot ND01=Tốt ND02=Chưa ND03=Tiếp"
 }
 P=$TMP/p99
-PORT=$(free_port)
-expect_ok "init province hub 99 with its own unit list" "$HUB" init --dir "$P" --unit 99 --bind "tcp://127.0.0.1:$PORT" --units "$U"
+expect_ok "init province hub 99 with its own unit list" "$HUB" init --dir "$P" --unit 99 --bind "$ANY" --units "$U"
 PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+start_proxy l99 "$P" 1 || bad "link proxy to 99 did not start"
+PEP=$LINK_EP
 fast_sync "$P"
 for c in 99001 99002 99003; do
-    expect_ok "init commune $c" "$NODE" init --dir "$TMP/c$c" --unit "$c" --parent "tcp://127.0.0.1:$PORT" --parent-key "$PK" --units "$U"
+    expect_ok "init commune $c" "$NODE" init --dir "$TMP/c$c" --unit "$c" --parent "$PEP" --parent-key "$PK" --units "$U"
     k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
     fast_sync "$TMP/c$c"
     expect_ok "enroll $c" "$HUB" enroll --dir "$P" --unit "$c" --key "$k"
@@ -71,7 +72,13 @@ expect_in "the 2026 report names the missing Xã Hai" "99002,Xã Hai,,Chưa báo
 expect_ok "export 2025 csv" "$HUB" export --dir "$P" --form dvcq-nam --period 2025 --format csv --out "$TMP/2025.csv"
 expect_in "the 2025 report has Xã Ba's row" "99003,Xã Ba,1/1,5," "$(cat "$TMP/2025.csv")"
 
-expect_exit 1 "a second hub daemon on a taken address exits at once (no hang)" timeout 20 "$HUB" run --dir "$P"
+expect_exit 1 "a second daemon on the same directory is refused at once" timeout -k 5 20 "$HUB" run --dir "$P"
+expect_in "and says which daemon holds it" "another daemon (pid $PID_p99) already runs on $P" "$LAST_OUT"
+expect_in "the first one still runs and publishes its address" "tcp://127.0.0.1:" "$(daemon_field "$HUB" "$P" collector)"
+# a hub configured with an address that is taken (the running hub's own)
+expect_ok "init another hub on the first one's address" "$HUB" init --dir "$TMP/p99b" --unit 99 \
+    --bind "$(daemon_field "$HUB" "$P" collector)" --units "$U"
+expect_exit 1 "a hub daemon on a taken address exits at once (no hang)" timeout -k 5 20 "$HUB" run --dir "$TMP/p99b"
 expect_in "and says why" "Address already in use" "$LAST_OUT"
 for n in c99001 c99002 c99003 p99; do
     stop "$n"

@@ -159,7 +159,7 @@ CHROME=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROME" ]; then
     bad "chromium is not installed (make deps installs it)"
 else
-    chrome() { timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$TMP/chrome" "$@" >>"$TMP/chrome.log" 2>&1; }
+    chrome() { timeout -k 10 120 "$CHROME" --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$TMP/chrome" "$@" >>"$TMP/chrome.log" 2>&1; }
     chrome --no-pdf-header-footer --print-to-pdf="$OUT/tong-hop-2024.pdf" "file://$PWD/$H" &&
         [ -s "$OUT/tong-hop-2024.pdf" ] && ok "Chromium prints the page to PDF" || bad "no PDF" "$(tail -5 "$TMP/chrome.log")"
     chrome --window-size=1240,1754 --screenshot="$OUT/tong-hop-2024.png" "file://$PWD/$H" &&

@@ -16,13 +16,14 @@ report() {  # $1 = TT01
     echo "TT01=$1 TT02=100 TT03=1 TT04=2 DT01=1 DT02=10 LD01=có DVK01=2 DVK02=1 KT01=0 KT02=0 CCHC01=10 CCHC02=9 CCHC04=3 TCD01=4 TCD02=3 TCD03=2 TCD05=1 GS01=1 GS02=2 GS03=1 DC01=có KTR01=0 KTR02=0 DG01=tot ND01=Tốt ND02=Chưa ND03=Tiếp"
 }
 P=$TMP/p01; D=$TMP/d001; C=$TMP/c00004
-PP=$(free_port); DP=$(free_port)
-expect_ok "init Hà Nội hub 01" "$HUB" init --dir "$P" --unit 01 --bind "tcp://127.0.0.1:$PP"
+expect_ok "init Hà Nội hub 01" "$HUB" init --dir "$P" --unit 01 --bind "$ANY"
 PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
-expect_ok "init district hub 001" "$HUB" init --dir "$D" --unit 001 --bind "tcp://127.0.0.1:$DP" --parent "tcp://127.0.0.1:$PP" --parent-key "$PK"
+start_proxy l001 "$P" 1 || bad "link proxy to 01 did not start"
+expect_ok "init district hub 001" "$HUB" init --dir "$D" --unit 001 --bind "$ANY" --parent "$LINK_EP" --parent-key "$PK"
 DK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
 expect_ok "enroll 001 at 01" "$HUB" enroll --dir "$P" --unit 001 --key "$DK"
-expect_ok "init commune 00004 under 001" "$NODE" init --dir "$C" --unit 00004 --parent "tcp://127.0.0.1:$DP" --parent-key "$DK"
+start_proxy l00004 "$D" 1 || bad "link proxy to 001 did not start"
+expect_ok "init commune 00004 under 001" "$NODE" init --dir "$C" --unit 00004 --parent "$LINK_EP" --parent-key "$DK"
 CK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
 expect_ok "enroll 00004 at 001" "$HUB" enroll --dir "$D" --unit 00004 --key "$CK"
 for d in "$P" "$D" "$C"; do fast_sync "$d"; done
@@ -41,7 +42,7 @@ import sys
 path, ep, key = sys.argv[1:4]
 lines = open(path, encoding="utf-8").read().splitlines()
 lines = ["endpoint = " + ep if l.startswith("endpoint = ") else "key = " + key if l.startswith("key = ") else l for l in lines]
-open(path, "w", encoding="utf-8").write("\n".join(lines) + "\n")' "$C/tonghop.ini" "tcp://127.0.0.1:$PP" "$PK"
+open(path, "w", encoding="utf-8").write("\n".join(lines) + "\n")' "$C/tonghop.ini" "$(hub_ep "$P")" "$PK"
 expect_ok "the province enrolls the same key" "$HUB" enroll --dir "$P" --unit 00004 --key "$CK"
 expect_in "it says the office now reports directly" "trực tiếp" "$LAST_OUT"
 expect_ok "enrolling again is a no-op" "$HUB" enroll --dir "$P" --unit 00004 --key "$CK"

@@ -51,31 +51,25 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # ---------------------------------------------------------------- set-up
 P=$TMP/p72
-PP=$(free_port); ZP=$(free_port); DP=$(free_port)
-expect_ok "init province hub 72 (2024 tree)" "$HUB" init --dir "$P" --unit 72 --bind "tcp://127.0.0.1:$PP"
+expect_ok "init province hub 72 (2024 tree)" "$HUB" init --dir "$P" --unit 72 --bind "$ANY"
 PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
 fast_sync "$P"
+start_proxy z703 "$P" 1 || bad "byte counter z703 did not start" "$(cat "$TMP/z703.log")"
 expect_ok "init district hub 703 behind a byte counter" "$HUB" init --dir "$TMP/d703" --unit 703 \
-    --bind "tcp://127.0.0.1:$DP" --parent "tcp://127.0.0.1:$ZP" --parent-key "$PK"
+    --bind "$ANY" --parent "$LINK_EP" --parent-key "$PK"
 DK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
 fast_sync "$TMP/d703"
 expect_ok "enroll 703 at the province" "$HUB" enroll --dir "$P" --unit 703 --key "$DK"
 for c in $A $C; do
-    wp=$(free_port)
-    eval "WPORT_$c=$wp"
+    start_proxy "w$c" "$TMP/d703" 1 || bad "byte counter w$c did not start" "$(cat "$TMP/w$c.log")"
     expect_ok "init commune $c behind a byte counter" "$NODE" init --dir "$TMP/e$c" --unit $c \
-        --parent "tcp://127.0.0.1:$wp" --parent-key "$DK"
+        --parent "$LINK_EP" --parent-key "$DK"
     k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
     fast_sync "$TMP/e$c"
     expect_ok "enroll $c at 703" "$HUB" enroll --dir "$TMP/d703" --unit $c --key "$k"
     # shellcheck disable=SC2046
     expect_ok "$c submits its 2024 report" "$NODE" submit --dir "$TMP/e$c" --form $FORM --period $PER $(report 1)
     eval "LAST_$c=1; REV_$c=1"
-done
-start_proxy z703 "$ZP" "$PP" 1 || bad "byte counter z703 did not start" "$(cat "$TMP/z703.log")"
-for c in $A $C; do
-    eval "wp=\$WPORT_$c"
-    start_proxy "w$c" "$wp" "$DP" 1 || bad "byte counter w$c did not start" "$(cat "$TMP/w$c.log")"
 done
 start p72 "$HUB" "$P"
 start d703 "$HUB" "$TMP/d703"

@@ -14,13 +14,14 @@ report() {
 
 # ---------------------------------------------------------------- two tiers
 P=$TMP/p80
-PORT=$(free_port)
-expect_ok "init province hub 80" "$HUB" init --dir "$P" --unit 80 --bind "tcp://127.0.0.1:$PORT"
+expect_ok "init province hub 80" "$HUB" init --dir "$P" --unit 80 --bind "$ANY"
 PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+start_proxy l80 "$P" 1 || bad "link proxy to 80 did not start"
+PEP=$LINK_EP
 fast_sync "$P"
 total=0
 for c in 25459 25480 25567; do
-    expect_ok "init commune $c" "$NODE" init --dir "$TMP/c$c" --unit "$c" --parent "tcp://127.0.0.1:$PORT" --parent-key "$PK"
+    expect_ok "init commune $c" "$NODE" init --dir "$TMP/c$c" --unit "$c" --parent "$PEP" --parent-key "$PK"
     k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
     fast_sync "$TMP/c$c"
     expect_ok "enroll $c at the province" "$HUB" enroll --dir "$P" --unit "$c" --key "$k"
@@ -76,7 +77,7 @@ title = Số liệu
 label = Số buổi
 type = int
 INI
-expect_ok "init a commune with an extra form" "$NODE" init --dir "$TMP/c25630" --unit 25630 --parent "tcp://127.0.0.1:$PORT" --parent-key "$PK" --forms "$TMP/forms"
+expect_ok "init a commune with an extra form" "$NODE" init --dir "$TMP/c25630" --unit 25630 --parent "$PEP" --parent-key "$PK" --forms "$TMP/forms"
 k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
 fast_sync "$TMP/c25630"
 expect_ok "enroll 25630" "$HUB" enroll --dir "$P" --unit 25630 --key "$k"
@@ -101,7 +102,7 @@ expect_not_in "a new revision clears the notice" "TRẢ LẠI" "$("$NODE" status
 wait_for 15 has_rev "$HUB" "$P" dvcq-nam 2026 25480 2 && ok "the correction reached the province" || bad "province lacks 25480 rev 2"
 
 # an office with a key the province never enrolled gets nothing
-expect_ok "init an unenrolled commune" "$NODE" init --dir "$TMP/rogue" --unit 25666 --parent "tcp://127.0.0.1:$PORT" --parent-key "$PK"
+expect_ok "init an unenrolled commune" "$NODE" init --dir "$TMP/rogue" --unit 25666 --parent "$PEP" --parent-key "$PK"
 fast_sync "$TMP/rogue"
 # shellcheck disable=SC2046
 expect_ok "rogue submits locally" "$NODE" submit --dir "$TMP/rogue" --form dvcq-nam --period 2026 $(report 99)

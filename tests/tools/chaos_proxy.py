@@ -2,11 +2,16 @@
 """chaos_proxy.py: a seeded TCP proxy that cuts and restores a link, and
 counts the bytes it forwards. Python 3 standard library only.
 
-    chaos_proxy.py --listen PORT --to HOST:PORT --seed N
+    chaos_proxy.py --listen PORT (--to HOST:PORT | --to-run FILE) --seed N
                    [--up-ms A:B] [--down-ms C:D] [--stats FILE] [--latency-ms L]
 
 Forwards bytes both ways between each client that connects to
-127.0.0.1:PORT and HOST:PORT. With --down-ms it alternates "up" periods
+127.0.0.1:PORT and HOST:PORT. --listen 0 lets the kernel pick the port
+(never a port chosen beforehand: it could be taken meanwhile); the port is
+in the stats file. --to-run FILE follows a tonghop daemon: FILE is its
+data directory's daemon.json, read at every new connection, so the proxy
+keeps its own port while the hub behind it restarts on a new one; while no
+daemon holds the file (flock), clients are reset as if nobody listened. With --down-ms it alternates "up" periods
 (length drawn uniformly in [A, B] ms) and "down" periods (in [C, D] ms),
 drawn from random.Random(N): the same seed gives the same schedule.
 Entering "down" closes every open connection abruptly (RST, whatever is in
@@ -18,18 +23,23 @@ that a cut loses what was "on the wire" in the last L ms, as on a slow link
 
 --stats FILE is rewritten (atomically) at least every 200 ms, on SIGUSR2
 and on exit:
-    {"up_bytes": client->server bytes, "down_bytes": server->client bytes,
+    {"port": the port it listens on, "up_bytes": client->server bytes, "down_bytes": server->client bytes,
      "cuts": down periods entered, "connections": connections forwarded,
      "cut_connections": connections closed by a cut, "refused": connections
      reset while down, "state": "up"|"down", "calm": bool}
 It is first written once the proxy listens, so its existence means ready.
 
 Signals: SIGTERM / SIGINT exit cleanly (status 0); SIGUSR1 ends the chaos
-(the link goes up, if it was down, and stays up); SIGUSR2 writes the stats.
+(the link goes up, if it was down, and stays up); SIGUSR2 writes the stats;
+SIGHUP, for a loss on purpose: the first one makes the link a black hole
+(connections stay open, every byte read is dropped, as on a line that died
+silently), the next one resets every connection, as a cut does, and ends
+the black hole; and so on.
 Events go to stderr, one line each, with a monotonic time stamp.
 """
 import argparse
 import asyncio
+import fcntl
 import json
 import os
 import random
@@ -62,6 +72,26 @@ def host_port(text):
     if not sep or not host or not port.isdigit():
         raise argparse.ArgumentTypeError("expected HOST:PORT, got %r" % text)
     return host, int(port)
+
+
+def run_target(path):
+    """(host, port) of the collector a live tonghop daemon published in
+    its daemon.json, or None (no daemon holds the file, or none yet)."""
+    try:
+        with open(path, "rb") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                fcntl.flock(f, fcntl.LOCK_UN)
+                return None          # nobody holds it: no daemon
+            except BlockingIOError:
+                pass
+            ep = json.loads(f.read() or b"{}").get("collector", "")
+    except (OSError, ValueError):
+        return None
+    if not ep.startswith("tcp://"):
+        return None
+    host, _, port = ep[6:].rpartition(":")
+    return (host, int(port)) if port.isdigit() else None
 
 
 def reset(writer):
@@ -103,8 +133,10 @@ class Proxy:
         self.calm_ev = None   # made in run(), inside the loop
         self.conns = set()
         self.s = {"up_bytes": 0, "down_bytes": 0, "cuts": 0, "connections": 0,
-                  "cut_connections": 0, "refused": 0}
+                  "cut_connections": 0, "refused": 0, "dropped_bytes": 0}
+        self.blackhole = False
         self.stop_ev = None
+        self.port = args.listen
 
     # ---- forwarding ------------------------------------------------------
     async def pump(self, conn, reader, writer, key):
@@ -120,6 +152,9 @@ class Proxy:
                 data = await reader.read(65536)
                 if conn.done:
                     return
+                if self.blackhole and data:
+                    self.s["dropped_bytes"] += len(data)
+                    continue
                 if line:
                     line.put_nowait((asyncio.get_running_loop().time() + lat, data))
                     if not data:
@@ -146,6 +181,9 @@ class Proxy:
                     await asyncio.sleep(due - loop.time())
                 if conn.done:
                     return
+                if self.blackhole and data:
+                    self.s["dropped_bytes"] += len(data)
+                    continue
                 if not data:
                     break
                 writer.write(data)
@@ -178,9 +216,12 @@ class Proxy:
             self.s["refused"] += 1
             reset(cw)
             return
-        host, port = self.args.to
+        to = self.args.to or run_target(self.args.to_run)
+        if to is None:
+            reset(cw)   # the daemon is not running: as if nobody listened
+            return
         try:
-            sr, sw = await asyncio.open_connection(host, port)
+            sr, sw = await asyncio.open_connection(*to)
         except OSError:
             reset(cw)   # the parent is not there: the client sees a reset
             return
@@ -228,6 +269,18 @@ class Proxy:
         self.up = True
         log("calm: staying up")
 
+    def on_hup(self):
+        if not self.blackhole:
+            self.blackhole = True
+            log("black hole: dropping every byte")
+            return
+        n = len(self.conns)
+        for c in list(self.conns):
+            c.cut()
+        self.s["cut_connections"] += n
+        self.blackhole = False
+        log("black hole ends: cut %d connection(s)" % n)
+
     def on_calm(self):
         self.calm = True
         self.calm_ev.set()
@@ -237,6 +290,7 @@ class Proxy:
         if not self.args.stats:
             return
         d = dict(self.s)
+        d["port"] = self.port
         d["state"] = "up" if self.up else "down"
         d["calm"] = self.calm
         tmp = "%s.tmp.%d" % (self.args.stats, os.getpid())
@@ -259,11 +313,14 @@ class Proxy:
             loop.add_signal_handler(sig, self.stop_ev.set)
         loop.add_signal_handler(signal.SIGUSR1, self.on_calm)
         loop.add_signal_handler(signal.SIGUSR2, self.write_stats)
+        loop.add_signal_handler(signal.SIGHUP, self.on_hup)
         server = await asyncio.start_server(self.on_client, "127.0.0.1", self.args.listen,
                                             reuse_address=True)
-        log("listening on 127.0.0.1:%d, forwarding to %s:%d, seed %d, up %s, down %s, latency %d ms"
-            % (self.args.listen, self.args.to[0], self.args.to[1], self.args.seed,
-               self.args.up_ms, self.args.down_ms, self.args.latency_ms))
+        self.port = server.sockets[0].getsockname()[1]
+        to = "%s:%d" % self.args.to if self.args.to else "the daemon of " + self.args.to_run
+        log("listening on 127.0.0.1:%d, forwarding to %s, seed %d, up %s, down %s, latency %d ms"
+            % (self.port, to, self.args.seed, self.args.up_ms, self.args.down_ms,
+               self.args.latency_ms))
         self.write_stats()
         tasks = [asyncio.ensure_future(self.chaos()), asyncio.ensure_future(self.stats_loop())]
         await self.stop_ev.wait()
@@ -278,8 +335,12 @@ class Proxy:
 
 def main():
     ap = argparse.ArgumentParser(description="Seeded TCP proxy that cuts and restores links.")
-    ap.add_argument("--listen", type=int, required=True, help="port on 127.0.0.1")
-    ap.add_argument("--to", type=host_port, required=True, help="HOST:PORT to forward to")
+    ap.add_argument("--listen", type=int, required=True,
+                    help="port on 127.0.0.1 (0: the kernel picks; see the stats file)")
+    to = ap.add_mutually_exclusive_group(required=True)
+    to.add_argument("--to", type=host_port, help="HOST:PORT to forward to")
+    to.add_argument("--to-run", metavar="FILE",
+                    help="forward to the collector published in a tonghop daemon.json")
     ap.add_argument("--seed", type=int, default=0, help="seed of the up/down schedule")
     ap.add_argument("--up-ms", type=ms_range, default=(1000, 5000), help="A:B up lengths")
     ap.add_argument("--down-ms", type=ms_range, default=None,

@@ -211,13 +211,15 @@ test_status_empty_office_without_parent(void **state)
     json_t *doc = s_status(o);
     /* the keys, in the order the CLI has always printed them */
     static const char *keys[] = { "unit", "link", "pending", "acked_seq", "last_seq",
-                                  "reports" };
+                                  "reports", "daemon" };
     size_t n = 0;
     for (void *it = json_object_iter(doc); it; it = json_object_iter_next(doc, it), n++) {
-        assert_true(n < 6);
+        assert_true(n < 7);
         assert_string_equal(json_object_iter_key(it), keys[n]);
     }
-    assert_int_equal(n, 6);
+    assert_int_equal(n, 7);
+    /* no daemon runs on the directory (runfile.h) */
+    assert_true(json_is_false(json_object_get(json_object_get(doc, "daemon"), "running")));
     assert_string_equal(s_s(doc, "unit"), "25459");
     json_t *link = json_object_get(doc, "link");
     assert_string_equal(s_s(link, "state"), "none");
