@@ -7,10 +7,12 @@
 #   make asan | ubsan build and run the unit tests under one sanitizer
 #   make valgrind     unit tests under valgrind (memcheck, leaks are errors)
 #   make bench        benchmarks (results in docs/benchmarks.md)
+#   make fuzz         every libFuzzer target for FUZZ_SECS (60) seconds (clang, ASan+UBSan)
 #   make demo         a whole province on one machine (see README)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #
-# BUILD selects the variant: release, asan, ubsan, debug. Objects go to build/$(BUILD).
+# BUILD selects the variant: release, asan, ubsan, debug, fuzz (clang). Objects go
+# to build/$(BUILD).
 
 BUILD   ?= release
 PREFIX  ?= /usr/local
@@ -33,6 +35,11 @@ else ifeq ($(BUILD),ubsan)
   OPT := -O1 -g -fsanitize=undefined -fno-sanitize-recover=all
 else ifeq ($(BUILD),debug)
   OPT := -O0 -g
+else ifeq ($(BUILD),fuzz)
+  # libFuzzer comes with Debian's clang; every object is instrumented for it
+  CC  := clang
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,fuzzer-no-link \
+         -fno-sanitize-recover=all
 else
   $(error unknown BUILD '$(BUILD)': use release, asan, ubsan or debug)
 endif
@@ -46,16 +53,19 @@ NODE_SRC   := $(filter-out node/main.c,$(wildcard node/*.c))
 HUB_SRC    := $(filter-out hub/main.c,$(wildcard hub/*.c))
 TEST_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
 NODE_OBJ   := $(NODE_SRC:%.c=$(O)/%.o)
 HUB_OBJ    := $(HUB_SRC:%.c=$(O)/%.o)
 TESTS      := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 TOOLS      := $(TOOL_SRC:tests/tools/%.c=$(O)/tools/%)
+FUZZERS    := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 
 BINS := $(O)/tonghop-node $(O)/tonghop-hub
 
-.PHONY: all deps test-deps test check unit integration e2e asan ubsan valgrind bench demo install clean
+.PHONY: all deps test-deps test check unit integration e2e asan ubsan valgrind bench demo install clean \
+        fuzz fuzzers fuzz-run fuzz-seeds
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -95,14 +105,35 @@ $(O)/tools/%: $(O)/tests/tools/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c), one binary each (BUILD=fuzz).
+$(O)/fuzz/%: $(O)/tests/fuzz/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+fuzzers: $(FUZZERS)
+FUZZ_SECS ?= 60
+fuzz-run: $(FUZZERS)
+	@tools/fuzz.sh $(O) $(FUZZ_SECS)
+fuzz: test-deps
+	@$(MAKE) --no-print-directory BUILD=fuzz fuzz-run
+# The binary seed corpora (records, messages, batches, enrollments) in
+# tests/fuzz/corpus, made with the project's own encoders.
+$(O)/tools/seeds: $(O)/tests/fuzz/seeds.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+fuzz-seeds: $(O)/tools/seeds
+	$(O)/tools/seeds tests/fuzz/corpus
+
 deps:
 	@tools/deps.sh
 test-deps:
 	@tools/deps.sh test
 
-# The README's test command: sanitizers on, every test run.
+# The README's test command: sanitizers on, every test run, and a short run
+# of every fuzzer (FUZZ_SECS=5 each; make fuzz for longer).
 test check: test-deps
 	@$(MAKE) --no-print-directory BUILD=asan unit integration e2e
+	@$(MAKE) --no-print-directory BUILD=fuzz FUZZ_SECS=$(TEST_FUZZ_SECS) fuzz-run
+TEST_FUZZ_SECS ?= 5
 
 unit: $(TESTS) $(BINS)
 	@tools/run-unit.sh $(TESTS)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define S_MAX_ROUTES 48
 #define S_MAX_NAV 8
@@ -862,7 +863,8 @@ s_run(th_web_t *w)
     uv_timer_start(&w->timer, s_on_timer, wait, 0);
 }
 
-static void
+/* libmicrohttpd's logger: fmt is its own format string */
+static void __attribute__((format(printf, 2, 0)))
 s_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -940,6 +942,31 @@ s_stop(void *self)
         uv_close((uv_handle_t *)&w->timer, NULL);
         w->handles = false;
     }
+}
+
+int
+th_web_add_connection(th_web_t *w, int fd)
+{
+    if (!w->mhd) {
+        close(fd);
+        return TH_E_USAGE;
+    }
+    struct sockaddr_in from = { .sin_family = AF_INET,
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    /* libmicrohttpd closes fd itself when it refuses it */
+    if (MHD_add_connection(w->mhd, fd, (struct sockaddr *)&from, sizeof from) != MHD_YES)
+        return -EIO;
+    s_run(w);
+    return 0;
+}
+
+unsigned
+th_web_connections(const th_web_t *w)
+{
+    if (!w->mhd)
+        return 0;
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return i ? i->num_connections : 0;
 }
 
 th_service_t

@@ -82,6 +82,16 @@ th_service_t th_web_service(th_web_t *w);
 /* The port actually listened on (after start), 0 before. */
 unsigned th_web_port(const th_web_t *w);
 
+/* Serves a stream socket that is already connected (socket activation, or
+   a test or fuzzer holding the other end), as if it came from 127.0.0.1;
+   the server owns fd from then on, also on failure. The service must have
+   started. Returns 0, TH_E_USAGE (not started) or -EIO (libmicrohttpd
+   refused it: connection limit, out of memory). */
+int th_web_add_connection(th_web_t *w, int fd);
+
+/* Connections the server holds now (0 before start). */
+unsigned th_web_connections(const th_web_t *w);
+
 /* ---- users (argon2id hashes in the store) --------------------------------- */
 
 /* Adds or replaces user name (1..63 bytes of [A-Za-z0-9._@-]) with a

@@ -5,7 +5,8 @@
 # the demo use: python3 (helpers), chromium and poppler-utils
 # (printing the HTML report to PDF and reading it back), faketime (a wall
 # clock before a deadline), fonts-liberation2 (Times New Roman metrics), and
-# node with npm (browser tests through playwright-core).
+# node with npm (browser tests through playwright-core), clang with
+# libFuzzer (tests/fuzz).
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev lmdb-utils
 libuv1-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libinih-dev libxlsxwriter-dev
@@ -13,6 +14,8 @@ libjansson-dev python3"
 # with "test": what only the tests and the demo need
 if [ "${1:-}" = test ]; then
     PKGS="$PKGS chromium poppler-utils faketime fonts-liberation2"
+    # the fuzzers: clang with its libFuzzer and sanitizer runtimes
+    PKGS="$PKGS clang libclang-rt-14-dev"
     # the browser tests run playwright-core (npm) on node: Debian's when none is there
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         PKGS="$PKGS nodejs npm"
