@@ -24,6 +24,9 @@ th_config_defaults(th_config_t *c)
     c->timeout_ms = 15000;
     c->retry_max_ms = 60000;
     c->poll_ms = 1000;
+    c->limit_msgs_per_s = 200;
+    c->limit_kib_per_s = 16384;
+    c->limit_store_mb = 1024;
 }
 
 
@@ -48,19 +51,27 @@ s_reader(char *str, int num, void *stream)
     return r;
 }
 
-/* A duration in ms within [lo, hi]; 0 or an error message in x. */
+/* A whole number of `what` (e.g. "milliseconds") within [lo, hi]; 0 or an
+   error message in x. */
 static int
-s_ms(s_ctx_t *x, const char *name, const char *value, int lo, int hi, int *out)
+s_num(s_ctx_t *x, const char *name, const char *value, const char *what, int lo, int hi,
+      int *out)
 {
     char *end;
     long v = strtol(value, &end, 10);
     if (end == value || *end || v < lo || v > hi) {
-        snprintf(x->msg, sizeof x->msg, "%s must be a whole number of milliseconds "
-                 "from %d to %d", name, lo, hi);
+        snprintf(x->msg, sizeof x->msg, "%s must be a whole number of %s from %d to %d", name,
+                 what, lo, hi);
         return 0;
     }
     *out = (int)v;
     return 1;
+}
+
+static int
+s_ms(s_ctx_t *x, const char *name, const char *value, int lo, int hi, int *out)
+{
+    return s_num(x, name, value, "milliseconds", lo, hi, out);
 }
 
 static int s_handle(s_ctx_t *x, const char *section, const char *name,
@@ -150,6 +161,14 @@ s_handle(s_ctx_t *x, const char *section, const char *name, const char *value)
             return s_ms(x, name, value, 100, 3600000, &c->retry_max_ms);
         if (strcmp(name, "poll_ms") == 0)
             return s_ms(x, name, value, 10, 600000, &c->poll_ms);
+    }
+    if (strcmp(section, "limits") == 0) {
+        if (strcmp(name, "child_msgs_per_s") == 0)
+            return s_num(x, name, value, "messages a second", 1, 1000000, &c->limit_msgs_per_s);
+        if (strcmp(name, "child_kib_per_s") == 0)
+            return s_num(x, name, value, "KiB a second", 1, 4194304, &c->limit_kib_per_s);
+        if (strcmp(name, "child_store_mb") == 0)
+            return s_num(x, name, value, "MB", 1, 16777216, &c->limit_store_mb);
     }
     if (strcmp(section, "report") == 0) {
         static const struct { const char *key; size_t off; } keys[] = {
@@ -270,7 +289,11 @@ th_config_write(const char *path, const th_config_t *c)
         fprintf(f, "; no [parent] yet: reports stay in this office until one is set\n"
                    "; ([parent] endpoint = tcp://HOST:PORT and key = the parent's key)\n\n");
     if (c->bind[0])
-        fprintf(f, "[hub]\n; where child offices connect\nbind = %s\n\n", c->bind);
+        fprintf(f, "[hub]\n; where child offices connect\nbind = %s\n\n"
+                   "[limits]\n; what one child office (with all below it) may cost this hub:\n"
+                   "; messages and KiB a second, and MB stored here for it\n"
+                   "child_msgs_per_s = %d\nchild_kib_per_s = %d\nchild_store_mb = %d\n\n",
+                c->bind, c->limit_msgs_per_s, c->limit_kib_per_s, c->limit_store_mb);
     fprintf(f, "[web]\n; the web interface; beyond 127.0.0.1 a login is always required,\n"
                "; login = required asks for it on 127.0.0.1 too (users: 'user add')\n"
                "listen = %s\nlogin = %s\n\n[log]\n; error, warn, info or debug\nlevel = %s\n",

@@ -40,6 +40,12 @@ typedef struct {
     char web_login[16];                      /* "auto" (default) or "required" */
     int log_level;                           /* th_log_level_t */
     int heartbeat_ms, timeout_ms, retry_max_ms, poll_ms;   /* [sync] */
+    /* [limits], hubs: what one direct child may cost, so that a misbehaving
+       (or stolen) office cannot starve its siblings or fill the disk.
+       Messages and bytes per second (token buckets holding 2 s, and at
+       least one largest frame); megabytes the hub stores for the child's
+       subtree (revisions and quarantine). */
+    int limit_msgs_per_s, limit_kib_per_s, limit_store_mb;
     /* [report]: the administrative header of exported reports, valid UTF-8;
        "" = derived from the unit's name (see hub/export.h) */
     char report_superior[TH_REPORT_TEXT_MAX];

@@ -899,6 +899,18 @@ th_store_log_last(th_store_txn_t *txn, uint64_t *seq)
 }
 
 int
+th_store_log_skip(th_store_txn_t *txn, uint64_t seq)
+{
+    int rc;
+    uint64_t last;
+    if ((rc = s_check_txn(txn, true)) < 0 || (rc = th_store_log_last(txn, &last)) < 0)
+        return rc;
+    if (seq <= last)
+        return 0;
+    return s_put_u64(txn, txn->s->dbi[TH_DB_STATE], S_LOGSEQ_NAME, strlen(S_LOGSEQ_NAME), seq);
+}
+
+int
 th_store_log_append(th_store_txn_t *txn, uint8_t kind, const char *key, uint32_t rev,
                     const uint8_t *blob, size_t len, uint64_t *seq_out)
 {

@@ -163,6 +163,12 @@ int th_store_log_append(th_store_txn_t *txn, uint8_t kind, const char *key, uint
 /* Highest seq ever appended into *seq; 0 when none. */
 int th_store_log_last(th_store_txn_t *txn, uint64_t *seq);
 
+/* Moves the log counter up to seq (nothing when it is there already), so
+   that the next entry gets seq + 1: for a parent that holds seqs of ours
+   this store never wrote (restored from an older backup, or the office's
+   key used by another installation). Returns 0 or store errors. */
+int th_store_log_skip(th_store_txn_t *txn, uint64_t seq);
+
 /* Entries with seq > after in ascending seq; cb returning non-zero stops
    and is returned. */
 int th_store_log_each(th_store_txn_t *txn, uint64_t after,

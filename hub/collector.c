@@ -25,6 +25,13 @@ typedef struct {
     size_t rid_len;
     uint64_t meta_sent;     /* highest META seq sent on its connection */
     int64_t last_seen;
+    /* [limits] token buckets (loop time, ms): what it may still send now */
+    double tok_msgs, tok_bytes;
+    uint64_t refill_ms;     /* 0: buckets not filled yet */
+    uint64_t dropped;       /* messages dropped over the limits, this run */
+    uint64_t warned_ms;     /* last time its excess was logged */
+    uint64_t gap_logged_ms; /* last time a lost batch (restart) was logged */
+    uint64_t cap_logged_ms; /* last time its store cap was logged */
 } s_child_t;
 
 struct th_collector {
@@ -64,6 +71,49 @@ s_child(th_collector_t *c, const char *unit, bool create)
     memset(ch, 0, sizeof *ch);
     snprintf(ch->unit, sizeof ch->unit, "%s", unit);
     return ch;
+}
+
+/* ---- limits ------------------------------------------------------------ */
+
+#define S_WARN_EVERY_MS 5000   /* excess of one child logged at most this often */
+
+/* True when ch may send a message of len bytes now ([limits]
+   child_msgs_per_s and child_kib_per_s, buckets of 2 s that always hold one
+   largest frame); false: the message is dropped unread, as a congested
+   line would lose it, and the child resends after its timeout. A flood
+   costs the hub a recv and this test, not a decode, a signature check and
+   a durable commit. */
+static bool
+s_admit(th_collector_t *c, s_child_t *ch, size_t len)
+{
+    const th_config_t *cfg = &c->o->cfg;
+    uint64_t now = uv_now(th_daemon_loop(c->d));
+    double rate_m = cfg->limit_msgs_per_s, rate_b = (double)cfg->limit_kib_per_s * 1024.0;
+    double cap_m = 2 * rate_m, cap_b = 2 * rate_b;
+    if (cap_b < (double)TH_MSG_FRAME_MAX)
+        cap_b = (double)TH_MSG_FRAME_MAX;
+    if (!ch->refill_ms) {
+        ch->tok_msgs = cap_m;
+        ch->tok_bytes = cap_b;
+    } else if (now > ch->refill_ms) {
+        double s = (double)(now - ch->refill_ms) / 1000.0;
+        ch->tok_msgs = ch->tok_msgs + s * rate_m > cap_m ? cap_m : ch->tok_msgs + s * rate_m;
+        ch->tok_bytes = ch->tok_bytes + s * rate_b > cap_b ? cap_b : ch->tok_bytes + s * rate_b;
+    }
+    ch->refill_ms = now;
+    if (ch->tok_msgs >= 1.0 && ch->tok_bytes >= (double)len) {
+        ch->tok_msgs -= 1.0;
+        ch->tok_bytes -= (double)len;
+        return true;
+    }
+    ch->dropped++;
+    if (!ch->warned_ms || now - ch->warned_ms >= S_WARN_EVERY_MS) {
+        ch->warned_ms = now;
+        th_log(TH_LOG_WARN, "collector: %s is over its limits ([limits] child_msgs_per_s = %d, "
+               "child_kib_per_s = %d): %" PRIu64 " message(s) dropped so far", ch->unit,
+               cfg->limit_msgs_per_s, cfg->limit_kib_per_s, ch->dropped);
+    }
+    return false;
 }
 
 /* ---- ZAP (RFC 27) ------------------------------------------------------ */
@@ -304,6 +354,7 @@ s_on_batch(th_collector_t *c, const zmq_msg_t *rid, const char *unit, const th_m
     b->through = m->through;
     b->after = m->after;
     b->now = th_now_ms();
+    b->store_cap = (uint64_t)c->o->cfg.limit_store_mb * 1024 * 1024;
     int rc = th_store_write(c->o->store, th_ingest_batch, b);
     if (rc < 0) {
         /* nothing committed: no ACK; the child resends after its timeout */
@@ -312,8 +363,15 @@ s_on_batch(th_collector_t *c, const zmq_msg_t *rid, const char *unit, const th_m
         return;
     }
     if (b->gap) {
-        th_log(TH_LOG_INFO, "collector: %s sent from %" PRIu64 " but we hold only through %"
-               PRIu64 ": restarting it there", unit, m->after, b->upto);
+        /* a child that ignores the restart would get one log line per batch */
+        s_child_t *ch = s_child(c, unit, false);
+        uint64_t now = uv_now(th_daemon_loop(c->d));
+        if (!ch || !ch->gap_logged_ms || now - ch->gap_logged_ms >= S_WARN_EVERY_MS) {
+            th_log(TH_LOG_INFO, "collector: %s sent from %" PRIu64 " but we hold only "
+                   "through %" PRIu64 ": restarting it there", unit, m->after, b->upto);
+            if (ch)
+                ch->gap_logged_ms = now;
+        }
         th_msg_t w;
         th_msg_init(&w, TH_MSG_WELCOME);
         w.resume_after = b->upto;
@@ -321,6 +379,28 @@ s_on_batch(th_collector_t *c, const zmq_msg_t *rid, const char *unit, const th_m
         w.window = S_WINDOW;
         snprintf(w.unit, sizeof w.unit, "%s", c->o->cfg.unit);
         s_reply(c, rid, &w);
+        return;
+    }
+    if (b->over_cap) {
+        s_child_t *ch = s_child(c, unit, false);
+        uint64_t now = uv_now(th_daemon_loop(c->d));
+        if (!ch || !ch->cap_logged_ms || now - ch->cap_logged_ms >= S_WARN_EVERY_MS) {
+            th_log(TH_LOG_WARN, "collector: %s has %" PRIu64 " bytes stored here, at its "
+                   "[limits] child_store_mb = %d: batch refused", unit, b->stored,
+                   c->o->cfg.limit_store_mb);
+            if (ch)
+                ch->cap_logged_ms = now;
+        }
+        char reason[TH_MSG_REASON_MAX];
+        snprintf(reason, sizeof reason, "Cấp trên đã lưu %" PRIu64 " MB dữ liệu của đơn vị "
+                 "này và các đơn vị trực thuộc, đạt hạn mức %d MB; báo cáo mới chưa được "
+                 "nhận. Hãy liên hệ cán bộ quản trị của cấp trên.",
+                 b->stored / (1024 * 1024), c->o->cfg.limit_store_mb);
+        th_msg_t err;
+        th_msg_init(&err, TH_MSG_ERROR);
+        err.code = TH_E_LIMIT;
+        err.reason = reason;
+        s_reply(c, rid, &err);
         return;
     }
     th_log(TH_LOG_DEBUG, "collector: %s through %" PRIu64 ": %zu applied, %zu held, "
@@ -373,6 +453,9 @@ s_on_router(void *sock, void *arg)
     const char *unit = zmq_msg_gets(&body, "User-Id");
     if (!unit || !th_valid_unit_code(unit))
         goto out;   /* cannot happen past ZAP; never trust a body instead */
+    s_child_t *lim = s_child(c, unit, true);
+    if (!s_admit(c, lim, zmq_msg_size(&body)))
+        goto out;
     th_msg_t m = { 0 };
     int rc = th_msg_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m);
     if (rc < 0) {

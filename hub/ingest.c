@@ -16,6 +16,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* bytes of a quarantined blob kept for the audit: bounded, so that a
+   hostile child cannot grow the store by megabytes per batch */
+#define S_QUARANTINE_KEEP(len) ((len) < 65536 ? (size_t)(len) : (size_t)65536)
+
 /* An entry is refused: 1 with code and reason set. */
 static int
 s_refuse(int *code, char *reason, int c, const char *fmt, ...)
@@ -220,9 +224,7 @@ s_quarantine(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int c
     char key[64];
     snprintf(key, sizeof key, "q|%s|%020" PRIu64, b->sender, e->seq);
     size_t rl = strlen(reason);
-    /* kept for the audit, but bounded: a hostile child must not be able to
-       grow the store by megabytes per batch */
-    size_t keep = e->len < 65536 ? e->len : 65536;
+    size_t keep = S_QUARANTINE_KEEP(e->len);
     size_t len = 4 + rl + 1 + keep;
     uint8_t *v = th_malloc(len);
     if (!v)
@@ -242,17 +244,25 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
 {
     th_ingest_t *b = ctx;
     b->applied = b->duplicates = b->skipped_old = b->nrejected = 0;
-    b->gap = false;
-    uint64_t cursor;
+    b->gap = b->over_cap = false;
+    uint64_t cursor, used;
     int rc = th_peers_seq_get(txn, b->sender, &cursor);
+    if (rc == 0)
+        rc = th_peers_bytes_get(txn, b->sender, &used);
     if (rc < 0)
         return rc;
     b->upto = cursor;
+    b->stored = used;
     if (b->after > cursor) {
         /* Skipping the seqs in between would lose them for good. */
         b->gap = true;
         return 0;
     }
+    if (b->store_cap && used >= b->store_cap) {
+        b->over_cap = true;
+        return 0;
+    }
+    uint64_t used0 = used;
     for (size_t i = 0; i < b->nentries; i++) {
         const th_msg_entry_t *e = &b->entries[i];
         if (e->seq <= cursor) {
@@ -261,6 +271,7 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
         }
         int code = 0;
         char reason[256] = "";
+        size_t applied = b->applied;
         if (e->kind == TH_MSG_ENTRY_RECORD)
             rc = s_record(txn, b, e, &code, reason);
         else if (e->kind == TH_MSG_ENTRY_ENROLL)
@@ -275,11 +286,14 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
                    b->sender, e->seq, reason);
             if ((rc = s_quarantine(txn, b, e, code, reason)) < 0)
                 return rc;
+            used += S_QUARANTINE_KEEP(e->len) + strlen(reason);
             th_ingest_reject_t *rj = &b->rejected[b->nrejected++];
             rj->seq = e->seq;
             rj->code = code;
             snprintf(rj->reason, sizeof rj->reason, "%s", reason);
         }
+        if (b->applied > applied)
+            used += e->len;
         if (e->seq > b->upto)
             b->upto = e->seq;
     }
@@ -287,5 +301,8 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
         b->upto = b->through;
     if (b->upto > cursor && (rc = th_peers_seq_put(txn, b->sender, b->upto)) < 0)
         return rc;
+    if (used != used0 && (rc = th_peers_bytes_put(txn, b->sender, used)) < 0)
+        return rc;
+    b->stored = used;
     return 0;
 }

@@ -36,11 +36,17 @@ typedef struct {
     uint64_t through;           /* highest seq the batch covers */
     uint64_t after;             /* the child believes we hold up to here */
     int64_t now;
+    uint64_t store_cap;         /* bytes the sender's subtree may have stored
+                                   here ([limits] child_store_mb); 0 = none */
     /* out (reset at the start of every attempt) */
     uint64_t upto;              /* new cursor of the sender */
     size_t applied, duplicates, skipped_old;
     bool gap;                   /* after > our cursor: a batch was lost,
                                    nothing applied, answer with WELCOME */
+    bool over_cap;              /* the sender had stored store_cap bytes or
+                                   more already: nothing applied, no cursor
+                                   moved; answer with ERROR */
+    uint64_t stored;            /* bytes stored for the sender, after */
     size_t nrejected;
     th_ingest_reject_t rejected[TH_MSG_ENTRIES_MAX];
 } th_ingest_t;
@@ -48,7 +54,11 @@ typedef struct {
 /* The th_store_write callback: ctx is a th_ingest_t. Entries at or below
    the sender's stored cursor are skipped (already handled). A batch that
    starts beyond the cursor (after > cursor: an earlier batch was lost) is
-   not applied at all: gap is set and upto is the cursor. Returns 0 or a
+   not applied at all: gap is set and upto is the cursor. So is a batch
+   from a sender that has used up its store_cap (over_cap; the check is at
+   the start of a batch, so one batch of at most a frame may go beyond).
+   The bytes each applied or quarantined entry adds are charged to the
+   sender (peers bytes:<unit>). Returns 0 or a
    store error (then nothing is committed and no ACK must be sent). */
 int th_ingest_batch(th_store_txn_t *txn, void *ctx);
 

@@ -109,29 +109,54 @@ th_peers_unit_by_curve(th_store_txn_t *txn, const uint8_t curve_pk[32], char uni
     return 0;
 }
 
-int
-th_peers_seq_get(th_store_txn_t *txn, const char *unit, uint64_t *seq)
+/* A u64 counter "kind:unit", 0 when absent. */
+static int
+s_u64_get(th_store_txn_t *txn, const char *kind, const char *unit, uint64_t *out)
 {
     const void *v;
-    int rc = s_get_fixed(txn, "seq", unit, 8, &v);
+    int rc = s_get_fixed(txn, kind, unit, 8, &v);
     if (rc == TH_E_NOTFOUND) {
-        *seq = 0;
+        *out = 0;
         return 0;
     }
     if (rc < 0)
         return rc;
-    *seq = s_get64(v);
+    *out = s_get64(v);
     return 0;
+}
+
+static int
+s_u64_put(th_store_txn_t *txn, const char *kind, const char *unit, uint64_t val)
+{
+    char k[64];
+    uint8_t v[8];
+    s_key(k, sizeof k, kind, unit);
+    s_put64(v, val);
+    return th_store_kv_put(txn, TH_DB_PEERS, k, v, sizeof v);
+}
+
+int
+th_peers_seq_get(th_store_txn_t *txn, const char *unit, uint64_t *seq)
+{
+    return s_u64_get(txn, "seq", unit, seq);
 }
 
 int
 th_peers_seq_put(th_store_txn_t *txn, const char *unit, uint64_t seq)
 {
-    char k[64];
-    uint8_t v[8];
-    s_key(k, sizeof k, "seq", unit);
-    s_put64(v, seq);
-    return th_store_kv_put(txn, TH_DB_PEERS, k, v, sizeof v);
+    return s_u64_put(txn, "seq", unit, seq);
+}
+
+int
+th_peers_bytes_get(th_store_txn_t *txn, const char *unit, uint64_t *bytes)
+{
+    return s_u64_get(txn, "bytes", unit, bytes);
+}
+
+int
+th_peers_bytes_put(th_store_txn_t *txn, const char *unit, uint64_t bytes)
+{
+    return s_u64_put(txn, "bytes", unit, bytes);
 }
 
 int

@@ -9,7 +9,10 @@
                     (the ZAP handler's lookup)
       seq:<unit>    highest log seq of that child durably stored here
       seen:<unit>   last contact (i64 ms) | clock offset (i64 ms, theirs -
-                    ours) measured at HELLO */
+                    ours) measured at HELLO
+      bytes:<unit>  bytes this hub stored for that direct child's subtree
+                    (revisions applied, quarantined entries): what the
+                    [limits] child_store_mb cap is checked against */
 #ifndef TH_PEERS_H
 #define TH_PEERS_H
 
@@ -32,6 +35,8 @@ int th_peers_unit_by_curve(th_store_txn_t *txn, const uint8_t curve_pk[32],
                            char unit[TH_UNIT_MAX]);
 int th_peers_seq_get(th_store_txn_t *txn, const char *unit, uint64_t *seq);  /* 0 if none */
 int th_peers_seq_put(th_store_txn_t *txn, const char *unit, uint64_t seq);
+int th_peers_bytes_get(th_store_txn_t *txn, const char *unit, uint64_t *bytes); /* 0 if none */
+int th_peers_bytes_put(th_store_txn_t *txn, const char *unit, uint64_t bytes);
 int th_peers_seen_put(th_store_txn_t *txn, const char *unit, int64_t at, int64_t offset);
 int th_peers_seen_get(th_store_txn_t *txn, const char *unit, int64_t *at, int64_t *offset);
 

@@ -51,7 +51,86 @@ typedef struct {
     bool set_acked;
     th_office_t *o;        /* with rejected: record them */
     const th_msg_t *ack;
+    /* WELCOME: acked is the parent's cursor; when it is beyond our own last
+       seq, the entries after prev_acked are sent again above it */
+    bool welcome;
+    uint64_t prev_acked;
+    uint64_t head, moved;  /* out: our last seq before, entries re-logged */
 } s_save_t;
+
+/* One unconfirmed log entry, copied (the log cannot be written while it
+   is walked). */
+typedef struct {
+    uint8_t kind;
+    uint32_t rev;
+    char *key;
+    uint8_t *blob;
+    size_t len;
+} s_copy_t;
+
+typedef struct {
+    s_copy_t *v;
+    size_t n, cap;
+} s_copies_t;
+
+static void
+s_copies_free(s_copies_t *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        th_free(c->v[i].key);
+        th_free(c->v[i].blob);
+    }
+    th_free(c->v);
+    memset(c, 0, sizeof *c);
+}
+
+static int
+s_copy_entry(const th_store_log_entry_t *e, void *ctx)
+{
+    s_copies_t *c = ctx;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        s_copy_t *v = th_realloc(c->v, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        c->v = v;
+        c->cap = cap;
+    }
+    s_copy_t *x = &c->v[c->n];
+    x->kind = e->kind;
+    x->rev = e->rev;
+    x->len = e->len;
+    x->key = th_strdup(e->key);
+    x->blob = e->len ? th_memdup(e->blob, e->len) : NULL;
+    if (!x->key || (e->len && !x->blob)) {
+        th_free(x->key);
+        th_free(x->blob);
+        return -ENOMEM;
+    }
+    c->n++;
+    return 0;
+}
+
+/* The parent holds seqs of ours beyond our own last one: this store was
+   restored from an older backup, or another installation used this
+   office's key. Acknowledging its cursor as is would count our own
+   unconfirmed entries (after prev_acked) as delivered when the parent holds
+   something else under those seqs: they are appended again above the
+   parent's cursor, and sent from there. */
+static int
+s_rebase(th_store_txn_t *txn, s_save_t *x)
+{
+    s_copies_t c = { 0 };
+    int rc = th_store_log_each(txn, x->prev_acked, s_copy_entry, &c);
+    if (rc == 0)
+        rc = th_store_log_skip(txn, x->acked);
+    for (size_t i = 0; rc == 0 && i < c.n; i++)
+        rc = th_store_log_append(txn, c.v[i].kind, c.v[i].key, c.v[i].rev, c.v[i].blob,
+                                 c.v[i].len, NULL);
+    x->moved = rc == 0 ? c.n : 0;
+    s_copies_free(&c);
+    return rc;
+}
 
 typedef struct {
     th_store_txn_t *txn;
@@ -82,6 +161,10 @@ s_save_txn(th_store_txn_t *txn, void *ctx)
         rc = th_store_state_put_u64(txn, "link.last_contact", (uint64_t)x->contact);
     if (rc == 0 && x->error)
         rc = th_store_kv_put(txn, TH_DB_STATE, "link.error", x->error, strlen(x->error));
+    x->moved = 0;
+    if (rc == 0 && x->welcome && (rc = th_store_log_last(txn, &x->head)) == 0 &&
+        x->acked > x->head)
+        rc = s_rebase(txn, x);
     if (rc == 0 && x->set_acked)
         rc = th_store_state_put_u64(txn, "uplink.acked", x->acked);
     for (size_t i = 0; rc == 0 && x->ack && i < x->ack->nrejected; i++) {
@@ -304,7 +387,7 @@ s_on_message(void *sock, void *arg)
         /* The parent's word is what it holds durably: resume there, also
            backwards if it lost data (restored from a backup). */
         s_save_t x = { .state = "up", .contact = u->last_rx, .acked = m.resume_after,
-                       .set_acked = true };
+                       .set_acked = true, .welcome = true, .prev_acked = u->acked };
         if (m.resume_after < u->acked)
             th_log(TH_LOG_WARN, "uplink: parent holds only up to %" PRIu64
                    " (we had %" PRIu64 " acknowledged): resending", m.resume_after, u->acked);
@@ -313,6 +396,12 @@ s_on_message(void *sock, void *arg)
             th_log(TH_LOG_ERROR, "uplink: cannot save cursor: %s", th_strerror(rc));
             break;
         }
+        if (m.resume_after > x.head)
+            th_log(TH_LOG_WARN, "uplink: parent %s holds our seqs through %" PRIu64 " but this "
+                   "office wrote only %" PRIu64 ": restored from an older backup, or this "
+                   "office's key is used by another installation (revoke it at the parent if "
+                   "it was stolen); %" PRIu64 " unconfirmed entries sent again from %" PRIu64,
+                   m.unit, m.resume_after, x.head, x.moved, m.resume_after + 1);
         u->acked = u->sent = m.resume_after;
         u->last_progress = u->last_rx;
         u->window = m.window ? m.window : 1;
@@ -375,6 +464,8 @@ s_on_message(void *sock, void *arg)
         s_save(u, "refused", m.reason);
         th_msg_clear(&m);
         zmq_msg_close(&frame);
+        /* down without saving "down": the clerk must go on seeing why */
+        u->state = S_DOWN;
         s_disconnect(u, NULL);
         u->backoff_ms = u->o->cfg.retry_max_ms;
         s_schedule_retry(u);

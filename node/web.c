@@ -25,6 +25,16 @@
 #define S_SESSION_IDLE_MS (8LL * 3600 * 1000)
 #define S_MAX_FIELDS 256
 #define S_TOKEN_HEX 65            /* 32 random bytes in hex, NUL */
+/* Login throttling: a password check costs 64 MiB and a good part of a
+   second (argon2id), and names can be guessed: after S_LOGIN_FAILS failed
+   logins for one name within S_LOGIN_WINDOW_MS that name is refused until
+   the window ends, and beyond S_LOGIN_FAILS_ALL failures of any names in a
+   minute every login waits for the next minute. Failures are counted per
+   name, not per address (behind a reverse proxy every client is 127.0.0.1). */
+#define S_LOGIN_FAILS 5
+#define S_LOGIN_WINDOW_MS (15LL * 60 * 1000)
+#define S_LOGIN_FAILS_ALL 30
+#define S_LOGIN_NAMES 64
 
 typedef struct {
     char method[8];
@@ -39,6 +49,12 @@ typedef struct {
     char user[TH_WEB_USER_MAX];  /* "" = not logged in */
     int64_t used;                /* last request, Unix ms */
 } s_session_t;
+
+typedef struct {
+    char name[TH_WEB_USER_MAX];  /* as typed ("" = slot free) */
+    int fails;
+    int64_t since;               /* first failure of the window, ms */
+} s_fail_t;
 
 struct th_web {
     th_office_t *office;
@@ -56,6 +72,9 @@ struct th_web {
     void *saved_arg;
     s_session_t sessions[S_MAX_SESSIONS];
     unsigned port;
+    s_fail_t fails[S_LOGIN_NAMES];
+    int fails_minute;            /* failures of any name since fails_minute_at */
+    int64_t fails_minute_at;
 };
 
 typedef struct {
@@ -631,16 +650,74 @@ s_login_get(th_web_req_t *rq, void *arg)
     return s_login_page(rq, 200, NULL);
 }
 
+/* The failure slot of name (made when make; the oldest reused), NULL. */
+static s_fail_t *
+s_fail_slot(th_web_t *w, const char *name, bool make, int64_t now)
+{
+    s_fail_t *free_slot = NULL, *oldest = &w->fails[0];
+    for (size_t i = 0; i < S_LOGIN_NAMES; i++) {
+        s_fail_t *f = &w->fails[i];
+        if (f->name[0] && now - f->since >= S_LOGIN_WINDOW_MS)
+            memset(f, 0, sizeof *f);   /* its window is over */
+        if (f->name[0] && strcmp(f->name, name) == 0)
+            return f;
+        if (!f->name[0] && !free_slot)
+            free_slot = f;
+        if (f->since < oldest->since)
+            oldest = f;
+    }
+    if (!make)
+        return NULL;
+    s_fail_t *f = free_slot ? free_slot : oldest;
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->since = now;
+    return f;
+}
+
+/* Minutes until name may try again (0: now). */
+static int
+s_login_wait(th_web_t *w, const char *name, int64_t now)
+{
+    if (now - w->fails_minute_at >= 60000) {
+        w->fails_minute = 0;
+        w->fails_minute_at = now;
+    }
+    if (w->fails_minute >= S_LOGIN_FAILS_ALL)
+        return 1;
+    const s_fail_t *f = s_fail_slot(w, name, false, now);
+    if (!f || f->fails < S_LOGIN_FAILS)
+        return 0;
+    return (int)((f->since + S_LOGIN_WINDOW_MS - now + 59999) / 60000);
+}
+
 static int
 s_login_post(th_web_req_t *rq, void *arg)
 {
     (void)arg;
     const char *user = th_web_field(rq, "user"), *pw = th_web_field(rq, "password");
+    int64_t now = th_now_ms();
+    const char *name = user ? user : "";
+    int wait = s_login_wait(rq->w, name, now);
+    if (wait > 0) {
+        th_log(TH_LOG_WARN, "web: login for '%s' refused: too many failed logins",
+               user && s_user_name_ok(user) ? user : "?");
+        char msg[200];
+        snprintf(msg, sizeof msg, "Đăng nhập sai quá nhiều lần. Hãy thử lại sau %d phút.",
+                 wait);
+        return s_login_page(rq, 429, msg);
+    }
     if (!th_web_user_check(rq->w->office, user, pw)) {
         th_log(TH_LOG_WARN, "web: failed login for '%s'", user && s_user_name_ok(user) ? user
                                                                                       : "?");
+        s_fail_t *f = s_fail_slot(rq->w, name, true, now);
+        f->fails++;
+        rq->w->fails_minute++;
         return s_login_page(rq, 401, "Tên đăng nhập hoặc mật khẩu không đúng.");
     }
+    s_fail_t *f = s_fail_slot(rq->w, name, false, now);
+    if (f)
+        memset(f, 0, sizeof *f);   /* the right password clears the count */
     /* a new session id at login: an id known before it is worth nothing */
     s_session_t *old = rq->session, *s = s_session_new(rq->w);
     if (old != s)

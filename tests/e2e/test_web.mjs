@@ -658,6 +658,32 @@ async function loginScenario() {
         expect(h.status === 200 && h.json?.unit === PROVINCE, '/api/status with the logged-in session: 200', h.text.slice(0, 200));
         h = await http(`${LBASE}/api/status`);
         expectEq(h.status, 401, '/api/status without the cookie: still 401');
+
+        // login throttling: 5 failures for one name, then that name waits
+        const ctx2 = await b.newContext({ locale: 'vi-VN' });
+        const p2 = await newPage(ctx2);
+        try {
+            await p2.goto(`${LBASE}/login`);
+            const codes = [];
+            let last = null;
+            for (let i = 0; i < 6; i++) {
+                await p2.fill('#login [name="user"]', 'khach');
+                await p2.fill('#login [name="password"]', `doan-mo-${i}`);
+                last = await submitNav(p2, '#login');
+                codes.push(last ? last.status() : 0);
+            }
+            expectEq(codes.join(','), '401,401,401,401,401,429', 'five failed logins for one name, then 429 for it');
+            expect(/Đăng nhập sai quá nhiều lần\. Hãy thử lại sau \d+ phút\./.test((await textOf(p2, 'div.problems')) || ''),
+                'the 429 page says to wait, in Vietnamese', await textOf(p2, 'div.problems'));
+            await pageChecks(p2, last, 'login-throttled', 429);
+            await p2.fill('#login [name="user"]', 'canbo');
+            await p2.fill('#login [name="password"]', PASSWORD);
+            const r3 = await submitNav(p2, '#login');
+            expect(r3 && r3.status() !== 429 && new URL(p2.url()).pathname !== '/login',
+                'another name still logs in meanwhile', { status: r3 && r3.status(), url: p2.url() });
+        } finally {
+            await ctx2.close().catch(() => {});
+        }
     } catch (e) {
         if (!(e instanceof Abort)) bad('login scenario stopped by an error', e);
         await shot(page, 'failure-login').catch(() => {});

@@ -12,7 +12,11 @@
     ONE line of JSON on stdout saying what the parent answered, so that a
     test can check that the hub refused or rejected the attack with a
     reason and kept serving (after every attack that got through the
-    handshake, a PING must still be answered). Record attacks start from
+    handshake, a PING must still be answered). "flood" is a stolen or
+    broken office that is enrolled and signs properly but sends new
+    revisions without end: it reports what it sent and what came back (the
+    hub's limits should drop most of it, then refuse it with ERROR when its
+    store cap is reached). Record attacks start from
     the office's own current revision of one report (the office must have
     submitted it) and are re-signed the way node/entry.c signs:
     th_codec_record_body, th_sign, th_codec_record_encode. With --quarantine
@@ -51,7 +55,7 @@
 
 typedef enum {
     A_PLAIN, A_UNENROLLED, A_GARBAGE, A_BOMB, A_OVERSIZED, A_WRONGUNIT, A_OTHERUNIT,
-    A_BADSIG, A_REPLAY, A_FORGED, A_BADPERIOD
+    A_BADSIG, A_REPLAY, A_FORGED, A_BADPERIOD, A_FLOOD
 } s_attack_t;
 
 static const struct {
@@ -70,6 +74,8 @@ static const struct {
     { "replay", A_REPLAY, "revisions the parent holds, again, under new seqs" },
     { "forged", A_FORGED, "a new revision of this unit signed by a fresh key" },
     { "badperiod", A_BADPERIOD, "a properly signed record for a period the form has not" },
+    { "flood", A_FLOOD, "for --flood-ms, BATCHes of 16 new, properly signed revisions as fast "
+                        "as the socket takes them, never waiting for an ACK" },
 };
 
 typedef struct {
@@ -80,6 +86,7 @@ typedef struct {
     const char *period;
     const char *other;         /* NULL: a sibling of the office's unit */
     int timeout_ms;
+    int flood_ms;
     bool quarantine;
 } s_opts_t;
 
@@ -107,6 +114,7 @@ s_usage(FILE *f)
 {
     fprintf(f, "usage: th_evil --dir D --attack NAME [--endpoint tcp://127.0.0.1:P]\n"
                "               [--timeout-ms N] [--form F] [--period P] [--other UNIT]\n"
+               "               [--flood-ms N]\n"
                "       th_evil --dir HUBDIR --quarantine\n"
                "D is the data directory of an office (its identity, parent endpoint and\n"
                "parent key are used). Record attacks start from D's current revision of\n"
@@ -274,6 +282,9 @@ s_prepare(th_office_t *o, s_attack_t a, const s_opts_t *op, const char *other,
         break;
     case A_BADSIG:
         rc = s_seal(&r, &o->id, 17, b);
+        break;
+    case A_FLOOD:
+        rc = s_seal(&r, &o->id, -1, b);   /* the first one; s_flood makes the rest */
         break;
     case A_FORGED:
         th_identity_generate(&stranger);
@@ -596,6 +607,91 @@ s_oversized(uint64_t seq, size_t *len)
     return f;
 }
 
+/* ---- the flood ------------------------------------------------------------ */
+
+#define S_FLOOD_ENTRIES 16
+
+/* Sends BATCHes of S_FLOOD_ENTRIES new revisions (from the one in b) for
+   op->flood_ms, counting what comes back; the figures go into j. */
+static int
+s_flood(s_link_t *l, const s_opts_t *op, th_office_t *o, const s_batch_t *b, uint64_t after,
+        json_t *j)
+{
+    th_record_t r;
+    th_record_init(&r);
+    const uint8_t *body;
+    size_t bl;
+    int rc = th_codec_record_decode(b->blob[0], b->len[0], &r, &body, &bl);
+    if (rc < 0)
+        return rc;
+    uint64_t seq = after, batches = 0, records = 0, bytes = 0, acks = 0, errors = 0, upto = 0,
+             welcomes = 0;
+    char first_error[TH_MSG_REASON_MAX + 1] = "";
+    int64_t end = th_now_ms() + op->flood_ms;
+    while (rc == 0 && th_now_ms() < end) {
+        th_msg_t m;
+        th_msg_init(&m, TH_MSG_BATCH);
+        s_batch_t one[S_FLOOD_ENTRIES];
+        memset(one, 0, sizeof one);
+        size_t n = 0;
+        for (; rc == 0 && n < S_FLOOD_ENTRIES; n++) {
+            if ((rc = s_seal(&r, &o->id, -1, &one[n])) == 0)
+                rc = th_msg_add_entry(&m, seq + 1 + n, TH_MSG_ENTRY_RECORD, one[n].blob[0],
+                                      one[n].len[0]);
+            r.rev++;
+        }
+        m.after = seq;
+        uint8_t *frame;
+        size_t len;
+        if (rc == 0 && (rc = th_msg_encode(&m, &frame, &len)) == 0) {
+            rc = s_send_raw(l, frame, len);
+            th_free(frame);
+            batches++;
+            records += n;
+            bytes += len;
+            seq += n;
+        }
+        th_msg_clear(&m);
+        for (size_t i = 0; i < S_FLOOD_ENTRIES; i++)
+            s_batch_clear(&one[i]);
+        /* whatever came back meanwhile, without waiting */
+        for (;;) {
+            zmq_msg_t f;
+            zmq_msg_init(&f);
+            if (zmq_msg_recv(&f, l->sock, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&f);
+                break;
+            }
+            th_msg_t x = { 0 };
+            if (th_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), &x) == 0) {
+                if (x.type == TH_MSG_ACK) {
+                    acks++;
+                    if (x.upto > upto)
+                        upto = x.upto;
+                } else if (x.type == TH_MSG_WELCOME) {
+                    /* a batch was dropped: go on from what the hub holds, as
+                       the real uplink would (a flood that hits the limits
+                       and keeps going where the hub says) */
+                    welcomes++;
+                    seq = x.resume_after;
+                } else if (x.type == TH_MSG_ERROR) {
+                    if (!errors++)
+                        snprintf(first_error, sizeof first_error, "%s", x.reason ? x.reason : "");
+                }
+            }
+            th_msg_clear(&x);
+            zmq_msg_close(&f);
+        }
+    }
+    th_record_clear(&r);
+    json_object_set_new(j, "flood", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+        "batches", (json_int_t)batches, "records", (json_int_t)records,
+        "bytes", (json_int_t)bytes, "acks", (json_int_t)acks, "acked_upto", (json_int_t)upto,
+        "welcomes", (json_int_t)welcomes, "errors", (json_int_t)errors,
+        "first_error", first_error));
+    return rc;
+}
+
 /* ---- the attack ---------------------------------------------------------- */
 
 static int
@@ -653,6 +749,11 @@ s_run(const s_opts_t *op, s_attack_t a, th_office_t *o, json_t *j, char *errbuf,
                                                  "window", (int)m.window));
     th_msg_clear(&m);
 
+    if (a == A_FLOOD) {
+        if ((rc = s_flood(&l, op, o, &b, after, j)) < 0)
+            goto zfail;
+        goto probe;
+    }
     deadline = th_now_ms() + op->timeout_ms;
     json_t *sent = json_object();
     json_object_set_new(j, "sent", sent);
@@ -762,7 +863,7 @@ int
 main(int argc, char **argv)
 {
     enum { O_DIR = 1, O_ATTACK, O_ENDPOINT, O_TIMEOUT, O_FORM, O_PERIOD, O_OTHER, O_QUAR,
-           O_HELP };
+           O_FLOOD, O_HELP };
     static const struct option opts[] = {
         { "dir", required_argument, NULL, O_DIR },
         { "attack", required_argument, NULL, O_ATTACK },
@@ -772,10 +873,11 @@ main(int argc, char **argv)
         { "period", required_argument, NULL, O_PERIOD },
         { "other", required_argument, NULL, O_OTHER },
         { "quarantine", no_argument, NULL, O_QUAR },
+        { "flood-ms", required_argument, NULL, O_FLOOD },
         { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 },
     };
-    s_opts_t op = { .form = "dvcq-nam", .period = "2026", .timeout_ms = 3000 };
+    s_opts_t op = { .form = "dvcq-nam", .period = "2026", .timeout_ms = 3000, .flood_ms = 5000 };
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -787,12 +889,13 @@ main(int argc, char **argv)
         case O_PERIOD: op.period = optarg; break;
         case O_OTHER: op.other = optarg; break;
         case O_QUAR: op.quarantine = true; break;
+        case O_FLOOD: op.flood_ms = atoi(optarg); break;
         case O_HELP: s_usage(stdout); return 0;
         default: s_usage(stderr); return 2;
         }
     }
     if (optind < argc || !op.dir || (!op.attack && !op.quarantine) || op.timeout_ms <= 0 ||
-        op.timeout_ms > 600000) {
+        op.timeout_ms > 600000 || op.flood_ms <= 0 || op.flood_ms > 600000) {
         s_usage(stderr);
         return 2;
     }

@@ -58,6 +58,9 @@ test_config_round_trip(void **state)
     strcpy(c.bind, "tcp://0.0.0.0:5556");
     c.log_level = TH_LOG_INFO;
     c.heartbeat_ms = 250;
+    c.limit_msgs_per_s = 30;
+    c.limit_kib_per_s = 512;
+    c.limit_store_mb = 7;
     strcpy(c.report_issuer, "Sở Nội vụ");
     strcpy(c.report_place, "Tây Ninh");
     assert_int_equal(th_config_write(s_path, &c), 0);
@@ -71,6 +74,9 @@ test_config_round_trip(void **state)
     assert_int_equal(back.log_level, TH_LOG_INFO);
     assert_int_equal(back.heartbeat_ms, 250);
     assert_int_equal(back.timeout_ms, 15000);
+    assert_int_equal(back.limit_msgs_per_s, 30);   /* a hub's [limits] */
+    assert_int_equal(back.limit_kib_per_s, 512);
+    assert_int_equal(back.limit_store_mb, 7);
     assert_string_equal(back.report_issuer, "Sở Nội vụ");
     assert_string_equal(back.report_place, "Tây Ninh");
     assert_string_equal(back.report_superior, "");   /* written empty, read empty */
@@ -108,6 +114,17 @@ test_config_errors_name_file_and_line(void **state)
                    "needs both endpoint and key");
     s_expect_error("[office]\nunit = 1\n[hub]\nbind = 127.0.0.1:80\n",
                    "is not tcp://IP:PORT");
+    s_expect_error("[office]\nunit = 1\n[hub]\nbind = tcp://127.0.0.1:**\n",
+                   "is not tcp://IP:PORT (PORT may be *");
+    s_expect_error("[office]\nunit = 1\n[parent]\nendpoint = tcp://a:*\nkey = "
+                   "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n",
+                   "endpoint 'tcp://a:*' is not tcp://HOST:PORT");
+    s_expect_error("[office]\nunit = 1\n[limits]\nchild_store_mb = 0\n",
+                   ":4: child_store_mb must be a whole number of MB from 1 to");
+    s_expect_error("[office]\nunit = 1\n[limits]\nchild_msgs_per_s = 10/s\n",
+                   ":4: child_msgs_per_s must be a whole number of messages a second");
+    s_expect_error("[office]\nunit = 1\n[limits]\nchild_kib = 5\n",
+                   ":4: unknown key 'child_kib' in section [limits]");
     s_expect_error("[office]\nunit = 1\n[report]\nissuer = S\xe1 N\n",
                    ":4: report issuer is not valid UTF-8");
     s_expect_error("[office]\nunit = 1\n[report]\nplace = x\nsigner2 = y\n",

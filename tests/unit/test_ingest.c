@@ -227,7 +227,7 @@ test_ingest_district_hub_batch(void **state)
        a cut) is not applied, and its seqs are not skipped */
     th_msg_entry_t later[] = { { 20, TH_MSG_ENTRY_RECORD, ok2, l2 } };
     static th_ingest_t gp;
-    memset(&g, 0, sizeof g);
+    memset(&gp, 0, sizeof gp);
     gp.office = hub;
     gp.sender = "703";
     gp.entries = later;
@@ -243,6 +243,46 @@ test_ingest_district_hub_batch(void **state)
     assert_int_equal(th_store_write(hub->store, th_ingest_batch, &gp), 0);
     assert_false(gp.gap);
     assert_int_equal(gp.upto, 20);
+
+    /* [limits] child_store_mb: the bytes applied are charged to the sender;
+       once it has stored store_cap, a batch is refused whole */
+    s_q_t q2 = { .key = "dvcq-nam|2024|25459" };
+    size_t l8, l9;
+    uint8_t *ok3 = s_blob(&fx->child, "25459", 3, 30, TH_STATUS_SUBMITTED, "dvcq-nam", &l8);
+    uint8_t *ok4 = s_blob(&fx->child, "25459", 4, 40, TH_STATUS_SUBMITTED, "dvcq-nam", &l9);
+    th_msg_entry_t capped[] = { { 21, TH_MSG_ENTRY_RECORD, ok3, l8 } };
+    memset(&gp, 0, sizeof gp);
+    gp.office = hub;
+    gp.sender = "703";
+    gp.entries = capped;
+    gp.nentries = 1;
+    gp.after = 20;
+    gp.now = th_now_ms();
+    gp.store_cap = 1;   /* already used: rev 1, rev 2, the enrollment, quarantine */
+    assert_int_equal(th_store_write(hub->store, th_ingest_batch, &gp), 0);
+    assert_true(gp.over_cap);
+    assert_true(gp.stored > l1 + l2);
+    assert_int_equal(gp.upto, 20);   /* the cursor did not move */
+    assert_int_equal(gp.applied + gp.nrejected, 0);
+    uint64_t before = gp.stored;
+    gp.store_cap = before + 1;   /* room for one more batch, of any size */
+    assert_int_equal(th_store_write(hub->store, th_ingest_batch, &gp), 0);
+    assert_false(gp.over_cap);
+    assert_int_equal(gp.applied, 1);
+    assert_int_equal(gp.stored, before + l8);   /* charged: the blob applied */
+    th_msg_entry_t next[] = { { 22, TH_MSG_ENTRY_RECORD, ok4, l9 } };
+    gp.entries = next;
+    gp.after = 21;
+    assert_int_equal(th_store_write(hub->store, th_ingest_batch, &gp), 0);
+    assert_true(gp.over_cap);   /* now past the cap: refused */
+    assert_int_equal(th_store_read(hub->store, s_query, &q2), 0);
+    assert_int_equal(q2.rev, 3);
+    gp.store_cap = 0;   /* no cap */
+    assert_int_equal(th_store_write(hub->store, th_ingest_batch, &gp), 0);
+    assert_false(gp.over_cap);
+    assert_int_equal(gp.applied, 1);
+    th_free(ok3);
+    th_free(ok4);
 
     /* a commune that is not the sender's cannot send for the district */
     th_msg_entry_t one[] = { { 1, TH_MSG_ENTRY_RECORD, ok2, l2 } };
