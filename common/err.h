@@ -31,7 +31,8 @@
     X(TH_E_USAGE,    -31017, "invalid usage")                               \
     X(TH_E_REJECTED, -31018, "rejected by validation")                      \
     X(TH_E_TYPE,     -31019, "unexpected type")                             \
-    X(TH_E_BUSY,     -31020, "another daemon runs on this data directory")
+    X(TH_E_BUSY,     -31020, "another daemon runs on this data directory")   \
+    X(TH_E_DISKFULL, -31021, "no space left on the disk of the store")
 
 enum {
 #define TH_X_ENUM(name, value, msg) name = value,

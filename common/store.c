@@ -33,6 +33,7 @@
 #include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <sys/statvfs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -576,6 +577,27 @@ th_store_stale_cleared(const th_store_t *s)
 /* ------------------------------------------------------------------ */
 /* Transactions */
 
+/* A commit that failed writing (LMDB reports a short write as EIO, a full
+   disk as ENOSPC, a quota as EDQUOT) on a filesystem with almost nothing
+   left: the disk is full. Nothing of the transaction is visible (LMDB
+   writes the meta page last), and the next commit works once space is
+   back. */
+#define S_DISK_LOW (8u * 1024u * 1024u)
+static bool
+s_disk_full(const th_store_t *s, int mrc)
+{
+    if (mrc != EIO && mrc != ENOSPC && mrc != EDQUOT)
+        return false;
+    struct statvfs v;
+    if (statvfs(s->path, &v) != 0)
+        return mrc == ENOSPC;
+    bool low = (uint64_t)v.f_bavail * v.f_frsize < S_DISK_LOW;
+    if (low)
+        th_log(TH_LOG_ERROR, "store: the disk of %s is full (%llu KiB free): nothing written",
+               s->path, (unsigned long long)((uint64_t)v.f_bavail * v.f_frsize / 1024));
+    return low || mrc == ENOSPC || mrc == EDQUOT;
+}
+
 int
 th_store_write(th_store_t *s, int (*fn)(th_store_txn_t *txn, void *ctx), void *ctx)
 {
@@ -598,6 +620,8 @@ th_store_write(th_store_t *s, int (*fn)(th_store_txn_t *txn, void *ctx), void *c
         } else {
             int mrc = mdb_txn_commit(t.txn);   /* frees the txn whatever happens */
             s_unlock(s);
+            if (mrc != MDB_MAP_FULL && mrc != MDB_SUCCESS && s_disk_full(s, mrc))
+                return TH_E_DISKFULL;
             if (mrc != MDB_MAP_FULL)
                 return s_err(mrc, "commit");
         }

@@ -282,6 +282,12 @@ th_entry_submit(th_office_t *o, const th_entry_req_t *req, th_problems_t *proble
                               "look at it with 'show' and submit again");
         goto done;
     }
+    if (rc == TH_E_DISKFULL) {
+        snprintf(errbuf, cap, "Ổ đĩa chứa dữ liệu của văn phòng đã đầy (%s/store): báo cáo này "
+                 "CHƯA được lưu; các báo cáo đã lưu trước đó vẫn nguyên vẹn. Hãy giải phóng "
+                 "dung lượng ổ đĩa (hoặc báo cán bộ kỹ thuật) rồi nộp lại", o->dir);
+        goto done;
+    }
     if (rc < 0) {
         snprintf(errbuf, cap, "cannot store the report: %s", th_strerror(rc));
         goto done;

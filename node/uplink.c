@@ -29,6 +29,7 @@ struct th_uplink {
     uv_timer_t t_tick;            /* heartbeat, timeout, log polling */
     uv_timer_t t_retry;           /* reconnect after backoff */
     int timers;                   /* timers initialised */
+    bool start_readonly;          /* the start's state read could not write */
     s_state_t state;
     uint64_t acked;               /* durable: parent holds every seq <= acked */
     uint64_t sent;                /* highest seq sent on this connection */
@@ -392,6 +393,14 @@ s_on_message(void *sock, void *arg)
             th_log(TH_LOG_WARN, "uplink: parent holds only up to %" PRIu64
                    " (we had %" PRIu64 " acknowledged): resending", m.resume_after, u->acked);
         rc = th_store_write(u->o->store, s_save_txn, &x);
+        /* On a full disk what is stored must still go up: the parent's
+           cursor is kept in memory (the next WELCOME says it again), unless
+           our own log had to be renumbered first. */
+        if (rc == TH_E_DISKFULL && m.resume_after <= x.head) {
+            th_log(TH_LOG_WARN, "uplink: the disk is full: the parent's cursor is kept in "
+                                "memory only");
+            rc = 0;
+        }
         if (rc < 0) {
             th_log(TH_LOG_ERROR, "uplink: cannot save cursor: %s", th_strerror(rc));
             break;
@@ -423,6 +432,13 @@ s_on_message(void *sock, void *arg)
         s_save_t x = { .contact = u->last_rx, .acked = m.upto, .set_acked = true,
                        .o = u->o, .ack = &m };
         rc = th_store_write(u->o->store, s_save_txn, &x);
+        if (rc == TH_E_DISKFULL) {
+            /* sending goes on; what cannot be recorded is a rejection's
+               notice for the clerk (logged below) */
+            th_log(TH_LOG_WARN, "uplink: the disk is full: the acknowledgement is kept in "
+                                "memory only%s", m.nrejected ? ", rejections not recorded" : "");
+            rc = 0;
+        }
         if (rc < 0) {
             th_log(TH_LOG_ERROR, "uplink: cannot save cursor: %s", th_strerror(rc));
             break;
@@ -606,7 +622,10 @@ s_acked_txn(th_store_txn_t *txn, void *ctx)
     int rc = th_store_kv_get(txn, TH_DB_STATE, "uplink.parent", &v, &len);
     if (rc < 0 && rc != TH_E_NOTFOUND)
         return rc;
-    if (rc == TH_E_NOTFOUND || len != strlen(pk) || memcmp(v, pk, len) != 0) {
+    bool changed = rc == TH_E_NOTFOUND || len != strlen(pk) || memcmp(v, pk, len) != 0;
+    if (changed && u->start_readonly) {
+        /* (a full disk) the change is recorded at a later start */
+    } else if (changed) {
         if (rc == 0)
             th_log(TH_LOG_INFO, "uplink: the parent's key changed: its notices are counted "
                                 "afresh");
@@ -615,7 +634,11 @@ s_acked_txn(th_store_txn_t *txn, void *ctx)
             return rc;
     }
     rc = th_store_state_get_u64(txn, "uplink.acked", &u->acked);
-    return rc < 0 ? rc : th_store_state_get_u64(txn, "uplink.meta", &u->meta);
+    if (rc == 0 && changed)
+        u->meta = 0;
+    else if (rc == 0)
+        rc = th_store_state_get_u64(txn, "uplink.meta", &u->meta);
+    return rc;
 }
 
 static int
@@ -623,7 +646,14 @@ s_start(void *self, th_daemon_t *d)
 {
     th_uplink_t *u = self;
     u->d = d;
+    u->start_readonly = false;
     int rc = th_store_write(u->o->store, s_acked_txn, u);
+    if (rc == TH_E_DISKFULL) {
+        /* what is stored must still go up: start from a read */
+        th_log(TH_LOG_WARN, "uplink: the disk is full; starting without recording the parent");
+        u->start_readonly = true;
+        rc = th_store_read(u->o->store, s_acked_txn, u);
+    }
     if (rc < 0)
         return rc;
     u->sent = u->acked;

@@ -10,8 +10,12 @@ PIDS=""
 
 # Every process a script starts is in PIDS and is killed by pid, whatever
 # ends the script; a signal ends the script (the EXIT trap then cleans up).
+# A script may define th_cleanup_hook (e.g. to unmount what it mounted
+# under $TMP); it runs after the processes are killed, before $TMP goes.
 th_cleanup() {
     for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    for p in $PIDS; do wait "$p" 2>/dev/null; done
+    if command -v th_cleanup_hook >/dev/null 2>&1; then th_cleanup_hook; fi
     rm -rf "$TMP"
 }
 trap th_cleanup EXIT

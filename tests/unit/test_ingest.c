@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,11 +295,107 @@ test_ingest_district_hub_batch(void **state)
     th_free(not_mine); th_free(draft); th_free(no_form);
 }
 
+typedef struct {
+    const char *unit, *key;
+    uint64_t cursor, bytes;
+    uint32_t rev;
+    bool enrolled;
+    size_t quarantined;
+} s_st_t;
+
+static int
+s_st_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_st_t *st = ctx;
+    int rc = th_peers_seq_get(txn, st->unit, &st->cursor);
+    if (rc == 0)
+        rc = th_peers_bytes_get(txn, st->unit, &st->bytes);
+    th_store_rev_t r;
+    st->rev = rc == 0 && th_store_get_current(txn, st->key, &r) == 0 ? r.rev : 0;
+    uint8_t pk[32];
+    st->enrolled = th_peers_key(txn, "25486", pk, NULL) == 0;
+    s_q_t q = { 0 };
+    if (rc == 0)
+        rc = th_store_kv_each(txn, TH_DB_QUARANTINE, "", s_count_q, &q);
+    st->quarantined = q.quarantined;
+    return rc;
+}
+
+/* The Nth allocation fails, for every N, across the ingest of a whole
+   batch (an enrollment, two revisions, a bad entry): each attempt fails
+   with -ENOMEM and commits nothing (cursor, report, enrollment, quarantine
+   and the charged bytes as before), until one succeeds whole. */
+static void
+test_ingest_out_of_memory_commits_nothing(void **state)
+{
+    s_fx_t *fx = *state;
+    th_office_t *hub = fx->hub;
+    th_identity_t district;
+    th_identity_generate(&district);
+    s_enr_t en = { "705", district.pk, true };
+    assert_int_equal(th_store_write(hub->store, s_enroll_txn, &en), 0);
+    th_enrollment_t e = { .unit = "25486", .parent = "705", .at = th_now_ms() };
+    memcpy(e.key, fx->other.pk, 32);
+    uint8_t enr[TH_ENROLLMENT_LEN];
+    assert_int_equal(th_enrollment_sign(&e, &district, enr), 0);
+    size_t l1, l2;
+    uint8_t *r1 = s_blob(&fx->other, "25486", 1, 10, TH_STATUS_SUBMITTED, "dvcq-nam", &l1);
+    uint8_t *r2 = s_blob(&fx->other, "25486", 2, 11, TH_STATUS_SUBMITTED, "dvcq-nam", &l2);
+    uint8_t junk[] = { 0x92, 0xc4, 0x01 };
+    s_st_t before = { .unit = "705", .key = "dvcq-nam|2024|25486" }, after = before;
+    assert_int_equal(th_store_read(hub->store, s_st_txn, &before), 0);
+    uint64_t c0 = before.cursor;   /* 705 may have sent before */
+    th_msg_entry_t ent[] = {
+        { c0 + 1, TH_MSG_ENTRY_ENROLL, enr, sizeof enr },
+        { c0 + 2, TH_MSG_ENTRY_RECORD, r1, l1 },
+        { c0 + 3, TH_MSG_ENTRY_RECORD, junk, sizeof junk },
+        { c0 + 4, TH_MSG_ENTRY_RECORD, r2, l2 },
+    };
+    static th_ingest_t b;
+    long n = 0;
+    int rc;
+    for (;; n++) {
+        memset(&b, 0, sizeof b);
+        b.office = hub;
+        b.sender = "705";
+        b.entries = ent;
+        b.nentries = 4;
+        b.through = c0 + 4;
+        b.after = c0;
+        b.now = th_now_ms();
+        th_mem_fail_after(n);
+        rc = th_store_write(hub->store, th_ingest_batch, &b);
+        th_mem_fail_after(-1);
+        if (rc == 0)
+            break;
+        assert_int_equal(rc, -ENOMEM);
+        assert_int_equal(th_store_read(hub->store, s_st_txn, &after), 0);
+        assert_int_equal(after.cursor, before.cursor);
+        assert_int_equal(after.bytes, before.bytes);
+        assert_int_equal(after.rev, before.rev);
+        assert_int_equal(after.enrolled, before.enrolled);
+        assert_int_equal(after.quarantined, before.quarantined);
+        assert_true(n < 100000);
+    }
+    assert_true(n > 5);   /* the batch allocates: the loop was exercised */
+    assert_int_equal(b.applied, 3);
+    assert_int_equal(b.nrejected, 1);
+    assert_int_equal(th_store_read(hub->store, s_st_txn, &after), 0);
+    assert_int_equal(after.cursor, c0 + 4);
+    assert_int_equal(after.rev, 2);
+    assert_true(after.enrolled);
+    assert_int_equal(after.quarantined, before.quarantined + 1);
+    assert_true(after.bytes > l1 + l2);
+    th_free(r1);
+    th_free(r2);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ingest_district_hub_batch),
+        cmocka_unit_test(test_ingest_out_of_memory_commits_nothing),
     };
     return cmocka_run_group_tests_name("ingest", tests, s_setup, s_teardown);
 }
