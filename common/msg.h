@@ -62,12 +62,15 @@ typedef enum {
 /* BATCH entry kinds. */
 #define TH_MSG_ENTRY_RECORD 1   /* signed record blob (codec) */
 #define TH_MSG_ENTRY_ENROLL 2   /* enrollment signed by the enrolling hub */
+#define TH_MSG_ENTRY_REVOKE 3   /* revocation signed by the revoking hub */
 
 /* META item kinds. */
 #define TH_MSG_META_FORM    1   /* form definition */
 #define TH_MSG_META_UNITS   2   /* unit list */
 #define TH_MSG_META_RECEIPT 3   /* "received by <office> at <time>" */
 #define TH_MSG_META_NOTICE  4   /* notice, return for correction */
+#define TH_MSG_META_FLOOR   5   /* "the parent holds this report up to rev N,
+                                   signed by another key": number after it */
 
 typedef struct {
     uint64_t seq;            /* >= 1, strictly increasing within a BATCH */

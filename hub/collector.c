@@ -332,7 +332,14 @@ static int
 s_hello_txn(th_store_txn_t *txn, void *ctx)
 {
     s_hello_t *h = ctx;
-    int rc = th_peers_seq_get(txn, h->unit, &h->seq);
+    /* a key revoked while its connection was open: ZAP admitted it then */
+    uint8_t pk[32];
+    bool direct = false;
+    int rc = th_peers_key(txn, h->unit, pk, &direct);
+    if (rc == TH_E_NOTFOUND || (rc == 0 && !direct))
+        return TH_E_KEY;
+    if (rc == 0)
+        rc = th_peers_seq_get(txn, h->unit, &h->seq);
     if (rc == 0)
         rc = th_peers_seen_put(txn, h->unit, h->now, h->offset);
     if (rc == 0)
@@ -485,6 +492,17 @@ s_on_router(void *sock, void *arg)
                         .office = c->o };
         h.offset = m.clock - h.now;
         rc = th_store_write(c->o->store, s_hello_txn, &h);
+        if (rc == TH_E_KEY) {
+            th_log(TH_LOG_WARN, "collector: %s is no longer enrolled here (revoked): refused",
+                   unit);
+            th_msg_t err;
+            th_msg_init(&err, TH_MSG_ERROR);
+            err.code = TH_E_KEY;
+            err.reason = "Khóa của văn phòng này đã bị cấp trên thu hồi; hãy liên hệ cán bộ "
+                         "quản trị của cấp trên để đăng ký khóa mới";
+            s_reply(c, &rid, &err);
+            break;
+        }
         if (rc < 0) {
             th_log(TH_LOG_ERROR, "collector: HELLO from %s: %s", unit, th_strerror(rc));
             break;

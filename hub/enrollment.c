@@ -35,7 +35,7 @@ int
 th_enrollment_sign(th_enrollment_t *e, const th_identity_t *signer,
                    uint8_t out[TH_ENROLLMENT_LEN])
 {
-    memcpy(out, "THE1", 4);
+    memcpy(out, e->revoked ? "THR1" : "THE1", 4);
     if (s_put_code(out + 4, e->unit) < 0 || s_put_code(out + 20, e->parent) < 0)
         return TH_E_INVALID;
     memcpy(out + 36, e->key, 32);
@@ -50,8 +50,10 @@ th_enrollment_sign(th_enrollment_t *e, const th_identity_t *signer,
 int
 th_enrollment_parse(const uint8_t *blob, size_t len, th_enrollment_t *e)
 {
-    if (len != TH_ENROLLMENT_LEN || memcmp(blob, "THE1", 4) != 0)
+    if (len != TH_ENROLLMENT_LEN ||
+        (memcmp(blob, "THE1", 4) != 0 && memcmp(blob, "THR1", 4) != 0))
         return TH_E_PARSE;
+    e->revoked = blob[2] == 'R';
     if (s_get_code(blob + 4, e->unit) < 0 || s_get_code(blob + 20, e->parent) < 0)
         return TH_E_PARSE;
     memcpy(e->key, blob + 36, 32);

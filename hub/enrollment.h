@@ -1,5 +1,5 @@
-/*  enrollment: the signed statement "office U has public key K, admitted
-    by hub P at time T".
+/*  enrollment: the signed statements "office U has public key K, admitted
+    by hub P at time T" and "hub P revoked key K of office U at time T".
 
     A hub writes one when an operator enrolls a child (`enroll`), keeps the
     key in its peers table, and sends the statement up its own log so that
@@ -10,10 +10,14 @@
         "THE1" | unit[16] | parent[16] | key[32] | at (i64 BE, ms) | sig[64]
 
     unit and parent are NUL-padded codes; sig is the Ed25519 signature by
-    the parent hub's identity over the 76 bytes before it. */
+    the parent hub's identity over the 76 bytes before it. A revocation has
+    the same layout with the magic "THR1" (signed, so neither statement can
+    pass for the other): it travels up the log like an enrollment, and every
+    hub above stops accepting what that key signs. */
 #ifndef TH_ENROLLMENT_H
 #define TH_ENROLLMENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +32,7 @@ typedef struct {
     uint8_t key[TH_PUBKEY_LEN];
     int64_t at;
     uint8_t sig[TH_SIG_LEN];
+    bool revoked;               /* a revocation ("THR1") of key */
 } th_enrollment_t;
 
 /* Fills e->sig with signer's signature and writes the blob (exactly

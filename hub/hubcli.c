@@ -1,4 +1,5 @@
-/*  hubcli: enroll (and, as they are built, the other hub commands). */
+/*  hubcli: the hub's own commands (enroll, revoke, return, run, and the report
+    commands of rollup/completeness/export). */
 #include "hubcli.h"
 #include "collector.h"
 #include "completeness.h"
@@ -43,6 +44,9 @@ s_enroll_txn(th_store_txn_t *txn, void *ctx)
     x->replaced = rc == 0 && !x->promoted;
     if (rc < 0 && rc != TH_E_NOTFOUND)
         return rc;
+    /* a unit whose key was revoked: the new key replaces that one */
+    if (rc == TH_E_NOTFOUND && th_peers_revoked(txn, x->e.unit, NULL, NULL) == 0)
+        x->replaced = true;
     if ((rc = th_peers_enroll(txn, x->e.unit, x->e.key, true)) < 0)
         return rc;
     /* A new key is a new installation: its log starts again at 1, so the
@@ -122,6 +126,83 @@ s_cmd_enroll(th_cli_opts_t *o, int argc, char **argv)
         }
     }
 done:
+    th_office_destroy(&off);
+    return code;
+}
+
+/* ---- revoke ------------------------------------------------------------ */
+
+typedef struct {
+    th_office_t *off;
+    const char *unit;
+    th_enrollment_t e;           /* the revocation, signed in the txn */
+    uint8_t blob[TH_ENROLLMENT_LEN];
+    bool direct, again;
+} s_revoke_t;
+
+static int
+s_revoke_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_revoke_t *x = ctx;
+    uint8_t pk[32];
+    int rc = th_peers_key(txn, x->unit, pk, &x->direct);
+    x->again = false;
+    if (rc == TH_E_NOTFOUND) {
+        /* revoked before, and not enrolled again: nothing more to do */
+        if ((rc = th_peers_revoked(txn, x->unit, NULL, NULL)) == 0)
+            x->again = true;
+        return rc;
+    }
+    if (rc < 0)
+        return rc;
+    snprintf(x->e.unit, sizeof x->e.unit, "%s", x->unit);
+    snprintf(x->e.parent, sizeof x->e.parent, "%s", x->off->cfg.unit);
+    memcpy(x->e.key, pk, 32);
+    x->e.at = th_now_ms();
+    x->e.revoked = true;
+    if (th_enrollment_sign(&x->e, &x->off->id, x->blob) < 0)
+        return TH_E_INVALID;
+    if ((rc = th_peers_revoke(txn, x->unit, pk, x->e.at)) < 0)
+        return rc;
+    /* up the log, like the enrollment: every hub above refuses the key too */
+    char key[TH_KEY_MAX];
+    snprintf(key, sizeof key, "revoke|%s", x->unit);
+    return th_store_log_append(txn, TH_LOG_KIND_REVOKE, key, 0, x->blob, sizeof x->blob,
+                               NULL);
+}
+
+static int
+s_cmd_revoke(th_cli_opts_t *o, int argc, char **argv)
+{
+    if (argc > 0)
+        return th_cli_fail(TH_EXIT_USAGE, "revoke: unexpected argument '%s'", argv[0]);
+    int code = 0;
+    th_office_t *off = th_cli_open(o->dir, &code);
+    if (!off)
+        return code;
+    s_revoke_t x = { .off = off, .unit = o->unit };
+    int rc = th_store_write(off->store, s_revoke_txn, &x);
+    if (rc == TH_E_NOTFOUND) {
+        code = th_cli_fail(TH_EXIT_FAIL, "revoke: unit '%s' has no key enrolled here (see "
+                           "'enroll'); nothing revoked", o->unit);
+    } else if (rc < 0) {
+        code = th_cli_fail(TH_EXIT_FAIL, "revoke: cannot store the revocation: %s",
+                           th_strerror(rc));
+    } else if (x.again) {
+        printf("Khóa của đơn vị %s đã bị thu hồi trước đó; chưa có khóa mới nào được đăng "
+               "ký.\n", o->unit);
+    } else {
+        char when[32], z[TH_Z85_KEY_LEN + 1];
+        th_time_format_vn(x.e.at, when);
+        th_z85_encode_key(x.e.key, z);
+        printf("Đã thu hồi khóa %s của đơn vị %s lúc %s.\n", z, o->unit, when);
+        printf("%sBáo cáo ký bằng khóa này từ nay bị từ chối tại đây và ở mọi cấp trên "
+               "(bản thu hồi được gửi lên khi có kết nối).\n",
+               x.direct ? "Máy dùng khóa này không kết nối được nữa. " : "");
+        printf("Để đơn vị tiếp tục báo cáo: cài lại văn phòng (tonghop-node init), rồi đăng "
+               "ký khóa mới:\n  tonghop-hub enroll --dir %s --unit %s --key KHÓA_MỚI\n",
+               o->dir, o->unit);
+    }
     th_office_destroy(&off);
     return code;
 }
@@ -272,6 +353,16 @@ static const th_cli_cmd_t s_cmds[] = {
       "  --key Z85     the child's public key, printed by its 'init' or 'key'\n"
       "Example:\n"
       "  tonghop-hub enroll --dir /var/lib/tonghop --unit 25459 --key 'bOC$GVo$#V...'\n" },
+    { "revoke", s_cmd_revoke, "dir unit", "--dir D --unit U",
+      "Revokes the key of office U (a stolen or retired PC): if U connects here, its\n"
+      "key can no longer connect (at once, also while 'run' is running); what that\n"
+      "key signs is refused here, and the revocation travels up, signed by this hub,\n"
+      "so that every office above refuses it too. The reports U sent before stay.\n"
+      "To let U report again, enroll the key of its reinstalled office: its history\n"
+      "continues (the new office numbers its reports after what is held).",
+      "Options:\n"
+      "  --unit U   a unit whose key is enrolled here\n"
+      "Example:\n  tonghop-hub revoke --dir /var/lib/tonghop --unit 25459\n" },
     { "rollup", th_rollup_cmd, "dir form period unit as-of format",
       "--dir D --form F --period P [--unit U] [--as-of ISO8601] [--format table|csv|json]",
       "Consolidates a form for a period over every unit below U (default: this hub's\n"

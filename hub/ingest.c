@@ -76,6 +76,16 @@ s_signer_ok(th_store_txn_t *txn, th_ingest_t *b, const th_record_t *r, int32_t d
                 break;
         }
     }
+    int64_t at;
+    int k = th_peers_revoked(txn, r->unit, r->origin, &at);
+    if (k < 0 && k != TH_E_NOTFOUND)
+        return k;
+    if (k == 0) {
+        char when[32];
+        th_time_format_vn(at, when);
+        return s_refuse(code, reason, TH_E_KEY, "Khóa ký của đơn vị %s đã bị thu hồi lúc %s; "
+                        "báo cáo ký bằng khóa này không được nhận", r->unit, when);
+    }
     if (rc == TH_E_NOTFOUND && !r->proxy)
         return s_refuse(code, reason, TH_E_KEY, "Đơn vị %s chưa được đăng ký với cấp trên",
                         r->unit);
@@ -145,6 +155,28 @@ s_record(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code
     if (rc < 0 && rc != TH_E_NOTFOUND)
         goto done;
     if (rc == 0 && cur.rev >= r.rev) {
+        /* Held, unless what we hold was signed by another key: a reinstalled
+           office (a new key enrolled for the unit), or a hub that entered
+           the report on the office's behalf, numbering from 1 again. Its
+           figures must win, not be taken for a duplicate: the office is
+           told the rev we hold (META floor) and sends its report again
+           after it; this revision is refused meanwhile. */
+        th_record_t held;
+        th_record_init(&held);
+        bool other = th_codec_record_decode(cur.blob, cur.len, &held, NULL, NULL) == 0 &&
+                     memcmp(held.origin, r.origin, 32) != 0;
+        th_record_clear(&held);
+        if (other) {
+            char floor[16];
+            snprintf(floor, sizeof floor, "%u", cur.rev);
+            if ((rc = th_metaq_push(txn, b->sender, TH_MSG_META_FLOOR, key, floor,
+                                    strlen(floor), NULL)) < 0)
+                goto done;
+            rc = s_refuse(code, reason, TH_E_STALE, "Cấp trên đã có báo cáo này đến lần %u, ký "
+                          "bằng khóa khác (khóa cũ hoặc báo cáo nhập thay); văn phòng tự gửi "
+                          "lại thành lần %u", cur.rev, cur.rev + 1);
+            goto done;
+        }
         b->duplicates++;   /* already held: acknowledged, not applied twice */
         rc = 0;
     } else {
@@ -167,36 +199,54 @@ done:
     return rc;
 }
 
+/* Checks a key statement (an enrollment, or with revoke a revocation) in
+   e: it parses as that kind, its unit lies below the hub that made it and
+   that hub in the sender's subtree (read in the tree of that hub's day),
+   and it is signed by that hub's enrolled key. 0 with *en filled, 1 when
+   refused (code, reason), or a store error. */
+static int
+s_statement(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, bool revoke,
+            th_enrollment_t *en, int *code, char *reason)
+{
+    if (th_enrollment_parse(e->blob, e->len, en) < 0 || en->revoked != revoke)
+        return s_refuse(code, reason, TH_E_PARSE, revoke ? "Bản thu hồi khóa không đọc được"
+                                                         : "Bản đăng ký khóa không đọc được");
+    const th_units_t *units = b->office->units;
+    /* Codes are reused across trees: read the statement in the tree of the
+       hub that made it (an older tree if that hub's unit no longer exists). */
+    int32_t day = th_time_day_vn(en->at);
+    const th_unit_t *eu = th_units_find(units, en->parent, day);
+    if (!eu && (eu = th_units_find_latest(units, en->parent)))
+        day = th_units_day_for(eu, day);
+    if (!th_units_in_subtree(units, b->sender, en->parent, day) ||
+        !th_units_in_subtree(units, en->parent, en->unit, day) ||
+        strcmp(en->parent, en->unit) == 0)
+        return s_refuse(code, reason, TH_E_UNIT,
+                        "%s khóa của đơn vị %s bởi %s nằm ngoài phạm vi của %s",
+                        revoke ? "Thu hồi" : "Đăng ký", en->unit, en->parent, b->sender);
+    uint8_t pk[32];
+    int rc = th_peers_key(txn, en->parent, pk, NULL);
+    if (rc == TH_E_NOTFOUND)
+        return s_refuse(code, reason, TH_E_KEY, "Đơn vị %s chưa được đăng ký", en->parent);
+    if (rc < 0)
+        return rc;
+    if (th_enrollment_verify(e->blob, e->len, pk) < 0)
+        return s_refuse(code, reason, TH_E_SIG, revoke
+                        ? "Chữ ký của bản thu hồi khóa không hợp lệ"
+                        : "Chữ ký của bản đăng ký khóa không hợp lệ");
+    return 0;
+}
+
 static int
 s_enroll(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code,
          char *reason)
 {
     th_enrollment_t en;
-    if (th_enrollment_parse(e->blob, e->len, &en) < 0)
-        return s_refuse(code, reason, TH_E_PARSE, "Bản đăng ký khóa không đọc được");
-    const th_units_t *units = b->office->units;
-    /* Codes are reused across trees: read the enrollment in the tree of
-       the enrolling hub (an older tree if that hub's unit no longer exists). */
-    int32_t day = th_time_day_vn(en.at);
-    const th_unit_t *eu = th_units_find(units, en.parent, day);
-    if (!eu && (eu = th_units_find_latest(units, en.parent)))
-        day = th_units_day_for(eu, day);
-    if (!th_units_in_subtree(units, b->sender, en.parent, day) ||
-        !th_units_in_subtree(units, en.parent, en.unit, day) ||
-        strcmp(en.parent, en.unit) == 0)
-        return s_refuse(code, reason, TH_E_UNIT,
-                        "Đăng ký khóa của đơn vị %s bởi %s nằm ngoài phạm vi của %s",
-                        en.unit, en.parent, b->sender);
+    int rc = s_statement(txn, b, e, false, &en, code, reason);
+    if (rc != 0)
+        return rc;
     uint8_t pk[32];
     bool direct = false;
-    int rc = th_peers_key(txn, en.parent, pk, NULL);
-    if (rc == TH_E_NOTFOUND)
-        return s_refuse(code, reason, TH_E_KEY, "Đơn vị đăng ký %s chưa được đăng ký",
-                        en.parent);
-    if (rc < 0)
-        return rc;
-    if (th_enrollment_verify(e->blob, e->len, pk) < 0)
-        return s_refuse(code, reason, TH_E_SIG, "Chữ ký của bản đăng ký khóa không hợp lệ");
     rc = th_peers_key(txn, en.unit, pk, &direct);
     if (rc < 0 && rc != TH_E_NOTFOUND)
         return rc;
@@ -215,6 +265,32 @@ s_enroll(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code
     char key[TH_KEY_MAX];
     snprintf(key, sizeof key, "enroll|%s", en.unit);
     return th_store_log_append(txn, TH_LOG_KIND_ENROLL, key, 0, e->blob, e->len, NULL);
+}
+
+/* A revocation from below: what that key signs is refused here from now
+   on, and the statement goes on up. */
+static int
+s_revoke(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code,
+         char *reason)
+{
+    th_enrollment_t en;
+    int rc = s_statement(txn, b, e, true, &en, code, reason);
+    if (rc != 0)
+        return rc;
+    if (th_peers_revoked(txn, en.unit, en.key, NULL) == 0) {
+        b->duplicates++;
+        return 0;
+    }
+    if ((rc = th_peers_revoke(txn, en.unit, en.key, en.at)) < 0)
+        return rc;
+    th_log(TH_LOG_WARN, "ingest: the key of %s was revoked by %s: what it signs is refused",
+           en.unit, en.parent);
+    b->applied++;
+    if (!s_has_parent(b))
+        return 0;
+    char key[TH_KEY_MAX];
+    snprintf(key, sizeof key, "revoke|%s", en.unit);
+    return th_store_log_append(txn, TH_LOG_KIND_REVOKE, key, 0, e->blob, e->len, NULL);
 }
 
 static int
@@ -276,6 +352,8 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
             rc = s_record(txn, b, e, &code, reason);
         else if (e->kind == TH_MSG_ENTRY_ENROLL)
             rc = s_enroll(txn, b, e, &code, reason);
+        else if (e->kind == TH_MSG_ENTRY_REVOKE)
+            rc = s_revoke(txn, b, e, &code, reason);
         else
             rc = s_refuse(&code, reason, TH_E_TYPE, "Loại dữ liệu %u không được hỗ trợ",
                           e->kind);

@@ -64,6 +64,32 @@ th_peers_enroll(th_store_txn_t *txn, const char *unit, const uint8_t pk[32], boo
     return th_store_kv_put(txn, TH_DB_PEERS, k, unit, strlen(unit));
 }
 
+int
+th_peers_revoke(th_store_txn_t *txn, const char *unit, const uint8_t pk[32], int64_t at)
+{
+    char k[64];
+    uint8_t cur[32], curve[32];
+    bool direct = false;
+    int rc = th_peers_key(txn, unit, cur, &direct);
+    if (rc < 0 && rc != TH_E_NOTFOUND)
+        return rc;
+    if (rc == 0 && memcmp(cur, pk, 32) == 0) {
+        if (direct && th_pubkey_curve(cur, curve) == 0) {
+            s_curve_key(k, sizeof k, curve);
+            if ((rc = th_store_kv_del(txn, TH_DB_PEERS, k)) < 0 && rc != TH_E_NOTFOUND)
+                return rc;
+        }
+        s_key(k, sizeof k, "key", unit);
+        if ((rc = th_store_kv_del(txn, TH_DB_PEERS, k)) < 0)
+            return rc;
+    }
+    uint8_t val[40];
+    memcpy(val, pk, 32);
+    s_put64(val + 32, (uint64_t)at);
+    s_key(k, sizeof k, "revoked", unit);
+    return th_store_kv_put(txn, TH_DB_PEERS, k, val, sizeof val);
+}
+
 /* The fixed-size value "<what>:<unit>" into *v (valid in the txn);
    TH_E_NOTFOUND, TH_E_CORRUPT when its size is not want. */
 static int
@@ -179,5 +205,19 @@ th_peers_seen_get(th_store_txn_t *txn, const char *unit, int64_t *at, int64_t *o
         return rc;
     *at = (int64_t)s_get64(v);
     *offset = (int64_t)s_get64((const uint8_t *)v + 8);
+    return 0;
+}
+
+int
+th_peers_revoked(th_store_txn_t *txn, const char *unit, const uint8_t pk[32], int64_t *at)
+{
+    const void *v;
+    int rc = s_get_fixed(txn, "revoked", unit, 40, &v);
+    if (rc < 0)
+        return rc;
+    if (pk && memcmp(v, pk, 32) != 0)
+        return TH_E_NOTFOUND;
+    if (at)
+        *at = (int64_t)s_get64((const uint8_t *)v + 32);
     return 0;
 }

@@ -10,6 +10,8 @@
       seq:<unit>    highest log seq of that child durably stored here
       seen:<unit>   last contact (i64 ms) | clock offset (i64 ms, theirs -
                     ours) measured at HELLO
+      revoked:<unit> the key revoked last for that unit (32) | when (i64 ms):
+                    records it signs are refused, with this as the reason
       bytes:<unit>  bytes this hub stored for that direct child's subtree
                     (revisions applied, quarantined entries): what the
                     [limits] child_store_mb cap is checked against */
@@ -35,6 +37,14 @@ int th_peers_unit_by_curve(th_store_txn_t *txn, const uint8_t curve_pk[32],
                            char unit[TH_UNIT_MAX]);
 int th_peers_seq_get(th_store_txn_t *txn, const char *unit, uint64_t *seq);  /* 0 if none */
 int th_peers_seq_put(th_store_txn_t *txn, const char *unit, uint64_t seq);
+/* Revokes key pk of unit at time at (ms): when it is the unit's enrolled
+   key, the enrollment goes (a direct child can no longer connect: ZAP finds
+   no key); in any case revoked:<unit> records it. Returns 0 or store
+   errors. A later enroll of a new key for the unit admits it again. */
+int th_peers_revoke(th_store_txn_t *txn, const char *unit, const uint8_t pk[32], int64_t at);
+/* 0 and *at (may be NULL) when pk is the key revoked last for unit (pk
+   NULL: any key was), TH_E_NOTFOUND. */
+int th_peers_revoked(th_store_txn_t *txn, const char *unit, const uint8_t pk[32], int64_t *at);
 int th_peers_bytes_get(th_store_txn_t *txn, const char *unit, uint64_t *bytes); /* 0 if none */
 int th_peers_bytes_put(th_store_txn_t *txn, const char *unit, uint64_t bytes);
 int th_peers_seen_put(th_store_txn_t *txn, const char *unit, int64_t at, int64_t offset);

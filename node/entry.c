@@ -152,6 +152,46 @@ s_get_current(th_store_txn_t *txn, void *ctx)
 }
 
 int
+th_entry_renumber(th_store_txn_t *txn, th_office_t *o, const char *key, uint32_t floor,
+                  uint32_t *rev)
+{
+    if (rev)
+        *rev = 0;
+    th_store_rev_t cur;
+    int rc = th_store_get_current(txn, key, &cur);
+    if (rc == TH_E_NOTFOUND || (rc == 0 && cur.rev > floor))
+        return 0;
+    if (rc < 0)
+        return rc;
+    th_record_t rec;
+    th_record_init(&rec);
+    uint8_t *body = NULL, *blob = NULL;
+    size_t body_len, blob_len;
+    if ((rc = th_entry_decode_verified(cur.blob, cur.len, &rec)) < 0)
+        goto done;
+    rec.rev = floor + 1;
+    memcpy(rec.origin, o->id.pk, sizeof rec.origin);
+    if ((rc = th_codec_record_body(&rec, &body, &body_len)) < 0)
+        goto done;
+    th_sign(&o->id, body, body_len, rec.sig);
+    if ((rc = th_codec_record_encode(&rec, &blob, &blob_len)) < 0)
+        goto done;
+    th_store_rev_t r = { .key = key, .rev = rec.rev, .status = (uint8_t)rec.status,
+                         .received_at = th_now_ms(), .blob = blob, .len = blob_len };
+    rc = th_store_put_revision(txn, &r, rec.status == TH_STATUS_SUBMITTED, NULL);
+    if (rc == 0 && rev)
+        *rev = rec.rev;
+    if (rc == 0)
+        th_log(TH_LOG_WARN, "entry: the parent holds %s up to rev %u signed by another key: "
+               "rev %u issued again as rev %u", key, floor, cur.rev, rec.rev);
+done:
+    th_free(body);
+    th_free(blob);
+    th_record_clear(&rec);
+    return rc;
+}
+
+int
 th_entry_submit(th_office_t *o, const th_entry_req_t *req, th_problems_t *problems,
                 th_entry_result_t *res, char *errbuf, size_t cap)
 {

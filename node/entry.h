@@ -57,6 +57,16 @@ int th_entry_values_from_csv(const char *path, th_entry_value_t **values,
                              size_t *n, char *errbuf, size_t cap);
 void th_entry_values_free(th_entry_value_t *values, size_t n);
 
+/* Inside txn (write): when the parent holds report key up to rev floor,
+   signed by another key (this office was reinstalled with a new key, or a
+   hub entered the report on its behalf), this office's current revision of
+   key, if it is at or below floor, is issued again as revision floor + 1:
+   same values, status, author, note and submission time, signed now, and
+   logged for the parent when submitted. *rev (may be NULL) gets the new
+   revision, 0 when nothing was needed. Returns 0, or codec/store errors. */
+int th_entry_renumber(th_store_txn_t *txn, th_office_t *o, const char *key, uint32_t floor,
+                      uint32_t *rev);
+
 /* Decodes a stored blob and verifies its signature and that the signer is
    the key in the blob. Returns 0, codec errors, or TH_E_SIG. */
 int th_entry_decode_verified(const uint8_t *blob, size_t len, th_record_t *out);

@@ -1,5 +1,6 @@
 /*  metaq: per-child META queues, receipts and rejections. */
 #include "metaq.h"
+#include "entry.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
@@ -268,12 +269,28 @@ th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
 {
     if (item->kind == TH_MSG_META_FORM)
         return s_apply_form(txn, o, item);
-    if (item->kind != TH_MSG_META_RECEIPT && item->kind != TH_MSG_META_NOTICE) {
+    if (item->kind != TH_MSG_META_RECEIPT && item->kind != TH_MSG_META_NOTICE &&
+        item->kind != TH_MSG_META_FLOOR) {
         th_log(TH_LOG_INFO, "metaq: META kind %u not handled yet: ignored", item->kind);
         return 0;
     }
     if (!s_is_mine(o, item->key))
         return s_forward(txn, o, item->kind, item->key, item->blob, item->len);
+    if (item->kind == TH_MSG_META_FLOOR) {
+        char text[16];
+        unsigned long floor = 0;
+        char *end = NULL;
+        if (item->len > 0 && item->len < sizeof text) {
+            memcpy(text, item->blob, item->len);
+            text[item->len] = '\0';
+            floor = strtoul(text, &end, 10);
+        }
+        if (!end || *end || floor == 0 || floor >= UINT32_MAX) {
+            th_log(TH_LOG_WARN, "metaq: malformed floor for '%s' ignored", item->key);
+            return 0;
+        }
+        return th_entry_renumber(txn, o, item->key, (uint32_t)floor, NULL);
+    }
     char k[TH_KEY_MAX + 24];
     if (item->kind == TH_MSG_META_RECEIPT) {
         uint32_t rev;

@@ -45,6 +45,35 @@ test_enrollment_round_trip_and_tamper(void **state)
     assert_int_equal(th_enrollment_parse(blob, sizeof blob, &back), TH_E_PARSE);
 }
 
+/* A revocation is the same layout under its own signed magic: neither
+   statement can pass for the other. */
+static void
+test_enrollment_revocation_is_its_own_statement(void **state)
+{
+    (void)state;
+    th_identity_t hub, child;
+    th_identity_generate(&hub);
+    th_identity_generate(&child);
+    th_enrollment_t e = { .unit = "25459", .parent = "703", .at = 1750000000123LL,
+                          .revoked = true };
+    memcpy(e.key, child.pk, 32);
+    uint8_t blob[TH_ENROLLMENT_LEN];
+    assert_int_equal(th_enrollment_sign(&e, &hub, blob), 0);
+    assert_memory_equal(blob, "THR1", 4);
+    th_enrollment_t back;
+    assert_int_equal(th_enrollment_parse(blob, sizeof blob, &back), 0);
+    assert_true(back.revoked);
+    assert_int_equal(th_enrollment_verify(blob, sizeof blob, hub.pk), 0);
+    blob[2] = 'E';   /* the same bytes presented as an enrollment */
+    assert_int_equal(th_enrollment_parse(blob, sizeof blob, &back), 0);
+    assert_false(back.revoked);
+    assert_int_equal(th_enrollment_verify(blob, sizeof blob, hub.pk), TH_E_SIG);
+    e.revoked = false;
+    assert_int_equal(th_enrollment_sign(&e, &hub, blob), 0);
+    assert_int_equal(th_enrollment_parse(blob, sizeof blob, &back), 0);
+    assert_false(back.revoked);
+}
+
 static void
 test_enrollment_refuses_bad_codes(void **state)
 {
@@ -63,6 +92,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enrollment_round_trip_and_tamper),
+        cmocka_unit_test(test_enrollment_revocation_is_its_own_statement),
         cmocka_unit_test(test_enrollment_refuses_bad_codes),
     };
     return cmocka_run_group_tests_name("enrollment", tests, NULL, NULL);

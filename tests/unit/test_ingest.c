@@ -16,6 +16,7 @@
 #include "err.h"
 #include "ingest.h"
 #include "mem.h"
+#include "metaq.h"
 #include "peers.h"
 
 static char s_tmp[64];
@@ -147,6 +148,29 @@ s_query(th_store_txn_t *txn, void *ctx)
     q->rev = q->found ? r.rev : 0;
     q->quarantined = 0;
     return th_store_kv_each(txn, TH_DB_QUARANTINE, "", s_count_q, q);
+}
+
+typedef struct {
+    const char *child;
+    bool found;
+    char blob[32];
+} s_mf_t;
+
+static int
+s_meta_floor(th_store_txn_t *txn, void *ctx)
+{
+    s_mf_t *mf = ctx;
+    th_msg_t m;
+    th_msg_init(&m, TH_MSG_META);
+    int rc = th_metaq_fill(txn, mf->child, 0, 128, &m);
+    for (size_t i = 0; rc == 0 && i < m.nmeta; i++)
+        if (m.meta[i].kind == TH_MSG_META_FLOOR && m.meta[i].len < sizeof mf->blob) {
+            mf->found = true;
+            memcpy(mf->blob, m.meta[i].blob, m.meta[i].len);
+            mf->blob[m.meta[i].len] = '\0';
+        }
+    th_msg_clear(&m);
+    return rc;
 }
 
 static void
@@ -390,12 +414,95 @@ test_ingest_out_of_memory_commits_nothing(void **state)
     th_free(r2);
 }
 
+/* District 706 relays the revocation of commune 25516's key: the province
+   refuses every record that key signs from then on, saying why, and relays
+   nothing of it. A new key enrolled for 25516 numbers from 1 again: a
+   revision at or below what is held (signed by the old key) is refused
+   and the office is sent the floor (META), not taken for a duplicate. */
+static void
+test_ingest_revocation_and_a_new_key(void **state)
+{
+    s_fx_t *fx = *state;
+    th_office_t *hub = fx->hub;
+    th_identity_t district, old, fresh;
+    th_identity_generate(&district);
+    th_identity_generate(&old);
+    th_identity_generate(&fresh);
+    s_enr_t en = { "706", district.pk, true };
+    assert_int_equal(th_store_write(hub->store, s_enroll_txn, &en), 0);
+    th_enrollment_t e = { .unit = "25516", .parent = "706", .at = th_now_ms() };
+    memcpy(e.key, old.pk, 32);
+    uint8_t enr[TH_ENROLLMENT_LEN], rvk[TH_ENROLLMENT_LEN], fake[TH_ENROLLMENT_LEN];
+    assert_int_equal(th_enrollment_sign(&e, &district, enr), 0);
+    e.revoked = true;
+    assert_int_equal(th_enrollment_sign(&e, &district, rvk), 0);
+    assert_int_equal(th_enrollment_sign(&e, &fx->other, fake), 0);   /* not the district */
+    size_t l1, l2, l3, l4;
+    uint8_t *r1 = s_blob(&old, "25516", 1, 10, TH_STATUS_SUBMITTED, "dvcq-nam", &l1);
+    uint8_t *r2 = s_blob(&old, "25516", 2, 11, TH_STATUS_SUBMITTED, "dvcq-nam", &l2);
+    uint8_t *n1 = s_blob(&fresh, "25516", 1, 20, TH_STATUS_SUBMITTED, "dvcq-nam", &l3);
+    uint8_t *n3 = s_blob(&fresh, "25516", 3, 21, TH_STATUS_SUBMITTED, "dvcq-nam", &l4);
+    th_msg_entry_t a[] = {
+        { 1, TH_MSG_ENTRY_ENROLL, enr, sizeof enr },
+        { 2, TH_MSG_ENTRY_RECORD, r1, l1 },
+        { 3, TH_MSG_ENTRY_REVOKE, fake, sizeof fake },
+        { 4, TH_MSG_ENTRY_REVOKE, enr, sizeof enr },   /* an enrollment as a revocation */
+        { 5, TH_MSG_ENTRY_REVOKE, rvk, sizeof rvk },
+        { 6, TH_MSG_ENTRY_RECORD, r2, l2 },            /* signed by the revoked key */
+        { 7, TH_MSG_ENTRY_REVOKE, rvk, sizeof rvk },   /* again: held */
+    };
+    th_ingest_t *b = s_run(hub, "706", a, 7);
+    assert_int_equal(b->applied, 3);   /* enrollment, rev 1, revocation */
+    assert_int_equal(b->duplicates, 1);
+    assert_int_equal(b->nrejected, 3);
+    assert_int_equal(b->rejected[0].seq, 3);
+    assert_int_equal(b->rejected[0].code, TH_E_SIG);
+    assert_int_equal(b->rejected[1].seq, 4);
+    assert_int_equal(b->rejected[1].code, TH_E_PARSE);
+    assert_int_equal(b->rejected[2].seq, 6);
+    assert_int_equal(b->rejected[2].code, TH_E_KEY);
+    assert_non_null(strstr(b->rejected[2].reason, "đã bị thu hồi"));
+    s_q_t q = { .key = "dvcq-nam|2024|25516" };
+    assert_int_equal(th_store_read(hub->store, s_query, &q), 0);
+    assert_int_equal(q.rev, 1);
+
+    /* the new key, enrolled by the district; its rev 1 is below what is held */
+    th_enrollment_t g = { .unit = "25516", .parent = "706", .at = th_now_ms() };
+    memcpy(g.key, fresh.pk, 32);
+    uint8_t enr2[TH_ENROLLMENT_LEN];
+    assert_int_equal(th_enrollment_sign(&g, &district, enr2), 0);
+    th_msg_entry_t c[] = {
+        { 8, TH_MSG_ENTRY_ENROLL, enr2, sizeof enr2 },
+        { 9, TH_MSG_ENTRY_RECORD, n1, l3 },
+    };
+    b = s_run(hub, "706", c, 2);
+    assert_int_equal(b->applied, 1);
+    assert_int_equal(b->nrejected, 1);
+    assert_int_equal(b->rejected[0].code, TH_E_STALE);
+    assert_non_null(strstr(b->rejected[0].reason, "lần 1"));
+    assert_int_equal(th_store_read(hub->store, s_query, &q), 0);
+    assert_int_equal(q.rev, 1);   /* the old figures stay until the office renumbers */
+    /* the floor went to the district, for the office on its path */
+    s_mf_t mf = { .child = "706" };
+    assert_int_equal(th_store_read(hub->store, s_meta_floor, &mf), 0);
+    assert_true(mf.found);
+    assert_string_equal(mf.blob, "1");
+    /* the office's revision numbered after the floor (its rev 2 would do): taken */
+    th_msg_entry_t d[] = { { 10, TH_MSG_ENTRY_RECORD, n3, l4 } };
+    b = s_run(hub, "706", d, 1);
+    assert_int_equal(b->applied, 1);
+    assert_int_equal(th_store_read(hub->store, s_query, &q), 0);
+    assert_int_equal(q.rev, 3);
+    th_free(r1); th_free(r2); th_free(n1); th_free(n3);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ingest_district_hub_batch),
         cmocka_unit_test(test_ingest_out_of_memory_commits_nothing),
+        cmocka_unit_test(test_ingest_revocation_and_a_new_key),
     };
     return cmocka_run_group_tests_name("ingest", tests, s_setup, s_teardown);
 }
