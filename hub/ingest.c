@@ -94,6 +94,30 @@ s_signer_ok(th_store_txn_t *txn, th_ingest_t *b, const th_record_t *r, int32_t d
                     r->unit);
 }
 
+/* 1 when record r (blob e), at or below the held revision cur, is of
+   another history of the report than what is held (see s_record), 0 when
+   it is a resend or an older revision, or a store error. */
+static int
+s_diverges(th_store_txn_t *txn, const char *key, const th_store_rev_t *cur,
+           const th_record_t *r, const th_msg_entry_t *e)
+{
+    th_record_t held;
+    th_record_init(&held);
+    int rc = th_codec_record_decode(cur->blob, cur->len, &held, NULL, NULL);
+    int other = rc == 0 && (memcmp(held.origin, r->origin, 32) != 0 ||
+                            r->submitted_at > held.submitted_at);
+    th_record_clear(&held);
+    if (other)
+        return 1;
+    th_store_rev_t same;
+    rc = th_store_get_revision(txn, key, r->rev, &same);
+    if (rc == TH_E_NOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    return same.len != e->len || memcmp(same.blob, e->blob, e->len) != 0;
+}
+
 static int
 s_record(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code,
          char *reason)
@@ -155,26 +179,28 @@ s_record(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code
     if (rc < 0 && rc != TH_E_NOTFOUND)
         goto done;
     if (rc == 0 && cur.rev >= r.rev) {
-        /* Held, unless what we hold was signed by another key: a reinstalled
-           office (a new key enrolled for the unit), or a hub that entered
-           the report on the office's behalf, numbering from 1 again. Its
-           figures must win, not be taken for a duplicate: the office is
-           told the rev we hold (META floor) and sends its report again
-           after it; this revision is refused meanwhile. */
-        th_record_t held;
-        th_record_init(&held);
-        bool other = th_codec_record_decode(cur.blob, cur.len, &held, NULL, NULL) == 0 &&
-                     memcmp(held.origin, r.origin, 32) != 0;
-        th_record_clear(&held);
-        if (other) {
+        /* Held, unless it belongs to another history of the same report:
+           the held revision was signed by another key (a reinstalled
+           office, or a hub that entered the report on the office's
+           behalf, numbering from 1 again), or the office made this one
+           after the one we hold (its store was restored from an older
+           backup and numbers again from there), or we hold this very rev
+           with other bytes. Its figures must win, not be taken for a
+           duplicate: the office is told the rev we hold (META floor) and
+           sends its report again after it; this revision is refused
+           meanwhile. A genuine resend is byte-identical, or older. */
+        if ((rc = s_diverges(txn, key, &cur, &r, e)) < 0)
+            goto done;
+        if (rc == 1) {
             char floor[16];
             snprintf(floor, sizeof floor, "%u", cur.rev);
             if ((rc = th_metaq_push(txn, b->sender, TH_MSG_META_FLOOR, key, floor,
                                     strlen(floor), NULL)) < 0)
                 goto done;
-            rc = s_refuse(code, reason, TH_E_STALE, "Cấp trên đã có báo cáo này đến lần %u, ký "
-                          "bằng khóa khác (khóa cũ hoặc báo cáo nhập thay); văn phòng tự gửi "
-                          "lại thành lần %u", cur.rev, cur.rev + 1);
+            rc = s_refuse(code, reason, TH_E_STALE, "Cấp trên đã có báo cáo này đến lần %u, "
+                          "theo một lịch sử khác (khóa cũ, báo cáo nhập thay hoặc dữ liệu "
+                          "khôi phục từ bản sao cũ); văn phòng tự gửi lại thành lần %u",
+                          cur.rev, cur.rev + 1);
             goto done;
         }
         b->duplicates++;   /* already held: acknowledged, not applied twice */

@@ -82,6 +82,8 @@ s_enroll_txn(th_store_txn_t *txn, void *ctx)
     return th_peers_enroll(txn, e->unit, e->pk, e->direct);
 }
 
+static int64_t s_submitted_at = 1730000000000LL;   /* of the records s_blob makes */
+
 /* A signed record blob of unit for dvcq-nam 2024 (2024 tree). */
 static uint8_t *
 s_blob(const th_identity_t *signer, const char *unit, uint32_t rev, int64_t tt01,
@@ -95,7 +97,7 @@ s_blob(const th_identity_t *signer, const char *unit, uint32_t rev, int64_t tt01
     r.rev = rev;
     r.form_version = 1;
     r.status = st;
-    r.submitted_at = 1730000000000LL;
+    r.submitted_at = s_submitted_at;
     memcpy(r.origin, signer->pk, 32);
     th_value_t v = { .code = "TT01", .kind = TH_V_INT, .u.i = tt01 };
     assert_int_equal(th_record_set(&r, &v), 0);
@@ -148,6 +150,17 @@ s_query(th_store_txn_t *txn, void *ctx)
     q->rev = q->found ? r.rev : 0;
     q->quarantined = 0;
     return th_store_kv_each(txn, TH_DB_QUARANTINE, "", s_count_q, q);
+}
+
+typedef struct {
+    const char *code;
+} s_first_t;
+
+static int
+s_first_child(const th_unit_t *u, void *ctx)
+{
+    ((s_first_t *)ctx)->code = u->code;
+    return 1;
 }
 
 typedef struct {
@@ -496,6 +509,73 @@ test_ingest_revocation_and_a_new_key(void **state)
     th_free(r1); th_free(r2); th_free(n1); th_free(n3);
 }
 
+/* An office restored from an older backup numbers again from there, with
+   the same key: a revision it makes after the one held, at or below its
+   number, is another history (floor), while its resend of a revision held
+   byte for byte, or an older one, is not. */
+static void
+test_ingest_restored_office_diverges(void **state)
+{
+    s_fx_t *fx = *state;
+    th_office_t *hub = fx->hub;
+    th_identity_t district, commune;
+    th_identity_generate(&district);
+    th_identity_generate(&commune);
+    s_enr_t en = { "707", district.pk, true };
+    assert_int_equal(th_store_write(hub->store, s_enroll_txn, &en), 0);
+    const char *c = NULL;
+    /* a commune of 707 in the 2024 tree */
+    const th_unit_t *d = th_units_find(hub->units, "707", 20000);
+    assert_non_null(d);
+    s_first_t ft = { NULL };
+    th_units_each_child(hub->units, "707", 20000, s_first_child, &ft);
+    assert_non_null(ft.code);
+    c = ft.code;
+    th_enrollment_t e = { .parent = "707", .at = th_now_ms() };
+    snprintf(e.unit, sizeof e.unit, "%s", c);
+    memcpy(e.key, commune.pk, 32);
+    uint8_t enr[TH_ENROLLMENT_LEN];
+    assert_int_equal(th_enrollment_sign(&e, &district, enr), 0);
+    size_t l1, l2, l2b, l3;
+    s_submitted_at = 1730000000000LL;
+    uint8_t *r1 = s_blob(&commune, c, 1, 10, TH_STATUS_SUBMITTED, "dvcq-nam", &l1);
+    s_submitted_at += 60000;
+    uint8_t *r2 = s_blob(&commune, c, 2, 11, TH_STATUS_SUBMITTED, "dvcq-nam", &l2);
+    /* after the restore: the office is back at rev 1 and makes a new rev 2 */
+    s_submitted_at += 3600000;
+    uint8_t *r2b = s_blob(&commune, c, 2, 77, TH_STATUS_SUBMITTED, "dvcq-nam", &l2b);
+    uint8_t *r3 = s_blob(&commune, c, 3, 77, TH_STATUS_SUBMITTED, "dvcq-nam", &l3);
+    s_submitted_at = 1730000000000LL;
+    th_msg_entry_t a[] = {
+        { 1, TH_MSG_ENTRY_ENROLL, enr, sizeof enr },
+        { 2, TH_MSG_ENTRY_RECORD, r1, l1 },
+        { 3, TH_MSG_ENTRY_RECORD, r2, l2 },
+        { 4, TH_MSG_ENTRY_RECORD, r1, l1 },     /* a resend of rev 1: held */
+        { 5, TH_MSG_ENTRY_RECORD, r2b, l2b },   /* the restored office's rev 2 */
+    };
+    th_ingest_t *b = s_run(hub, "707", a, 5);
+    assert_int_equal(b->applied, 3);
+    assert_int_equal(b->duplicates, 1);
+    assert_int_equal(b->nrejected, 1);
+    assert_int_equal(b->rejected[0].seq, 5);
+    assert_int_equal(b->rejected[0].code, TH_E_STALE);
+    char key[TH_KEY_MAX];
+    snprintf(key, sizeof key, "dvcq-nam|2024|%s", c);
+    s_q_t q = { .key = key };
+    assert_int_equal(th_store_read(hub->store, s_query, &q), 0);
+    assert_int_equal(q.rev, 2);   /* the old figures until the office renumbers */
+    s_mf_t mf = { .child = "707" };
+    assert_int_equal(th_store_read(hub->store, s_meta_floor, &mf), 0);
+    assert_true(mf.found);
+    assert_string_equal(mf.blob, "2");
+    th_msg_entry_t f[] = { { 6, TH_MSG_ENTRY_RECORD, r3, l3 } };   /* renumbered */
+    b = s_run(hub, "707", f, 1);
+    assert_int_equal(b->applied, 1);
+    assert_int_equal(th_store_read(hub->store, s_query, &q), 0);
+    assert_int_equal(q.rev, 3);
+    th_free(r1); th_free(r2); th_free(r2b); th_free(r3);
+}
+
 int
 main(void)
 {
@@ -503,6 +583,7 @@ main(void)
         cmocka_unit_test(test_ingest_district_hub_batch),
         cmocka_unit_test(test_ingest_out_of_memory_commits_nothing),
         cmocka_unit_test(test_ingest_revocation_and_a_new_key),
+        cmocka_unit_test(test_ingest_restored_office_diverges),
     };
     return cmocka_run_group_tests_name("ingest", tests, s_setup, s_teardown);
 }
