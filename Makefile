@@ -8,6 +8,7 @@
 #   make valgrind     unit tests under valgrind (memcheck, leaks are errors)
 #   make bench        benchmarks (results in docs/benchmarks.md)
 #   make fuzz         every libFuzzer target for FUZZ_SECS (60) seconds (clang, ASan+UBSan)
+#   make chaos        SEEDS (10) seeded chaos scenarios of 60 communes (tests/chaos)
 #   make demo         a whole province on one machine (see README)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #
@@ -65,7 +66,7 @@ FUZZERS    := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 BINS := $(O)/tonghop-node $(O)/tonghop-hub
 
 .PHONY: all deps test-deps test check unit integration e2e asan ubsan valgrind bench demo install clean \
-        fuzz fuzzers fuzz-run fuzz-seeds
+        fuzz fuzzers fuzz-run fuzz-seeds chaos
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -122,6 +123,15 @@ $(O)/tools/seeds: $(O)/tests/fuzz/seeds.o $(O)/libhub.a $(O)/libnode.a $(O)/libc
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 fuzz-seeds: $(O)/tools/seeds
 	$(O)/tools/seeds tests/fuzz/corpus
+
+# Seeded chaos over real processes (tests/chaos/chaos.py), release build:
+# SEEDS scenarios from seed FIRST; CHAOS_OPTS e.g. "--communes 90 --secs 120".
+SEEDS ?= 10
+FIRST ?= 1
+CHAOS_OPTS ?=
+chaos: test-deps
+	@$(MAKE) --no-print-directory all
+	@tools/chaos.sh build/release $(SEEDS) $(FIRST) $(CHAOS_OPTS)
 
 deps:
 	@tools/deps.sh

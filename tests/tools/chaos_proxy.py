@@ -4,6 +4,7 @@ counts the bytes it forwards. Python 3 standard library only.
 
     chaos_proxy.py --listen PORT (--to HOST:PORT | --to-run FILE) --seed N
                    [--up-ms A:B] [--down-ms C:D] [--stats FILE] [--latency-ms L]
+                   [--rate-kbps R]
 
 Forwards bytes both ways between each client that connects to
 127.0.0.1:PORT and HOST:PORT. --listen 0 lets the kernel pick the port
@@ -19,7 +20,8 @@ flight is lost) and, until "up" again, every new connection is accepted and
 reset at once. Without --down-ms the link never goes down: a pure byte
 counter. --latency-ms L holds every chunk L ms before passing it on, so
 that a cut loses what was "on the wire" in the last L ms, as on a slow link
-(bytes are counted when passed on).
+(bytes are counted when passed on). --rate-kbps R throttles each
+direction of each connection to R kilobytes a second, as a slow rural line.
 
 --stats FILE is rewritten (atomically) at least every 200 ms, on SIGUSR2
 and on exit:
@@ -165,12 +167,19 @@ class Proxy:
                 writer.write(data)
                 self.s[key] += len(data)
                 await writer.drain()
+                await self.throttle(len(data))
         except (ConnectionError, OSError, asyncio.IncompleteReadError):
             conn.cut()
             return
         except asyncio.CancelledError:
             return
         self.eof(conn, writer)
+
+    async def throttle(self, n):
+        """--rate-kbps: the time n bytes take on the slow line."""
+        rate = getattr(self.args, "rate_kbps", 0) or 0
+        if rate > 0:
+            await asyncio.sleep(n / (rate * 1000.0))
 
     async def deliver(self, conn, line, writer, key):
         loop = asyncio.get_running_loop()
@@ -189,6 +198,7 @@ class Proxy:
                 writer.write(data)
                 self.s[key] += len(data)
                 await writer.drain()
+                await self.throttle(len(data))
         except (ConnectionError, OSError):
             conn.cut()
             return
@@ -348,6 +358,8 @@ def main():
     ap.add_argument("--latency-ms", type=int, default=0,
                     help="delay every chunk by this many ms each way: a cut loses what is "
                          "in the delay line, as on a slow link (default 0)")
+    ap.add_argument("--rate-kbps", type=float, default=0,
+                    help="throttle each direction to this many kB/s (default: no limit)")
     ap.add_argument("--stats", help="JSON file rewritten every 100 ms, on SIGUSR2 and on exit")
     args = ap.parse_args()
     try:
