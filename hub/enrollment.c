@@ -2,6 +2,7 @@
 #include "enrollment.h"
 #include "err.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define S_BODY 76   /* bytes covered by the signature */
@@ -73,4 +74,14 @@ th_enrollment_verify(const uint8_t *blob, size_t len, const uint8_t signer_pk[TH
     if (rc < 0)
         return rc;
     return th_verify(signer_pk, blob, S_BODY, e.sig);
+}
+
+int
+th_enrollment_log(th_store_txn_t *txn, bool revoked, const char *unit, const uint8_t *blob,
+                  size_t len)
+{
+    char key[TH_KEY_MAX];
+    snprintf(key, sizeof key, "%s|%s", revoked ? "revoke" : "enroll", unit);
+    return th_store_log_append(txn, revoked ? TH_LOG_KIND_REVOKE : TH_LOG_KIND_ENROLL, key, 0,
+                               blob, len, NULL);
 }

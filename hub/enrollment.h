@@ -23,6 +23,7 @@
 
 #include "crypto.h"
 #include "model.h"
+#include "store.h"
 
 #define TH_ENROLLMENT_LEN 140
 
@@ -46,5 +47,12 @@ int th_enrollment_sign(th_enrollment_t *e, const th_identity_t *signer,
 int th_enrollment_parse(const uint8_t *blob, size_t len, th_enrollment_t *e);
 int th_enrollment_verify(const uint8_t *blob, size_t len,
                          const uint8_t signer_pk[TH_PUBKEY_LEN]);
+
+/* Appends a statement blob (len bytes, about unit) to the office's outgoing
+   log inside txn: kind TH_LOG_KIND_REVOKE under "revoke|<unit>" when
+   revoked, else TH_LOG_KIND_ENROLL under "enroll|<unit>", so that the
+   offices above get it. Returns 0 or store errors. */
+int th_enrollment_log(th_store_txn_t *txn, bool revoked, const char *unit,
+                      const uint8_t *blob, size_t len);
 
 #endif

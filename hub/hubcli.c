@@ -56,10 +56,7 @@ s_enroll_txn(th_store_txn_t *txn, void *ctx)
         return rc;
     /* Sent up the log so that the offices above can verify the child's
        records; a root keeps it too, for the audit trail. */
-    char key[TH_KEY_MAX];
-    snprintf(key, sizeof key, "enroll|%s", x->e.unit);
-    return th_store_log_append(txn, TH_LOG_KIND_ENROLL, key, 0, x->blob, sizeof x->blob,
-                               NULL);
+    return th_enrollment_log(txn, false, x->e.unit, x->blob, sizeof x->blob);
 }
 
 static int
@@ -165,10 +162,7 @@ s_revoke_txn(th_store_txn_t *txn, void *ctx)
     if ((rc = th_peers_revoke(txn, x->unit, pk, x->e.at)) < 0)
         return rc;
     /* up the log, like the enrollment: every hub above refuses the key too */
-    char key[TH_KEY_MAX];
-    snprintf(key, sizeof key, "revoke|%s", x->unit);
-    return th_store_log_append(txn, TH_LOG_KIND_REVOKE, key, 0, x->blob, sizeof x->blob,
-                               NULL);
+    return th_enrollment_log(txn, true, x->unit, x->blob, sizeof x->blob);
 }
 
 static int

@@ -286,11 +286,7 @@ s_enroll(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code
     if ((rc = th_peers_enroll(txn, en.unit, en.key, false)) < 0)
         return rc;
     b->applied++;
-    if (!s_has_parent(b))
-        return 0;
-    char key[TH_KEY_MAX];
-    snprintf(key, sizeof key, "enroll|%s", en.unit);
-    return th_store_log_append(txn, TH_LOG_KIND_ENROLL, key, 0, e->blob, e->len, NULL);
+    return s_has_parent(b) ? th_enrollment_log(txn, false, en.unit, e->blob, e->len) : 0;
 }
 
 /* A revocation from below: what that key signs is refused here from now
@@ -312,11 +308,7 @@ s_revoke(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code
     th_log(TH_LOG_WARN, "ingest: the key of %s was revoked by %s: what it signs is refused",
            en.unit, en.parent);
     b->applied++;
-    if (!s_has_parent(b))
-        return 0;
-    char key[TH_KEY_MAX];
-    snprintf(key, sizeof key, "revoke|%s", en.unit);
-    return th_store_log_append(txn, TH_LOG_KIND_REVOKE, key, 0, e->blob, e->len, NULL);
+    return s_has_parent(b) ? th_enrollment_log(txn, true, en.unit, e->blob, e->len) : 0;
 }
 
 static int

@@ -32,6 +32,7 @@
 #include "web.h"
 #include "webhub.h"
 #include "webnode.h"
+#include "fuzz_office.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,7 +46,6 @@ typedef struct {
 } s_server_t;
 
 static s_server_t s_commune, s_province;
-static char s_dir[64];
 
 /* Serves request req (len bytes) on a fresh connection and collects at most
    cap-1 bytes of the answer into out (NUL-terminated); returns its length. */
@@ -134,25 +134,14 @@ s_cleanup(void)
 {
     s_stop(&s_commune);
     s_stop(&s_province);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "fuzz_http: could not remove %s\n", s_dir);
 }
 
-/* An office in s_dir/name with its web server started, a session opened. */
+/* An office of unit with its web server started and a session opened. */
 static void
 s_start(s_server_t *x, const char *name, const char *unit, const char *bind, bool hub)
 {
-    char dir[128], err[512];
-    snprintf(dir, sizeof dir, "%s/%s", s_dir, name);
-    th_office_init_t opt = { .dir = dir, .unit = unit, .bind = bind };
     int rc;
-    if (th_office_init(&opt, err, sizeof err) < 0 ||
-        !(x->office = th_office_open(dir, err, sizeof err, &rc))) {
-        fprintf(stderr, "fuzz_http: %s\n", err);
-        abort();
-    }
+    x->office = fuzz_office("http", name, unit, bind, NULL, NULL);
     snprintf(x->office->cfg.web_listen, sizeof x->office->cfg.web_listen, "127.0.0.1:0");
     /* (opening raised it to the configured level) libmicrohttpd warns that
        TCP_CORK does not apply to a socketpair, on every answer */
@@ -181,14 +170,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (th_crypto_init() < 0)
-        abort();
-    snprintf(s_dir, sizeof s_dir, "/tmp/th-fuzz-http.XXXXXX");
-    if (!mkdtemp(s_dir))
-        abort();
-    atexit(s_cleanup);
     s_start(&s_commune, "c25459", "25459", NULL, false);
     s_start(&s_province, "p80", "80", "tcp://127.0.0.1:*", true);
+    atexit(s_cleanup);
     return 0;
 }
 

@@ -25,13 +25,13 @@
 #include "msg.h"
 #include "office.h"
 #include "peers.h"
+#include "fuzz_office.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static th_office_t *s_hub;
 static th_identity_t s_district, s_commune;
-static char s_dir[64];
 
 static void
 s_identity(th_identity_t *id, uint8_t fill)
@@ -53,10 +53,6 @@ static void
 s_cleanup(void)
 {
     th_office_destroy(&s_hub);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "fuzz_ingest: could not remove %s\n", s_dir);
 }
 
 int
@@ -64,20 +60,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (th_crypto_init() < 0)
-        abort();
-    snprintf(s_dir, sizeof s_dir, "/tmp/th-fuzz-ingest.XXXXXX");
-    if (!mkdtemp(s_dir))
-        abort();
-    char dir[128], err[512];
-    snprintf(dir, sizeof dir, "%s/p72", s_dir);
-    th_office_init_t opt = { .dir = dir, .unit = "72", .bind = "tcp://127.0.0.1:*" };
-    int rc;
-    if (th_office_init(&opt, err, sizeof err) < 0 ||
-        !(s_hub = th_office_open(dir, err, sizeof err, &rc))) {
-        fprintf(stderr, "fuzz_ingest: %s\n", err);
-        abort();
-    }
+    s_hub = fuzz_office("ingest", "p72", "72", "tcp://127.0.0.1:*", NULL, NULL);
     s_identity(&s_district, 7);
     s_identity(&s_commune, 9);
     if (th_store_write(s_hub->store, s_enroll, NULL) != 0)

@@ -18,21 +18,17 @@
 #include "metaq.h"
 #include "msg.h"
 #include "office.h"
+#include "fuzz_office.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static th_office_t *s_hub;
-static char s_dir[64];
 
 static void
 s_cleanup(void)
 {
     th_office_destroy(&s_hub);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "fuzz_uplink: could not remove %s\n", s_dir);
 }
 
 int
@@ -40,22 +36,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (th_crypto_init() < 0)
-        abort();
-    snprintf(s_dir, sizeof s_dir, "/tmp/th-fuzz-uplink.XXXXXX");
-    if (!mkdtemp(s_dir))
-        abort();
-    char dir[128], err[512];
-    snprintf(dir, sizeof dir, "%s/d703", s_dir);
-    th_office_init_t opt = { .dir = dir, .unit = "703", .bind = "tcp://127.0.0.1:*",
-                             .parent_endpoint = "tcp://127.0.0.1:9",
-                             .parent_key = "0000000000000000000000000000000000000000" };
-    int rc;
-    if (th_office_init(&opt, err, sizeof err) < 0 ||
-        !(s_hub = th_office_open(dir, err, sizeof err, &rc))) {
-        fprintf(stderr, "fuzz_uplink: %s\n", err);
-        abort();
-    }
+    s_hub = fuzz_office("uplink", "d703", "703", "tcp://127.0.0.1:*", "tcp://127.0.0.1:9",
+                        "0000000000000000000000000000000000000000");
     atexit(s_cleanup);
     return 0;
 }

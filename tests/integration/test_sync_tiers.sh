@@ -7,10 +7,6 @@ set -u
 O=${1:-build/asan}
 . tests/integration/lib.sh
 
-# A full report for dvcq-nam; $1 = TT01, the figure the test adds up.
-report() {
-    echo "TT01=$1 TT02=100 TT03=1 TT04=2 DT01=1 DT02=10 LD01=có DVK01=2 DVK02=1 KT01=0 KT02=0 CCHC01=50 CCHC02=45 CCHC04=3 TCD01=4 TCD02=3 TCD03=2 TCD05=1 GS01=1 GS02=2 GS03=1 DC01=có KTR01=0 KTR02=0 DG01=tot ND01=Tốt ND02=Chưa ND03=Tiếp"
-}
 
 # ---------------------------------------------------------------- two tiers
 P=$TMP/p80
