@@ -155,3 +155,9 @@ th_pubkey_curve(const uint8_t ed_pk[32], uint8_t curve_pk[32])
     return crypto_sign_ed25519_pk_to_curve25519(curve_pk, ed_pk) == 0
                ? 0 : TH_E_KEY;
 }
+
+void
+th_digest16(const uint8_t *p, size_t n, uint8_t out[TH_DIGEST_LEN])
+{
+    crypto_generichash(out, TH_DIGEST_LEN, p, n, NULL, 0);
+}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #define TH_Z85_KEY_LEN 40   /* Z85 text of a 32-byte key, without NUL */
+#define TH_DIGEST_LEN 16    /* th_digest16 */
 
 typedef struct {
     uint8_t pk[32];   /* Ed25519 public key */
@@ -54,5 +55,9 @@ int th_verify(const uint8_t pk[32], const uint8_t *msg, size_t len,
 int th_identity_curve(const th_identity_t *id, uint8_t curve_pk[32],
                       uint8_t curve_sk[32]);
 int th_pubkey_curve(const uint8_t ed_pk[32], uint8_t curve_pk[32]);
+
+/* A 16-byte BLAKE2b digest of p (n bytes): tells two blobs apart, not a
+   signature. */
+void th_digest16(const uint8_t *p, size_t n, uint8_t out[TH_DIGEST_LEN]);
 
 #endif

@@ -269,7 +269,8 @@ s_pack_body(msgpack_packer *pk, const th_msg_t *m)
         [TH_MSG_ACK] = 2, [TH_MSG_META] = 1, [TH_MSG_META_ACK] = 1,
         [TH_MSG_PING] = 1, [TH_MSG_PONG] = 1, [TH_MSG_ERROR] = 2,
     };
-    msgpack_pack_map(pk, 2 + nfields[m->type]);
+    bool check = m->type == TH_MSG_WELCOME && m->check_seq;
+    msgpack_pack_map(pk, 2 + nfields[m->type] + (check ? 2 : 0));
     s_pack_str(pk, "t");
     msgpack_pack_uint32(pk, (uint32_t)m->type);
     s_pack_str(pk, "v");
@@ -297,6 +298,12 @@ s_pack_body(msgpack_packer *pk, const th_msg_t *m)
         msgpack_pack_uint32(pk, m->window);
         s_pack_str(pk, "unit");
         s_pack_str(pk, m->unit);
+        if (check) {
+            s_pack_str(pk, "check_seq");
+            msgpack_pack_uint64(pk, m->check_seq);
+            s_pack_str(pk, "check");
+            s_pack_bin(pk, m->check, TH_DIGEST_LEN);
+        }
         break;
     case TH_MSG_BATCH:
         s_pack_str(pk, "after");
@@ -525,13 +532,13 @@ th_msg_add_meta(th_msg_t *m, uint64_t seq, uint8_t kind, const char *key,
 enum {
     K_T, K_V, K_UNIT, K_CLOCK, K_META_UPTO, K_HEAD, K_AGENT, K_RESUME_AFTER,
     K_WINDOW, K_ENTRIES, K_UPTO, K_REJECTED, K_ITEMS, K_CODE, K_REASON,
-    K_SEQ, K_KIND, K_BLOB, K_KEY, K_THROUGH, K_AFTER, K_COUNT
+    K_SEQ, K_KIND, K_BLOB, K_KEY, K_THROUGH, K_AFTER, K_CHECK_SEQ, K_CHECK, K_COUNT
 };
 
 static const char *const s_keys[K_COUNT] = {
     "t", "v", "unit", "clock", "meta_upto", "head", "agent", "resume_after",
     "window", "entries", "upto", "rejected", "items", "code", "reason",
-    "seq", "kind", "blob", "key", "through", "after",
+    "seq", "kind", "blob", "key", "through", "after", "check_seq", "check",
 };
 
 typedef struct {
@@ -847,6 +854,19 @@ s_dec_top(s_dec_t *d, const msgpack_object *o, th_msg_t *m)
         if (u < 1)
             return TH_E_INVALID;
         m->window = (uint32_t)u;
+        /* optional, both or neither */
+        if (!f[K_CHECK_SEQ] != !f[K_CHECK])
+            return TH_E_INVALID;
+        if (f[K_CHECK_SEQ]) {
+            const uint8_t *b;
+            size_t n;
+            if ((rc = s_seq(f[K_CHECK_SEQ], &m->check_seq)) < 0 ||
+                (rc = s_blob(d, f[K_CHECK], &b, &n)) < 0)
+                return rc;
+            if (n != TH_DIGEST_LEN)
+                return TH_E_INVALID;
+            memcpy(m->check, b, n);
+        }
         return 0;
     case TH_MSG_BATCH:
         if ((rc = s_seq(f[K_THROUGH], &m->through)) < 0 ||

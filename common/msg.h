@@ -19,6 +19,7 @@
 #define TH_MSG_H
 
 #include "codec.h"
+#include "crypto.h"
 #include "model.h"
 
 #include <stddef.h>
@@ -100,6 +101,12 @@ typedef struct {
     uint64_t meta_upto, head;   /* HELLO */
     char agent[TH_MSG_AGENT_MAX + 1]; /* HELLO: software version, UTF-8 */
     uint64_t resume_after;      /* WELCOME */
+    /* WELCOME, optional (0 = absent): the seq of the last entry the parent
+       received from this child and a digest of its blob (th_digest16), so
+       that a child whose log went back (restored from an older backup)
+       sees that its entry at that seq is another one */
+    uint64_t check_seq;
+    uint8_t check[TH_DIGEST_LEN];
     uint32_t window;            /* WELCOME: 1..TH_MSG_WINDOW_MAX */
     uint64_t upto;              /* ACK, META_ACK */
     /* BATCH: highest child seq this batch settles. Entries the child skipped

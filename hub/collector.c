@@ -325,6 +325,8 @@ typedef struct {
     int64_t now, offset;
     uint64_t meta_upto;
     th_office_t *office;
+    uint64_t check_seq;
+    uint8_t check[TH_DIGEST_LEN];
 } s_hello_t;
 
 
@@ -340,6 +342,8 @@ s_hello_txn(th_store_txn_t *txn, void *ctx)
         return TH_E_KEY;
     if (rc == 0)
         rc = th_peers_seq_get(txn, h->unit, &h->seq);
+    if (rc == 0)
+        rc = th_peers_last_get(txn, h->unit, &h->check_seq, h->check);
     if (rc == 0)
         rc = th_peers_seen_put(txn, h->unit, h->now, h->offset);
     if (rc == 0)
@@ -384,6 +388,8 @@ s_on_batch(th_collector_t *c, const zmq_msg_t *rid, const char *unit, const th_m
         w.resume_after = b->upto;
         w.clock = b->now;
         w.window = S_WINDOW;
+        w.check_seq = b->check_seq <= b->upto ? b->check_seq : 0;
+        memcpy(w.check, b->check, sizeof w.check);
         snprintf(w.unit, sizeof w.unit, "%s", c->o->cfg.unit);
         s_reply(c, rid, &w);
         return;
@@ -514,6 +520,8 @@ s_on_router(void *sock, void *arg)
         w.resume_after = h.seq;
         w.clock = h.now;
         w.window = S_WINDOW;
+        w.check_seq = h.check_seq <= h.seq ? h.check_seq : 0;
+        memcpy(w.check, h.check, sizeof w.check);
         snprintf(w.unit, sizeof w.unit, "%s", c->o->cfg.unit);
         s_reply(c, &rid, &w);
         s_child_t *ch = s_child(c, unit, true);

@@ -343,6 +343,8 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
     int rc = th_peers_seq_get(txn, b->sender, &cursor);
     if (rc == 0)
         rc = th_peers_bytes_get(txn, b->sender, &used);
+    if (rc == 0)
+        rc = th_peers_last_get(txn, b->sender, &b->check_seq, b->check);
     if (rc < 0)
         return rc;
     b->upto = cursor;
@@ -390,6 +392,8 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
         }
         if (b->applied > applied)
             used += e->len;
+        b->check_seq = e->seq;
+        th_digest16(e->blob, e->len, b->check);
         if (e->seq > b->upto)
             b->upto = e->seq;
     }
@@ -398,6 +402,9 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
     if (b->upto > cursor && (rc = th_peers_seq_put(txn, b->sender, b->upto)) < 0)
         return rc;
     if (used != used0 && (rc = th_peers_bytes_put(txn, b->sender, used)) < 0)
+        return rc;
+    if (b->check_seq > cursor &&
+        (rc = th_peers_last_put(txn, b->sender, b->check_seq, b->check)) < 0)
         return rc;
     b->stored = used;
     return 0;

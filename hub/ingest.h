@@ -47,6 +47,8 @@ typedef struct {
                                    more already: nothing applied, no cursor
                                    moved; answer with ERROR */
     uint64_t stored;            /* bytes stored for the sender, after */
+    uint64_t check_seq;         /* the last entry received from the sender */
+    uint8_t check[TH_DIGEST_LEN];   /* and its digest (peers last:), after */
     size_t nrejected;
     th_ingest_reject_t rejected[TH_MSG_ENTRIES_MAX];
 } th_ingest_t;

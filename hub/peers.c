@@ -221,3 +221,33 @@ th_peers_revoked(th_store_txn_t *txn, const char *unit, const uint8_t pk[32], in
         *at = (int64_t)s_get64((const uint8_t *)v + 32);
     return 0;
 }
+
+int
+th_peers_last_get(th_store_txn_t *txn, const char *unit, uint64_t *seq,
+                  uint8_t digest[TH_DIGEST_LEN])
+{
+    const void *v;
+    int rc = s_get_fixed(txn, "last", unit, 8 + TH_DIGEST_LEN, &v);
+    if (rc == TH_E_NOTFOUND) {
+        *seq = 0;
+        memset(digest, 0, TH_DIGEST_LEN);
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    *seq = s_get64(v);
+    memcpy(digest, (const uint8_t *)v + 8, TH_DIGEST_LEN);
+    return 0;
+}
+
+int
+th_peers_last_put(th_store_txn_t *txn, const char *unit, uint64_t seq,
+                  const uint8_t digest[TH_DIGEST_LEN])
+{
+    char k[64];
+    uint8_t v[8 + TH_DIGEST_LEN];
+    s_key(k, sizeof k, "last", unit);
+    s_put64(v, seq);
+    memcpy(v + 8, digest, TH_DIGEST_LEN);
+    return th_store_kv_put(txn, TH_DB_PEERS, k, v, sizeof v);
+}

@@ -12,6 +12,9 @@
                     ours) measured at HELLO
       revoked:<unit> the key revoked last for that unit (32) | when (i64 ms):
                     records it signs are refused, with this as the reason
+      last:<unit>   seq (u64) | digest (16) of the last entry received from
+                    that direct child: WELCOME sends them, so that a child
+                    whose log went back sees its entry there is another one
       bytes:<unit>  bytes this hub stored for that direct child's subtree
                     (revisions applied, quarantined entries): what the
                     [limits] child_store_mb cap is checked against */
@@ -45,6 +48,11 @@ int th_peers_revoke(th_store_txn_t *txn, const char *unit, const uint8_t pk[32],
 /* 0 and *at (may be NULL) when pk is the key revoked last for unit (pk
    NULL: any key was), TH_E_NOTFOUND. */
 int th_peers_revoked(th_store_txn_t *txn, const char *unit, const uint8_t pk[32], int64_t *at);
+/* The last entry received from unit: *seq 0 when none. */
+int th_peers_last_get(th_store_txn_t *txn, const char *unit, uint64_t *seq,
+                      uint8_t digest[TH_DIGEST_LEN]);
+int th_peers_last_put(th_store_txn_t *txn, const char *unit, uint64_t seq,
+                      const uint8_t digest[TH_DIGEST_LEN]);
 int th_peers_bytes_get(th_store_txn_t *txn, const char *unit, uint64_t *bytes); /* 0 if none */
 int th_peers_bytes_put(th_store_txn_t *txn, const char *unit, uint64_t bytes);
 int th_peers_seen_put(th_store_txn_t *txn, const char *unit, int64_t at, int64_t offset);

@@ -56,8 +56,27 @@ typedef struct {
        seq, the entries after prev_acked are sent again above it */
     bool welcome;
     uint64_t prev_acked;
+    uint64_t check_seq;    /* WELCOME's check: 0 = none */
+    const uint8_t *check;
     uint64_t head, moved;  /* out: our last seq before, entries re-logged */
+    bool diverged;         /* out: our entry at check_seq is another one */
 } s_save_t;
+
+typedef struct {
+    uint64_t seq;
+    const uint8_t *digest;
+    bool same;
+} s_check_t;
+
+static int
+s_check_entry(const th_store_log_entry_t *e, void *ctx)
+{
+    s_check_t *c = ctx;
+    uint8_t d[TH_DIGEST_LEN];
+    th_digest16(e->blob, e->len, d);
+    c->same = e->seq == c->seq && memcmp(d, c->digest, TH_DIGEST_LEN) == 0;
+    return 1;   /* only the first entry after seq - 1 */
+}
 
 /* One unconfirmed log entry, copied (the log cannot be written while it
    is walked). */
@@ -163,8 +182,16 @@ s_save_txn(th_store_txn_t *txn, void *ctx)
     if (rc == 0 && x->error)
         rc = th_store_kv_put(txn, TH_DB_STATE, "link.error", x->error, strlen(x->error));
     x->moved = 0;
+    x->diverged = false;
     if (rc == 0 && x->welcome && (rc = th_store_log_last(txn, &x->head)) == 0 &&
-        x->acked > x->head)
+        x->check_seq && x->check_seq <= x->head) {
+        s_check_t c = { .seq = x->check_seq, .digest = x->check };
+        rc = th_store_log_each(txn, x->check_seq - 1, s_check_entry, &c);
+        if (rc > 0)
+            rc = 0;
+        x->diverged = !c.same;
+    }
+    if (rc == 0 && x->welcome && (x->acked > x->head || x->diverged))
         rc = s_rebase(txn, x);
     if (rc == 0 && x->set_acked)
         rc = th_store_state_put_u64(txn, "uplink.acked", x->acked);
@@ -388,7 +415,8 @@ s_on_message(void *sock, void *arg)
         /* The parent's word is what it holds durably: resume there, also
            backwards if it lost data (restored from a backup). */
         s_save_t x = { .state = "up", .contact = u->last_rx, .acked = m.resume_after,
-                       .set_acked = true, .welcome = true, .prev_acked = u->acked };
+                       .set_acked = true, .welcome = true, .prev_acked = u->acked,
+                       .check_seq = m.check_seq, .check = m.check };
         if (m.resume_after < u->acked)
             th_log(TH_LOG_WARN, "uplink: parent holds only up to %" PRIu64
                    " (we had %" PRIu64 " acknowledged): resending", m.resume_after, u->acked);
@@ -396,7 +424,7 @@ s_on_message(void *sock, void *arg)
         /* On a full disk what is stored must still go up: the parent's
            cursor is kept in memory (the next WELCOME says it again), unless
            our own log had to be renumbered first. */
-        if (rc == TH_E_DISKFULL && m.resume_after <= x.head) {
+        if (rc == TH_E_DISKFULL && m.resume_after <= x.head && !x.diverged) {
             th_log(TH_LOG_WARN, "uplink: the disk is full: the parent's cursor is kept in "
                                 "memory only");
             rc = 0;
@@ -405,12 +433,14 @@ s_on_message(void *sock, void *arg)
             th_log(TH_LOG_ERROR, "uplink: cannot save cursor: %s", th_strerror(rc));
             break;
         }
-        if (m.resume_after > x.head)
+        if (m.resume_after > x.head || x.diverged)
             th_log(TH_LOG_WARN, "uplink: parent %s holds our seqs through %" PRIu64 " but this "
-                   "office wrote only %" PRIu64 ": restored from an older backup, or this "
+                   "office wrote %s%" PRIu64 ": restored from an older backup, or this "
                    "office's key is used by another installation (revoke it at the parent if "
                    "it was stolen); %" PRIu64 " unconfirmed entries sent again from %" PRIu64,
-                   m.unit, m.resume_after, x.head, x.moved, m.resume_after + 1);
+                   m.unit, m.resume_after, x.diverged ? "other entries up to " : "only ",
+                   x.head, x.moved, (x.diverged && x.head > m.resume_after ? x.head
+                                                                          : m.resume_after) + 1);
         u->acked = u->sent = m.resume_after;
         u->last_progress = u->last_rx;
         u->window = m.window ? m.window : 1;

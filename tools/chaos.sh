@@ -18,7 +18,7 @@ while [ $i -lt "$SEEDS" ]; do
     seed=$((FIRST + i))
     echo "== seed $seed"
     timeout -k 10 900 python3 tests/chaos/chaos.py "$O" --seed "$seed" --json "$O/chaos/seed-$seed.json" "$@" |
-        grep -E '^(FAIL|#)|passed, ' | sed 's/^/   /'
+        grep -E '^(FAIL|#|       )|passed, ' | sed 's/^/   /'
     i=$((i + 1))
 done
 python3 - "$O/chaos" "$FIRST" "$SEEDS" "$(($(date +%s) - t0))" <<'PY'

@@ -674,6 +674,18 @@ s_flood(s_link_t *l, const s_opts_t *op, th_office_t *o, const s_batch_t *b, uin
                        and keeps going where the hub says) */
                     welcomes++;
                     seq = x.resume_after;
+                } else if (x.type == TH_MSG_META) {
+                    /* a floor (the hub holds a higher rev of another
+                       history): number after it, as the real office does */
+                    for (size_t k = 0; k < x.nmeta; k++)
+                        if (x.meta[k].kind == TH_MSG_META_FLOOR && x.meta[k].len < 16) {
+                            char t[16];
+                            memcpy(t, x.meta[k].blob, x.meta[k].len);
+                            t[x.meta[k].len] = '\0';
+                            uint32_t fl = (uint32_t)strtoul(t, NULL, 10);
+                            if (fl >= r.rev)
+                                r.rev = fl + 1;
+                        }
                 } else if (x.type == TH_MSG_ERROR) {
                     if (!errors++)
                         snprintf(first_error, sizeof first_error, "%s", x.reason ? x.reason : "");
