@@ -77,6 +77,17 @@ s_child(th_collector_t *c, const char *unit, bool create)
 
 #define S_WARN_EVERY_MS 5000   /* excess of one child logged at most this often */
 
+/* True (and *last set to now) when *last is unset or S_WARN_EVERY_MS old:
+   one child's repeated trouble is logged once every 5 s, not per message. */
+static bool
+s_every(uint64_t *last, uint64_t now)
+{
+    if (*last && now - *last < S_WARN_EVERY_MS)
+        return false;
+    *last = now;
+    return true;
+}
+
 /* True when ch may send a message of len bytes now ([limits]
    child_msgs_per_s and child_kib_per_s, buckets of 2 s that always hold one
    largest frame); false: the message is dropped unread, as a congested
@@ -107,12 +118,10 @@ s_admit(th_collector_t *c, s_child_t *ch, size_t len)
         return true;
     }
     ch->dropped++;
-    if (!ch->warned_ms || now - ch->warned_ms >= S_WARN_EVERY_MS) {
-        ch->warned_ms = now;
+    if (s_every(&ch->warned_ms, now))
         th_log(TH_LOG_WARN, "collector: %s is over its limits ([limits] child_msgs_per_s = %d, "
                "child_kib_per_s = %d): %" PRIu64 " message(s) dropped so far", ch->unit,
                cfg->limit_msgs_per_s, cfg->limit_kib_per_s, ch->dropped);
-    }
     return false;
 }
 
@@ -377,12 +386,10 @@ s_on_batch(th_collector_t *c, const zmq_msg_t *rid, const char *unit, const th_m
         /* a child that ignores the restart would get one log line per batch */
         s_child_t *ch = s_child(c, unit, false);
         uint64_t now = uv_now(th_daemon_loop(c->d));
-        if (!ch || !ch->gap_logged_ms || now - ch->gap_logged_ms >= S_WARN_EVERY_MS) {
+        uint64_t once = 0;
+        if (s_every(ch ? &ch->gap_logged_ms : &once, now))
             th_log(TH_LOG_INFO, "collector: %s sent from %" PRIu64 " but we hold only "
                    "through %" PRIu64 ": restarting it there", unit, m->after, b->upto);
-            if (ch)
-                ch->gap_logged_ms = now;
-        }
         th_msg_t w;
         th_msg_init(&w, TH_MSG_WELCOME);
         w.resume_after = b->upto;
@@ -397,13 +404,11 @@ s_on_batch(th_collector_t *c, const zmq_msg_t *rid, const char *unit, const th_m
     if (b->over_cap) {
         s_child_t *ch = s_child(c, unit, false);
         uint64_t now = uv_now(th_daemon_loop(c->d));
-        if (!ch || !ch->cap_logged_ms || now - ch->cap_logged_ms >= S_WARN_EVERY_MS) {
+        uint64_t once = 0;
+        if (s_every(ch ? &ch->cap_logged_ms : &once, now))
             th_log(TH_LOG_WARN, "collector: %s has %" PRIu64 " bytes stored here, at its "
                    "[limits] child_store_mb = %d: batch refused", unit, b->stored,
                    c->o->cfg.limit_store_mb);
-            if (ch)
-                ch->cap_logged_ms = now;
-        }
         char reason[TH_MSG_REASON_MAX];
         snprintf(reason, sizeof reason, "Cấp trên đã lưu %" PRIu64 " MB dữ liệu của đơn vị "
                  "này và các đơn vị trực thuộc, đạt hạn mức %d MB; báo cáo mới chưa được "
