@@ -150,7 +150,7 @@ static bool
 s_entry_ok(const th_msg_entry_t *e)
 {
     return e->seq >= 1 &&
-           e->kind >= TH_MSG_ENTRY_RECORD && e->kind <= TH_MSG_ENTRY_REVOKE &&
+           e->kind >= TH_MSG_ENTRY_RECORD && e->kind <= TH_MSG_ENTRY_ROTATE &&
            e->blob && e->len >= 1 && e->len <= TH_MSG_BLOB_MAX;
 }
 
@@ -158,7 +158,7 @@ static bool
 s_meta_ok(const th_msg_meta_t *it)
 {
     if (it->seq < 1 || it->kind < TH_MSG_META_FORM ||
-        it->kind > TH_MSG_META_FLOOR)
+        it->kind > TH_MSG_META_KEY)
         return false;
     if (it->len > TH_MSG_BLOB_MAX || (it->len && !it->blob))
         return false;
@@ -729,7 +729,7 @@ s_dec_entries(s_dec_t *d, const msgpack_object *o, th_msg_t *m)
         th_msg_entry_t *e = &m->entries[i];
         uint64_t kind = 0;
         if ((rc = s_seq(f[K_SEQ], &e->seq)) < 0 ||
-            (rc = s_uint(f[K_KIND], TH_MSG_ENTRY_REVOKE, &kind)) < 0 ||
+            (rc = s_uint(f[K_KIND], TH_MSG_ENTRY_ROTATE, &kind)) < 0 ||
             (rc = s_blob(d, f[K_BLOB], &e->blob, &e->len)) < 0)
             return rc;
         if (kind < TH_MSG_ENTRY_RECORD || e->len == 0)
@@ -799,7 +799,7 @@ s_dec_items(s_dec_t *d, const msgpack_object *o, th_msg_t *m)
         const char *s = NULL;
         size_t sn = 0;
         if ((rc = s_seq(f[K_SEQ], &it->seq)) < 0 ||
-            (rc = s_uint(f[K_KIND], TH_MSG_META_FLOOR, &kind)) < 0 ||
+            (rc = s_uint(f[K_KIND], TH_MSG_META_KEY, &kind)) < 0 ||
             (rc = s_str(f[K_KEY], TH_KEY_MAX - 1, &s, &sn)) < 0 ||
             (rc = s_blob(d, f[K_BLOB], &it->blob, &it->len)) < 0)
             return rc;

@@ -64,6 +64,7 @@ typedef enum {
 #define TH_MSG_ENTRY_RECORD 1   /* signed record blob (codec) */
 #define TH_MSG_ENTRY_ENROLL 2   /* enrollment signed by the enrolling hub */
 #define TH_MSG_ENTRY_REVOKE 3   /* revocation signed by the revoking hub */
+#define TH_MSG_ENTRY_ROTATE 4   /* a hub's new key, signed by its old one */
 
 /* META item kinds. */
 #define TH_MSG_META_FORM    1   /* form definition */
@@ -72,6 +73,8 @@ typedef enum {
 #define TH_MSG_META_NOTICE  4   /* notice, return for correction */
 #define TH_MSG_META_FLOOR   5   /* "the parent holds this report up to rev N,
                                    signed by another key": number after it */
+#define TH_MSG_META_KEY     6   /* the parent's next key (32 bytes): it
+                                   rotates its own (docs/protocol.md §9) */
 
 typedef struct {
     uint64_t seq;            /* >= 1, strictly increasing within a BATCH */

@@ -143,7 +143,8 @@ int th_store_each_revision(th_store_txn_t *txn, const char *key,
 int th_store_each_report(th_store_txn_t *txn, const char *prefix,
                          int (*cb)(const th_store_rev_t *r, void *ctx), void *ctx);
 
-enum { TH_LOG_KIND_RECORD = 1, TH_LOG_KIND_ENROLL = 2, TH_LOG_KIND_REVOKE = 3 };
+enum { TH_LOG_KIND_RECORD = 1, TH_LOG_KIND_ENROLL = 2, TH_LOG_KIND_REVOKE = 3,
+       TH_LOG_KIND_ROTATE = 4 };
 
 typedef struct {
     uint64_t seq;             /* 1, 2, ... never reused */

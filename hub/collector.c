@@ -7,12 +7,14 @@
 #include "mem.h"
 #include "msg.h"
 #include "peers.h"
+#include "rotation.h"
 #include "zuv.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define S_WINDOW 256
@@ -40,6 +42,8 @@ struct th_collector {
     void *router, *zap, *mon;
     th_zuv_t *zrouter, *zzap, *zmon;
     uint8_t curve_pk[32], curve_sk[32];
+    bool router_prev;           /* the ROUTER still serves the key being
+                                   rotated out (node/rotation.h) */
     void (*on_applied)(void *arg);
     void *on_applied_arg;
     th_ingest_t *ingest;        /* one batch at a time (loop thread) */
@@ -130,13 +134,32 @@ s_admit(th_collector_t *c, s_child_t *ch, size_t len)
 typedef struct {
     const uint8_t *curve;
     char unit[TH_UNIT_MAX];
+    bool rotated;     /* out: the unit rotated its key and this is the new one */
 } s_zap_q_t;
 
 static int
 s_zap_lookup(th_store_txn_t *txn, void *ctx)
 {
     s_zap_q_t *q = ctx;
-    return th_peers_unit_by_curve(txn, q->curve, q->unit);
+    int rc = th_peers_unit_by_curve(txn, q->curve, q->unit);
+    uint8_t prev[32], curve[32];
+    if (rc == 0 && th_peers_prev(txn, q->unit, prev) == 0 &&
+        th_pubkey_curve(prev, curve) == 0 && memcmp(curve, q->curve, 32) != 0)
+        q->rotated = true;
+    return rc;
+}
+
+/* A child that rotated its key connects with the new one: the old one can
+   no longer connect. */
+static int
+s_zap_rotated(th_store_txn_t *txn, void *ctx)
+{
+    s_zap_q_t *q = ctx;
+    int rc = th_peers_prev_drop(txn, q->unit);
+    if (rc == 1)
+        th_log(TH_LOG_INFO, "collector: %s connects with its new key: the old one is no "
+                            "longer accepted", q->unit);
+    return rc < 0 ? rc : 0;
 }
 
 static void
@@ -185,6 +208,10 @@ s_on_zap(void *sock, void *arg)
             memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 && zmq_msg_size(&f[6]) == 32) {
             q.curve = zmq_msg_data(&f[6]);
             int rc = th_store_read(c->o->store, s_zap_lookup, &q);
+            int w;
+            if (rc == 0 && q.rotated && (w = th_store_write(c->o->store, s_zap_rotated, &q)) < 0)
+                th_log(TH_LOG_WARN, "collector: cannot record that %s uses its new key: %s",
+                       q.unit, th_strerror(w));
             if (rc == 0) {
                 status = "200";
                 text = "OK";
@@ -209,6 +236,17 @@ s_on_zap(void *sock, void *arg)
 }
 
 /* ---- children's messages ------------------------------------------------------ */
+
+/* Where the child's notices go now, and how far it has them. */
+static void
+s_child_route(s_child_t *ch, const zmq_msg_t *rid, uint64_t meta_upto)
+{
+    if (zmq_msg_size((zmq_msg_t *)rid) <= sizeof ch->rid) {
+        ch->rid_len = zmq_msg_size((zmq_msg_t *)rid);
+        memcpy(ch->rid, zmq_msg_data((zmq_msg_t *)rid), ch->rid_len);
+    }
+    ch->meta_sent = meta_upto;
+}
 
 static void
 s_reply(th_collector_t *c, const zmq_msg_t *rid, const th_msg_t *m)
@@ -294,6 +332,8 @@ s_gen_read(th_store_txn_t *txn, void *ctx)
     return th_store_state_get_u64(txn, "forms.gen", ctx);
 }
 
+static void s_rotation(th_collector_t *c);
+
 static void
 s_on_tick(uv_timer_t *t)
 {
@@ -314,6 +354,7 @@ s_on_tick(uv_timer_t *t)
             ch->rid_len = 0;
         s_push_meta(c, ch);
     }
+    s_rotation(c);
 }
 
 typedef struct {
@@ -530,11 +571,7 @@ s_on_router(void *sock, void *arg)
         snprintf(w.unit, sizeof w.unit, "%s", c->o->cfg.unit);
         s_reply(c, &rid, &w);
         s_child_t *ch = s_child(c, unit, true);
-        if (zmq_msg_size(&rid) <= sizeof ch->rid) {
-            ch->rid_len = zmq_msg_size(&rid);
-            memcpy(ch->rid, zmq_msg_data(&rid), ch->rid_len);
-        }
-        ch->meta_sent = m.meta_upto;
+        s_child_route(ch, &rid, m.meta_upto);
         ch->last_seen = h.now;
         s_push_meta(c, ch);
         break;
@@ -554,6 +591,16 @@ s_on_router(void *sock, void *arg)
         th_msg_init(&pong, TH_MSG_PONG);
         pong.clock = th_now_ms();
         s_reply(c, &rid, &pong);
+        /* A child whose link libzmq healed under it (a cut, or our
+           restart) comes on another routing id and need not say HELLO
+           again: route its notices there. From 0: what it acknowledged is
+           no longer queued, and it skips what it applied already. */
+        if (lim->rid_len != zmq_msg_size(&rid) ||
+            memcmp(lim->rid, zmq_msg_data(&rid), lim->rid_len) != 0) {
+            s_child_route(lim, &rid, 0);
+            lim->last_seen = th_now_ms();
+            s_push_meta(c, lim);
+        }
         break;
     }
     default:
@@ -591,18 +638,48 @@ s_on_monitor(void *sock, void *arg)
 /* ---- service ---------------------------------------------------------------------- */
 
 static int
-s_start(void *self, th_daemon_t *d)
+s_progress_read(th_store_txn_t *txn, void *ctx)
 {
-    th_collector_t *c = self;
-    c->d = d;
-    void *ctx = th_daemon_zctx(d);
+    return th_rotation_progress(txn, ctx);
+}
+
+/* The ROUTER's key: during our own rotation the old one, until every
+   direct child has acknowledged the new one (they could not connect
+   otherwise). */
+static int
+s_curve_set(th_collector_t *c)
+{
+    th_rotation_progress_t p = { 0 };
+    if (c->o->has_prev && th_store_read(c->o->store, s_progress_read, &p) < 0)
+        p.npending = 1;   /* unknown: stay on the key the children have */
+    c->router_prev = c->o->has_prev && p.npending > 0;
+    return th_identity_curve(c->router_prev ? &c->o->prev : &c->o->id, c->curve_pk,
+                             c->curve_sk) < 0 ? TH_E_KEY : 0;
+}
+
+static void
+s_router_close(th_collector_t *c)
+{
+    th_zuv_destroy(&c->zrouter);
+    th_zuv_destroy(&c->zmon);
+    if (c->router) {
+        zmq_socket_monitor(c->router, NULL, 0);
+        zmq_close(c->router);
+    }
+    if (c->mon)
+        zmq_close(c->mon);
+    c->router = c->mon = NULL;
+}
+
+/* The ROUTER with its monitor, bound to ep. 0 or -errno (logged). */
+static int
+s_router_open(th_collector_t *c, const char *ep)
+{
+    void *ctx = th_daemon_zctx(c->d);
     int rc, one = 1, zero = 0;
     /* libzmq would otherwise buffer any frame a peer announces before our
        own 4 MiB check sees it */
     int64_t maxmsg = TH_MSG_FRAME_MAX;
-    c->zap = zmq_socket(ctx, ZMQ_REP);
-    if (!c->zap || zmq_bind(c->zap, "inproc://zeromq.zap.01") != 0)
-        goto zerr;
     c->router = zmq_socket(ctx, ZMQ_ROUTER);
     if (!c->router ||
         zmq_setsockopt(c->router, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
@@ -613,14 +690,81 @@ s_start(void *self, th_daemon_t *d)
         zmq_socket_monitor(c->router, "inproc://th-collector-monitor",
                            ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
-        zmq_bind(c->router, c->o->cfg.bind) != 0)
+        zmq_bind(c->router, ep) != 0)
         goto zerr;
     c->mon = zmq_socket(ctx, ZMQ_PAIR);
     if (!c->mon || zmq_connect(c->mon, "inproc://th-collector-monitor") != 0)
         goto zerr;
-    if (!(c->zmon = th_zuv_new(th_daemon_loop(d), c->mon, s_on_monitor, c, &rc)) ||
-        !(c->zzap = th_zuv_new(th_daemon_loop(d), c->zap, s_on_zap, c, &rc)) ||
-        !(c->zrouter = th_zuv_new(th_daemon_loop(d), c->router, s_on_router, c, &rc)))
+    if (!(c->zmon = th_zuv_new(th_daemon_loop(c->d), c->mon, s_on_monitor, c, &rc)) ||
+        !(c->zrouter = th_zuv_new(th_daemon_loop(c->d), c->router, s_on_router, c, &rc)))
+        return rc;
+    return 0;
+zerr:
+    rc = -zmq_errno();
+    th_log(TH_LOG_ERROR, "collector: cannot listen on %s: %s", ep, zmq_strerror(-rc));
+    return rc;
+}
+
+/* Our own rotation, each tick: the ROUTER goes over to the new key once
+   every direct child has it (their links drop and come back with it);
+   the rotation ends when the parent has it too. */
+static void
+s_rotation(th_collector_t *c)
+{
+    th_rotation_progress_t p;
+    if (!c->o->has_prev || th_store_read(c->o->store, s_progress_read, &p) < 0)
+        return;
+    if (c->router_prev && p.npending == 0) {
+        char ep[TH_ENDPOINT_MAX];
+        size_t eplen = sizeof ep;
+        if (zmq_getsockopt(c->router, ZMQ_LAST_ENDPOINT, ep, &eplen) != 0)
+            snprintf(ep, sizeof ep, "%s", c->o->cfg.bind);
+        th_log(TH_LOG_INFO, "collector: every child has our new key (%zu): listening with it "
+               "on %s", p.nchildren, ep);
+        s_router_close(c);
+        for (size_t i = 0; i < c->nchildren; i++)
+            c->children[i].rid_len = 0;   /* their next HELLO comes on the new socket */
+        c->router_prev = false;
+        int rc = th_identity_curve(&c->o->id, c->curve_pk, c->curve_sk) < 0 ? TH_E_KEY : 0;
+        /* libzmq lets the old listener go in its I/O thread: the port may
+           be taken for a moment */
+        for (int i = 0; rc == 0; i++) {
+            if ((rc = s_router_open(c, ep)) != -EADDRINUSE || i == 40)
+                break;
+            s_router_close(c);
+            usleep(50 * 1000);
+            rc = 0;
+        }
+        if (rc < 0)
+            th_log(TH_LOG_ERROR, "collector: cannot listen with the new key: restart the "
+                                 "daemon");
+    }
+    if (!c->router_prev && p.parent_has) {
+        int rc = th_rotation_end(c->o->dir, c->o->store, &c->o->prev, &c->o->has_prev);
+        if (rc < 0)
+            th_log(TH_LOG_ERROR, "collector: cannot end the key rotation: %s",
+                   th_strerror(rc));
+        else
+            th_log(TH_LOG_INFO, "collector: key rotation done: the old key is deleted");
+    }
+}
+
+static int
+s_start(void *self, th_daemon_t *d)
+{
+    th_collector_t *c = self;
+    c->d = d;
+    int rc;
+    if ((rc = s_curve_set(c)) < 0)
+        return rc;
+    c->zap = zmq_socket(th_daemon_zctx(d), ZMQ_REP);
+    if (!c->zap || zmq_bind(c->zap, "inproc://zeromq.zap.01") != 0) {
+        rc = -zmq_errno();
+        th_log(TH_LOG_ERROR, "collector: ZAP: %s", zmq_strerror(-rc));
+        return rc;
+    }
+    if (!(c->zzap = th_zuv_new(th_daemon_loop(d), c->zap, s_on_zap, c, &rc)) ||
+        (rc = s_router_open(c, c->o->cfg.bind)) < 0)
         return rc;
     uv_timer_init(th_daemon_loop(d), &c->tick);
     c->tick.data = c;
@@ -634,13 +778,9 @@ s_start(void *self, th_daemon_t *d)
         snprintf(ep, sizeof ep, "%s", c->o->cfg.bind);
     if ((rc = th_daemon_publish(d, "collector", ep)) < 0)
         return rc;
-    th_log(TH_LOG_INFO, "collector: listening on %s", ep);
+    th_log(TH_LOG_INFO, "collector: listening on %s%s", ep,
+           c->router_prev ? " (with the old key: children still learning the new one)" : "");
     return 0;
-zerr:
-    rc = -zmq_errno();
-    th_log(TH_LOG_ERROR, "collector: cannot listen on %s: %s", c->o->cfg.bind,
-           zmq_strerror(-rc));
-    return rc;
 }
 
 static void
@@ -652,18 +792,11 @@ s_stop(void *self)
         uv_close((uv_handle_t *)&c->tick, NULL);
         c->tick_on = 0;
     }
-    th_zuv_destroy(&c->zrouter);
+    s_router_close(c);
     th_zuv_destroy(&c->zzap);
-    th_zuv_destroy(&c->zmon);
-    if (c->router) {
-        zmq_socket_monitor(c->router, NULL, 0);
-        zmq_close(c->router);
-    }
-    if (c->mon)
-        zmq_close(c->mon);
     if (c->zap)
         zmq_close(c->zap);
-    c->router = c->zap = c->mon = NULL;
+    c->zap = NULL;
 }
 
 th_collector_t *
@@ -683,13 +816,6 @@ th_collector_new(th_office_t *o, int *err)
         return NULL;
     }
     c->o = o;
-    if (th_identity_curve(&o->id, c->curve_pk, c->curve_sk) < 0) {
-        th_free(c->children);
-        th_free(c->ingest);
-        th_free(c);
-        *err = TH_E_KEY;
-        return NULL;
-    }
     return c;
 }
 

@@ -7,6 +7,20 @@
 
 #define S_BODY 76   /* bytes covered by the signature */
 
+static const char *const s_magic[] = {
+    [TH_LOG_KIND_ENROLL] = "THE1", [TH_LOG_KIND_REVOKE] = "THR1", [TH_LOG_KIND_ROTATE] = "THK1"
+};
+static const char *const s_word[] = {
+    [TH_LOG_KIND_ENROLL] = "enroll", [TH_LOG_KIND_REVOKE] = "revoke",
+    [TH_LOG_KIND_ROTATE] = "rotate"
+};
+
+static bool
+s_kind_ok(uint8_t kind)
+{
+    return kind >= TH_LOG_KIND_ENROLL && kind <= TH_LOG_KIND_ROTATE;
+}
+
 static int
 s_put_code(uint8_t *dst, const char *code)
 {
@@ -36,7 +50,9 @@ int
 th_enrollment_sign(th_enrollment_t *e, const th_identity_t *signer,
                    uint8_t out[TH_ENROLLMENT_LEN])
 {
-    memcpy(out, e->revoked ? "THR1" : "THE1", 4);
+    if (!s_kind_ok(e->kind))
+        return TH_E_INVALID;
+    memcpy(out, s_magic[e->kind], 4);
     if (s_put_code(out + 4, e->unit) < 0 || s_put_code(out + 20, e->parent) < 0)
         return TH_E_INVALID;
     memcpy(out + 36, e->key, 32);
@@ -51,10 +67,14 @@ th_enrollment_sign(th_enrollment_t *e, const th_identity_t *signer,
 int
 th_enrollment_parse(const uint8_t *blob, size_t len, th_enrollment_t *e)
 {
-    if (len != TH_ENROLLMENT_LEN ||
-        (memcmp(blob, "THE1", 4) != 0 && memcmp(blob, "THR1", 4) != 0))
+    if (len != TH_ENROLLMENT_LEN)
         return TH_E_PARSE;
-    e->revoked = blob[2] == 'R';
+    e->kind = 0;
+    for (uint8_t k = TH_LOG_KIND_ENROLL; k <= TH_LOG_KIND_ROTATE; k++)
+        if (memcmp(blob, s_magic[k], 4) == 0)
+            e->kind = k;
+    if (!e->kind)
+        return TH_E_PARSE;
     if (s_get_code(blob + 4, e->unit) < 0 || s_get_code(blob + 20, e->parent) < 0)
         return TH_E_PARSE;
     memcpy(e->key, blob + 36, 32);
@@ -77,11 +97,12 @@ th_enrollment_verify(const uint8_t *blob, size_t len, const uint8_t signer_pk[TH
 }
 
 int
-th_enrollment_log(th_store_txn_t *txn, bool revoked, const char *unit, const uint8_t *blob,
-                  size_t len)
+th_enrollment_log(th_store_txn_t *txn, uint8_t kind, const char *unit, const uint8_t *blob,
+                  size_t len, uint64_t *seq)
 {
+    if (!s_kind_ok(kind))
+        return TH_E_INVALID;
     char key[TH_KEY_MAX];
-    snprintf(key, sizeof key, "%s|%s", revoked ? "revoke" : "enroll", unit);
-    return th_store_log_append(txn, revoked ? TH_LOG_KIND_REVOKE : TH_LOG_KIND_ENROLL, key, 0,
-                               blob, len, NULL);
+    snprintf(key, sizeof key, "%s|%s", s_word[kind], unit);
+    return th_store_log_append(txn, kind, key, 0, blob, len, seq);
 }

@@ -1,5 +1,6 @@
 /*  enrollment: the signed statements "office U has public key K, admitted
-    by hub P at time T" and "hub P revoked key K of office U at time T".
+    by hub P at time T", "hub P revoked key K of office U at time T" and
+    "hub U replaces its own key by K at time T".
 
     A hub writes one when an operator enrolls a child (`enroll`), keeps the
     key in its peers table, and sends the statement up its own log so that
@@ -13,7 +14,10 @@
     the parent hub's identity over the 76 bytes before it. A revocation has
     the same layout with the magic "THR1" (signed, so neither statement can
     pass for the other): it travels up the log like an enrollment, and every
-    hub above stops accepting what that key signs. */
+    hub above stops accepting what that key signs. A key rotation
+    (`tonghop-hub rekey`) has the magic "THK1", unit = parent = the hub
+    itself, the new key, and is signed by the hub's old key: every hub above
+    that knows the old key takes the new one in its place. */
 #ifndef TH_ENROLLMENT_H
 #define TH_ENROLLMENT_H
 
@@ -33,11 +37,13 @@ typedef struct {
     uint8_t key[TH_PUBKEY_LEN];
     int64_t at;
     uint8_t sig[TH_SIG_LEN];
-    bool revoked;               /* a revocation ("THR1") of key */
+    uint8_t kind;               /* TH_LOG_KIND_ENROLL ("THE1"), _REVOKE
+                                   ("THR1") or _ROTATE ("THK1") */
 } th_enrollment_t;
 
 /* Fills e->sig with signer's signature and writes the blob (exactly
-   TH_ENROLLMENT_LEN bytes) to out. Returns 0 or TH_E_INVALID (bad codes). */
+   TH_ENROLLMENT_LEN bytes) to out. Returns 0 or TH_E_INVALID (bad codes or
+   kind). */
 int th_enrollment_sign(th_enrollment_t *e, const th_identity_t *signer,
                        uint8_t out[TH_ENROLLMENT_LEN]);
 
@@ -48,11 +54,12 @@ int th_enrollment_parse(const uint8_t *blob, size_t len, th_enrollment_t *e);
 int th_enrollment_verify(const uint8_t *blob, size_t len,
                          const uint8_t signer_pk[TH_PUBKEY_LEN]);
 
-/* Appends a statement blob (len bytes, about unit) to the office's outgoing
-   log inside txn: kind TH_LOG_KIND_REVOKE under "revoke|<unit>" when
-   revoked, else TH_LOG_KIND_ENROLL under "enroll|<unit>", so that the
-   offices above get it. Returns 0 or store errors. */
-int th_enrollment_log(th_store_txn_t *txn, bool revoked, const char *unit,
-                      const uint8_t *blob, size_t len);
+/* Appends a statement blob (len bytes, about unit) of kind (a
+   TH_LOG_KIND_ENROLL, _REVOKE or _ROTATE) to the office's outgoing log
+   inside txn, under "enroll|<unit>", "revoke|<unit>" or "rotate|<unit>",
+   so that the offices above get it. Returns 0 (*seq, when not NULL, the
+   entry's seq) or store errors. */
+int th_enrollment_log(th_store_txn_t *txn, uint8_t kind, const char *unit,
+                      const uint8_t *blob, size_t len, uint64_t *seq);
 
 #endif

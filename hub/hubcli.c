@@ -12,6 +12,7 @@
 #include "err.h"
 #include "log.h"
 #include "peers.h"
+#include "rekey.h"
 #include "rollup.h"
 #include "period.h"
 
@@ -56,7 +57,7 @@ s_enroll_txn(th_store_txn_t *txn, void *ctx)
         return rc;
     /* Sent up the log so that the offices above can verify the child's
        records; a root keeps it too, for the audit trail. */
-    return th_enrollment_log(txn, false, x->e.unit, x->blob, sizeof x->blob);
+    return th_enrollment_log(txn, TH_LOG_KIND_ENROLL, x->e.unit, x->blob, sizeof x->blob, NULL);
 }
 
 static int
@@ -100,6 +101,7 @@ s_cmd_enroll(th_cli_opts_t *o, int argc, char **argv)
     snprintf(x.e.parent, sizeof x.e.parent, "%s", off->cfg.unit);
     memcpy(x.e.key, pk, 32);
     x.e.at = th_now_ms();
+    x.e.kind = TH_LOG_KIND_ENROLL;
     if (th_enrollment_sign(&x.e, &off->id, x.blob) < 0) {
         code = th_cli_fail(TH_EXIT_FAIL, "enroll: cannot sign the enrollment");
         goto done;
@@ -156,13 +158,13 @@ s_revoke_txn(th_store_txn_t *txn, void *ctx)
     snprintf(x->e.parent, sizeof x->e.parent, "%s", x->off->cfg.unit);
     memcpy(x->e.key, pk, 32);
     x->e.at = th_now_ms();
-    x->e.revoked = true;
+    x->e.kind = TH_LOG_KIND_REVOKE;
     if (th_enrollment_sign(&x->e, &x->off->id, x->blob) < 0)
         return TH_E_INVALID;
     if ((rc = th_peers_revoke(txn, x->unit, pk, x->e.at)) < 0)
         return rc;
     /* up the log, like the enrollment: every hub above refuses the key too */
-    return th_enrollment_log(txn, true, x->unit, x->blob, sizeof x->blob);
+    return th_enrollment_log(txn, TH_LOG_KIND_REVOKE, x->unit, x->blob, sizeof x->blob, NULL);
 }
 
 static int
@@ -357,6 +359,16 @@ static const th_cli_cmd_t s_cmds[] = {
       "Options:\n"
       "  --unit U   a unit whose key is enrolled here\n"
       "Example:\n  tonghop-hub revoke --dir /var/lib/tonghop --unit 25459\n" },
+    { "rekey", th_rekey_cmd, "dir", "--dir D",
+      "Replaces this hub's own key (a periodic change, or a key that may have been\n"
+      "seen) without touching its parent or its children: the new key is announced,\n"
+      "signed by the old one, to the parent (and every hub above) and to each child\n"
+      "office; the links keep the old key until the other side has the new one, then\n"
+      "go over to it by themselves and the old key is deleted. Stop the daemon first.",
+      "Prints the new public key as the last line. 'status' shows what the rotation\n"
+      "still waits for; a second rekey is refused until it is over.\n"
+      "Example:\n  systemctl stop tonghop-hub\n  tonghop-hub rekey --dir /var/lib/tonghop\n"
+      "  systemctl start tonghop-hub\n" },
     { "rollup", th_rollup_cmd, "dir form period unit as-of format",
       "--dir D --form F --period P [--unit U] [--as-of ISO8601] [--format table|csv|json]",
       "Consolidates a form for a period over every unit below U (default: this hub's\n"

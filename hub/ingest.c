@@ -234,7 +234,8 @@ static int
 s_statement(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, bool revoke,
             th_enrollment_t *en, int *code, char *reason)
 {
-    if (th_enrollment_parse(e->blob, e->len, en) < 0 || en->revoked != revoke)
+    if (th_enrollment_parse(e->blob, e->len, en) < 0 ||
+        en->kind != (revoke ? TH_LOG_KIND_REVOKE : TH_LOG_KIND_ENROLL))
         return s_refuse(code, reason, TH_E_PARSE, revoke ? "Bản thu hồi khóa không đọc được"
                                                          : "Bản đăng ký khóa không đọc được");
     const th_units_t *units = b->office->units;
@@ -286,7 +287,7 @@ s_enroll(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code
     if ((rc = th_peers_enroll(txn, en.unit, en.key, false)) < 0)
         return rc;
     b->applied++;
-    return s_has_parent(b) ? th_enrollment_log(txn, false, en.unit, e->blob, e->len) : 0;
+    return s_has_parent(b) ? th_enrollment_log(txn, TH_LOG_KIND_ENROLL, en.unit, e->blob, e->len, NULL) : 0;
 }
 
 /* A revocation from below: what that key signs is refused here from now
@@ -308,7 +309,46 @@ s_revoke(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code
     th_log(TH_LOG_WARN, "ingest: the key of %s was revoked by %s: what it signs is refused",
            en.unit, en.parent);
     b->applied++;
-    return s_has_parent(b) ? th_enrollment_log(txn, true, en.unit, e->blob, e->len) : 0;
+    return s_has_parent(b) ? th_enrollment_log(txn, TH_LOG_KIND_REVOKE, en.unit, e->blob, e->len, NULL) : 0;
+}
+
+/* A hub in the sender's subtree (the sender itself, or a hub below it)
+   replaced its own key: the statement is signed by the key known here
+   for it, which the new key replaces; it goes on up. */
+static int
+s_rotate(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code,
+         char *reason)
+{
+    th_enrollment_t en;
+    if (th_enrollment_parse(e->blob, e->len, &en) < 0 || en.kind != TH_LOG_KIND_ROTATE ||
+        strcmp(en.unit, en.parent) != 0)
+        return s_refuse(code, reason, TH_E_PARSE, "Bản đổi khóa không đọc được");
+    int32_t day = th_time_day_vn(en.at);
+    const th_unit_t *eu = th_units_find(b->office->units, en.unit, day);
+    if (!eu && (eu = th_units_find_latest(b->office->units, en.unit)))
+        day = th_units_day_for(eu, day);
+    if (!th_units_in_subtree(b->office->units, b->sender, en.unit, day))
+        return s_refuse(code, reason, TH_E_UNIT, "Đổi khóa của đơn vị %s nằm ngoài phạm vi "
+                        "của %s", en.unit, b->sender);
+    uint8_t pk[32];
+    int rc = th_peers_key(txn, en.unit, pk, NULL);
+    if (rc == TH_E_NOTFOUND)
+        return s_refuse(code, reason, TH_E_KEY, "Đơn vị %s chưa được đăng ký", en.unit);
+    if (rc < 0)
+        return rc;
+    if (memcmp(pk, en.key, 32) == 0) {
+        b->duplicates++;   /* a resend: the new key is held already */
+        return 0;
+    }
+    if (th_enrollment_verify(e->blob, e->len, pk) < 0)
+        return s_refuse(code, reason, TH_E_SIG, "Bản đổi khóa của đơn vị %s không được ký "
+                        "bằng khóa đã đăng ký của đơn vị", en.unit);
+    if ((rc = th_peers_rotate(txn, en.unit, en.key)) < 0)
+        return rc;
+    th_log(TH_LOG_INFO, "ingest: %s replaced its key", en.unit);
+    b->applied++;
+    return s_has_parent(b) ? th_enrollment_log(txn, TH_LOG_KIND_ROTATE, en.unit, e->blob,
+                                               e->len, NULL) : 0;
 }
 
 static int
@@ -374,6 +414,8 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
             rc = s_enroll(txn, b, e, &code, reason);
         else if (e->kind == TH_MSG_ENTRY_REVOKE)
             rc = s_revoke(txn, b, e, &code, reason);
+        else if (e->kind == TH_MSG_ENTRY_ROTATE)
+            rc = s_rotate(txn, b, e, &code, reason);
         else
             rc = s_refuse(&code, reason, TH_E_TYPE, "Loại dữ liệu %u không được hỗ trợ",
                           e->kind);

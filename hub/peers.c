@@ -19,6 +19,9 @@ s_curve_key(char *buf, size_t cap, const uint8_t curve_pk[32])
     snprintf(buf, cap, "curve:%s", z);
 }
 
+static int s_get_fixed(th_store_txn_t *txn, const char *what, const char *unit, size_t want,
+                       const void **v);
+
 static void
 s_put64(uint8_t *p, uint64_t v)
 {
@@ -36,12 +39,74 @@ s_get64(const uint8_t *p)
 }
 
 int
+th_peers_prev_drop(th_store_txn_t *txn, const char *unit)
+{
+    char k[64];
+    const void *v;
+    uint8_t curve[32];
+    int rc = s_get_fixed(txn, "prev", unit, 32, &v);
+    if (rc == TH_E_NOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    if (th_pubkey_curve(v, curve) == 0) {
+        s_curve_key(k, sizeof k, curve);
+        if ((rc = th_store_kv_del(txn, TH_DB_PEERS, k)) < 0 && rc != TH_E_NOTFOUND)
+            return rc;
+    }
+    s_key(k, sizeof k, "prev", unit);
+    return (rc = th_store_kv_del(txn, TH_DB_PEERS, k)) < 0 ? rc : 1;
+}
+
+int
+th_peers_prev(th_store_txn_t *txn, const char *unit, uint8_t pk[32])
+{
+    const void *v;
+    int rc = s_get_fixed(txn, "prev", unit, 32, &v);
+    if (rc == 0)
+        memcpy(pk, v, 32);
+    return rc;
+}
+
+int
+th_peers_rotate(th_store_txn_t *txn, const char *unit, const uint8_t pk[32])
+{
+    char k[64];
+    uint8_t old[32], curve[32];
+    bool direct = false;
+    int rc = th_peers_key(txn, unit, old, &direct);
+    if (rc < 0)
+        return rc;
+    /* one rotation at a time: an older one still pending ends here */
+    if ((rc = th_peers_prev_drop(txn, unit)) < 0)
+        return rc;
+    uint8_t val[33];
+    memcpy(val, pk, 32);
+    val[32] = direct ? 1 : 0;
+    s_key(k, sizeof k, "key", unit);
+    if ((rc = th_store_kv_put(txn, TH_DB_PEERS, k, val, sizeof val)) < 0 || !direct)
+        return rc;
+    /* the old key's CURVE index stays (the child's link still uses it
+       until it reconnects with the new one): prev: says which it is */
+    s_key(k, sizeof k, "prev", unit);
+    if ((rc = th_store_kv_put(txn, TH_DB_PEERS, k, old, 32)) < 0)
+        return rc;
+    if (th_pubkey_curve(pk, curve) < 0)
+        return TH_E_KEY;
+    s_curve_key(k, sizeof k, curve);
+    return th_store_kv_put(txn, TH_DB_PEERS, k, unit, strlen(unit));
+}
+
+int
 th_peers_enroll(th_store_txn_t *txn, const char *unit, const uint8_t pk[32], bool direct)
 {
     char k[64];
     uint8_t old[32], curve[32];
     bool was_direct = false;
-    int rc = th_peers_key(txn, unit, old, &was_direct);
+    int rc = th_peers_prev_drop(txn, unit);
+    if (rc < 0)
+        return rc;
+    rc = th_peers_key(txn, unit, old, &was_direct);
     if (rc == 0 && was_direct && th_pubkey_curve(old, curve) == 0) {
         s_curve_key(k, sizeof k, curve);
         rc = th_store_kv_del(txn, TH_DB_PEERS, k);
@@ -70,7 +135,10 @@ th_peers_revoke(th_store_txn_t *txn, const char *unit, const uint8_t pk[32], int
     char k[64];
     uint8_t cur[32], curve[32];
     bool direct = false;
-    int rc = th_peers_key(txn, unit, cur, &direct);
+    int rc = th_peers_prev_drop(txn, unit);   /* a rotation's old key goes too */
+    if (rc < 0)
+        return rc;
+    rc = th_peers_key(txn, unit, cur, &direct);
     if (rc < 0 && rc != TH_E_NOTFOUND)
         return rc;
     if (rc == 0 && memcmp(cur, pk, 32) == 0) {
@@ -250,4 +318,25 @@ th_peers_last_put(th_store_txn_t *txn, const char *unit, uint64_t seq,
     s_put64(v, seq);
     memcpy(v + 8, digest, TH_DIGEST_LEN);
     return th_store_kv_put(txn, TH_DB_PEERS, k, v, sizeof v);
+}
+
+typedef struct {
+    int (*cb)(const char *unit, void *ctx);
+    void *ctx;
+} s_each_t;
+
+static int
+s_each_key(const char *key, const void *val, size_t len, void *ctx)
+{
+    s_each_t *x = ctx;
+    if (len != 33 || !(((const uint8_t *)val)[32] & 1))
+        return 0;
+    return x->cb(key + 4, x->ctx);
+}
+
+int
+th_peers_each_direct(th_store_txn_t *txn, int (*cb)(const char *unit, void *ctx), void *ctx)
+{
+    s_each_t x = { cb, ctx };
+    return th_store_kv_each(txn, TH_DB_PEERS, "key:", s_each_key, &x);
 }

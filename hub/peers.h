@@ -10,6 +10,9 @@
       seq:<unit>    highest log seq of that child durably stored here
       seen:<unit>   last contact (i64 ms) | clock offset (i64 ms, theirs -
                     ours) measured at HELLO
+      prev:<unit>   during that direct child's key rotation, its old key
+                    (32), whose curve: index stays until the child connects
+                    with the new one
       revoked:<unit> the key revoked last for that unit (32) | when (i64 ms):
                     records it signs are refused, with this as the reason
       last:<unit>   seq (u64) | digest (16) of the last entry received from
@@ -33,11 +36,25 @@
    Returns 0 or store errors. */
 int th_peers_enroll(th_store_txn_t *txn, const char *unit, const uint8_t pk[32],
                     bool direct);
+/* The unit (a hub) replaced its key by pk (a verified rotation statement):
+   key:<unit> becomes pk; for a direct child the old key may still connect
+   (prev:<unit>) until th_peers_prev_drop. TH_E_NOTFOUND when unit is not
+   enrolled. */
+int th_peers_rotate(th_store_txn_t *txn, const char *unit, const uint8_t pk[32]);
+/* The old key of a rotation in progress: 0 and pk, or TH_E_NOTFOUND. */
+int th_peers_prev(th_store_txn_t *txn, const char *unit, uint8_t pk[32]);
+/* Ends a rotation: the old key can no longer connect. 1 when there was
+   one, 0 when not, or store errors. enroll and revoke call it too. */
+int th_peers_prev_drop(th_store_txn_t *txn, const char *unit);
 /* TH_E_NOTFOUND when unit was never enrolled. direct may be NULL. */
 int th_peers_key(th_store_txn_t *txn, const char *unit, uint8_t pk[32], bool *direct);
 /* unit of a direct child by its CURVE public key (32 bytes); TH_E_NOTFOUND. */
 int th_peers_unit_by_curve(th_store_txn_t *txn, const uint8_t curve_pk[32],
                            char unit[TH_UNIT_MAX]);
+/* cb(unit) for every direct child enrolled here, in code order; its
+   non-zero return stops and is returned. */
+int th_peers_each_direct(th_store_txn_t *txn, int (*cb)(const char *unit, void *ctx),
+                         void *ctx);
 int th_peers_seq_get(th_store_txn_t *txn, const char *unit, uint64_t *seq);  /* 0 if none */
 int th_peers_seq_put(th_store_txn_t *txn, const char *unit, uint64_t seq);
 /* Revokes key pk of unit at time at (ms): when it is the unit's enrolled

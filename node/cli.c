@@ -634,6 +634,23 @@ s_status_text(const th_office_t *off, const json_t *doc)
            error && error[0] && refused ? " — " : "", refused && error ? error : "");
     printf("Chờ gửi lên cấp trên: %" PRIu64 " (đã xác nhận đến số %" PRIu64
            ", mới nhất %" PRIu64 ")\n", pending, acked, last);
+    const json_t *rot = json_object_get(doc, "rotation");
+    if (rot) {
+        const char *par = json_string_value(json_object_get(rot, "parent"));
+        const json_t *wait = json_object_get(rot, "waiting");
+        printf("Đổi khóa của văn phòng: đang thực hiện — cấp trên: %s%s%s; đơn vị cấp dưới "
+               "chưa nhận khóa mới: %lld/%lld",
+               !par || !strcmp(par, "waiting") ? "chưa xác nhận" :
+               !strcmp(par, "done") ? "đã nhận" : "từ chối",
+               par && !strcmp(par, "refused") ? " — " : "",
+               par && !strcmp(par, "refused")
+                   ? json_string_value(json_object_get(rot, "refused")) : "",
+               (long long)json_integer_value(json_object_get(rot, "children_waiting")),
+               (long long)json_integer_value(json_object_get(rot, "children")));
+        for (size_t k = 0; k < json_array_size(wait); k++)
+            printf("%s%s", k ? ", " : " (", json_string_value(json_array_get(wait, k)));
+        printf("%s\n", json_array_size(wait) ? ")" : "");
+    }
     const json_t *run = json_object_get(doc, "daemon");
     if (!json_is_true(json_object_get(run, "running"))) {
         printf("Dịch vụ (run): không chạy\n");

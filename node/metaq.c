@@ -27,6 +27,17 @@ th_metaq_head(th_store_txn_t *txn, const char *child, uint64_t *seq)
 }
 
 int
+th_metaq_delivered(th_store_txn_t *txn, const char *child, uint64_t seq)
+{
+    char k[TH_UNIT_MAX + 32];
+    const void *v;
+    size_t len;
+    s_qkey(k, sizeof k, child, seq);
+    int rc = th_store_kv_get(txn, TH_DB_META, k, &v, &len);
+    return rc == TH_E_NOTFOUND ? 1 : rc < 0 ? rc : 0;
+}
+
+int
 th_metaq_push(th_store_txn_t *txn, const char *child, uint8_t kind, const char *key,
               const void *blob, size_t len, uint64_t *seq)
 {
@@ -269,6 +280,20 @@ th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
 {
     if (item->kind == TH_MSG_META_FORM)
         return s_apply_form(txn, o, item);
+    if (item->kind == TH_MSG_META_KEY) {
+        /* the parent rotates its key: tried when the old one stops
+           working (uplink.c), under the [parent] key it replaces */
+        size_t n = strlen(o->cfg.parent_key);
+        uint8_t v[TH_Z85_KEY_LEN + 32];
+        if (item->len != 32 || n != TH_Z85_KEY_LEN) {
+            th_log(TH_LOG_WARN, "metaq: malformed parent key ignored");
+            return 0;
+        }
+        memcpy(v, o->cfg.parent_key, n);
+        memcpy(v + n, item->blob, 32);
+        th_log(TH_LOG_INFO, "metaq: the parent announced its new key");
+        return th_store_kv_put(txn, TH_DB_STATE, TH_METAQ_NEXT_KEY, v, sizeof v);
+    }
     if (item->kind != TH_MSG_META_RECEIPT && item->kind != TH_MSG_META_NOTICE &&
         item->kind != TH_MSG_META_FLOOR) {
         th_log(TH_LOG_INFO, "metaq: META kind %u not handled yet: ignored", item->kind);

@@ -8,6 +8,10 @@
     came up; a rejection by a parent is turned into a notice the same way.
     All functions work inside the caller's transaction.
 
+    A parent's next key (kind KEY, blob = its 32-byte Ed25519 key, sent when
+    it rotates its own) is kept in `state` TH_METAQ_NEXT_KEY as the 40 Z85
+    characters of the [parent] key it replaces and the new key (32).
+
     A form (kind FORM, key = form id, blob = its source text) replaces
     the office's form of that id when its version is newer; "forms.gen" in
     `state` counts such changes so that a hub's collector passes them on.
@@ -27,6 +31,8 @@
 #include "msg.h"
 #include "office.h"
 
+#define TH_METAQ_NEXT_KEY "uplink.next_key"
+
 /* Appends an item for child; returns 0 (and *seq if not NULL) or store errors. */
 int th_metaq_push(th_store_txn_t *txn, const char *child, uint8_t kind, const char *key,
                   const void *blob, size_t len, uint64_t *seq);
@@ -37,6 +43,9 @@ int th_metaq_fill(th_store_txn_t *txn, const char *child, uint64_t after, size_t
                   th_msg_t *m);
 /* Deletes the items of child up to upto. */
 int th_metaq_ack(th_store_txn_t *txn, const char *child, uint64_t upto);
+/* 1 when child acknowledged item seq (it is no longer queued), 0 when it
+   waits, or store errors. */
+int th_metaq_delivered(th_store_txn_t *txn, const char *child, uint64_t seq);
 /* Last seq queued for child (0 if none). */
 int th_metaq_head(th_store_txn_t *txn, const char *child, uint64_t *seq);
 

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "mem.h"
 #include "period.h"
+#include "rotation.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -473,6 +474,10 @@ th_office_open(const char *dir, char *errbuf, size_t cap, int *err)
         snprintf(errbuf, cap, "cannot open the store '%s': %s", path, th_strerror(rc));
         goto fail;
     }
+    errbuf[0] = '\0';
+    if ((rc = th_rotation_load(dir, o->store, &o->id, &o->prev, &o->has_prev, errbuf,
+                               cap)) < 0)
+        goto fail;
     s_load_t l = { o, errbuf, cap };
     errbuf[0] = '\0';
     if ((rc = th_store_read(o->store, s_load, &l)) < 0) {
@@ -499,6 +504,7 @@ th_office_destroy(th_office_t **self_p)
     th_forms_destroy(&o->forms);
     th_units_destroy(&o->units);
     th_identity_wipe(&o->id);
+    th_identity_wipe(&o->prev);
     th_free(o->dir);
     th_free(o);
     *self_p = NULL;

@@ -21,7 +21,10 @@
 typedef struct {
     char *dir;              /* owned copy of the directory path */
     th_config_t cfg;
-    th_identity_t id;
+    th_identity_t id;       /* signs; identity.key */
+    th_identity_t prev;     /* with has_prev: the key being rotated out,
+                               which the links still use (rotation.h) */
+    bool has_prev;
     th_store_t *store;
     th_forms_t *forms;      /* parsed from the store */
     th_units_t *units;      /* parsed from the store */

@@ -4,6 +4,7 @@
     into -ENOMEM with nothing leaked (jansson's set/append functions take
     the value's reference even when they fail). */
 #include "status.h"
+#include "rotation.h"
 #include "runfile.h"
 #include "codec.h"
 #include "err.h"
@@ -319,6 +320,26 @@ s_read(th_store_txn_t *txn, void *ctx)
     bad |= s_set(b->doc, "pending", json_integer((json_int_t)pending));
     bad |= s_set(b->doc, "acked_seq", json_integer((json_int_t)acked));
     bad |= s_set(b->doc, "last_seq", json_integer((json_int_t)last));
+    th_rotation_progress_t rp;
+    if ((rc = th_rotation_progress(txn, &rp)) < 0)
+        return rc;
+    if (rp.active) {
+        json_t *rot = json_object(), *pend = json_array();
+        if (!rot || !pend) {
+            json_decref(rot);
+            json_decref(pend);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < rp.npending && i < TH_ROTATION_PENDING_MAX; i++)
+            bad |= json_array_append_new(pend, s_str(rp.pending[i]));
+        bad |= s_set(rot, "parent", s_str(rp.refused[0] ? "refused" : rp.parent_has ? "done"
+                                                                                   : "waiting"));
+        bad |= s_set(rot, "refused", s_str(rp.refused));
+        bad |= s_set(rot, "children", json_integer((json_int_t)rp.nchildren));
+        bad |= s_set(rot, "children_waiting", json_integer((json_int_t)rp.npending));
+        bad |= s_set(rot, "waiting", pend);
+        bad |= s_set(b->doc, "rotation", rot);
+    }
     b->reports = json_array();
     bad |= s_set(b->doc, "reports", b->reports);   /* the doc holds it */
     if (bad)

@@ -55,6 +55,11 @@
                              the current revision; a newer revision clears
                              it) { rev, by, at (ISO 8601), reason } }
 
+     rotation    (only while this hub rotates its own key, hub/rekey.h)
+                 { parent: "waiting" | "done" | "refused", refused: the
+                   parent's reason or "", children: direct children told
+                   of the new key, children_waiting: how many have not
+                   acknowledged it, waiting: [unit codes] (the first 8) }
      daemon      what runfile.h publishes: { running: false } when no
                  daemon runs on the directory, else { running: true, pid,
                  started_at, collector (hubs: the address really bound,

@@ -38,6 +38,15 @@ struct th_uplink {
     int64_t last_rx, last_tx, last_poll, last_contact_saved;
     int64_t last_progress;        /* last ACK that moved `acked`, or WELCOME */
     int backoff_ms;
+    /* keys: the parent's (its [parent] key, or the one that replaced it
+       when the parent rotated its own), the next one it announced (tried
+       when the first stops answering), and ours: during our own rotation
+       the link keeps the old key until the parent acknowledged the
+       statement of the new one (seq rot_seq) */
+    uint8_t parent_pk[32], next_pk[32];
+    bool has_next, use_next;
+    bool own_prev;
+    uint64_t rot_seq;
     uint8_t parent_curve[32], my_curve_pk[32], my_curve_sk[32];
     char parent_unit[TH_UNIT_MAX];
 };
@@ -60,6 +69,8 @@ typedef struct {
     const uint8_t *check;
     uint64_t head, moved;  /* out: our last seq before, entries re-logged */
     bool diverged;         /* out: our entry at check_seq is another one */
+    const char *ini;       /* with promote: the [parent] key it replaces */
+    const uint8_t *promote; /* the parent's next key answered: keep it */
 } s_save_t;
 
 typedef struct {
@@ -162,6 +173,13 @@ static int
 s_rej_entry(const th_store_log_entry_t *e, void *ctx)
 {
     s_rej_t *x = ctx;
+    if (e->seq == x->rj->seq && e->kind == TH_LOG_KIND_ROTATE) {
+        /* our new key refused: the link stays on the old one (status) */
+        th_log(TH_LOG_ERROR, "uplink: the parent refused our new key: %s", x->rj->reason);
+        int rc = th_store_kv_put(x->txn, TH_DB_STATE, "rotation.refused", x->rj->reason,
+                                 strlen(x->rj->reason));
+        return rc < 0 ? rc : 1;
+    }
     if (e->seq == x->rj->seq && e->kind == TH_LOG_KIND_RECORD) {
         int rc = th_metaq_rejected(x->txn, x->o, e->key, e->rev, x->rj->code,
                                    x->rj->reason);
@@ -195,6 +213,14 @@ s_save_txn(th_store_txn_t *txn, void *ctx)
         rc = s_rebase(txn, x);
     if (rc == 0 && x->set_acked)
         rc = th_store_state_put_u64(txn, "uplink.acked", x->acked);
+    if (rc == 0 && x->promote) {
+        uint8_t v[TH_Z85_KEY_LEN + 32];
+        memcpy(v, x->ini, TH_Z85_KEY_LEN);
+        memcpy(v + TH_Z85_KEY_LEN, x->promote, 32);
+        if ((rc = th_store_kv_put(txn, TH_DB_STATE, "uplink.key", v, sizeof v)) == 0 &&
+            (rc = th_store_kv_del(txn, TH_DB_STATE, TH_METAQ_NEXT_KEY)) == TH_E_NOTFOUND)
+            rc = 0;
+    }
     for (size_t i = 0; rc == 0 && x->ack && i < x->ack->nrejected; i++) {
         s_rej_t r = { txn, x->o, &x->ack->rejected[i] };
         if (r.rj->seq == 0)
@@ -365,6 +391,82 @@ s_schedule_retry(th_uplink_t *u)
     uv_timer_start(&u->t_retry, s_on_retry, (uint64_t)delay, 0);
 }
 
+/* A parent key kept in state under name, when it was learnt under the
+   [parent] key in force: 1 and pk, 0 when none, or a store error. */
+static int
+s_state_key(th_store_txn_t *txn, const th_uplink_t *u, const char *name, uint8_t pk[32])
+{
+    const void *v;
+    size_t len;
+    int rc = th_store_kv_get(txn, TH_DB_STATE, name, &v, &len);
+    if (rc == TH_E_NOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    if (len != TH_Z85_KEY_LEN + 32 || memcmp(v, u->o->cfg.parent_key, TH_Z85_KEY_LEN) != 0)
+        return 0;   /* learnt from another parent */
+    memcpy(pk, (const uint8_t *)v + TH_Z85_KEY_LEN, 32);
+    return 1;
+}
+
+/* Reads which keys the link uses (see th_uplink: keys). */
+static int
+s_keys_txn(th_store_txn_t *txn, th_uplink_t *u)
+{
+    int rc = th_z85_decode_key(u->o->cfg.parent_key, u->parent_pk);
+    if (rc < 0 || (rc = s_state_key(txn, u, "uplink.key", u->parent_pk)) < 0 ||
+        (rc = s_state_key(txn, u, TH_METAQ_NEXT_KEY, u->next_pk)) < 0)
+        return rc;
+    u->has_next = rc == 1 && memcmp(u->next_pk, u->parent_pk, 32) != 0;
+    if (!u->has_next)
+        u->use_next = false;
+    if ((rc = th_store_state_get_u64(txn, "rotation.seq", &u->rot_seq)) < 0)
+        return rc;
+    const void *v;
+    size_t len;
+    bool refused = (rc = th_store_kv_get(txn, TH_DB_STATE, "rotation.refused", &v, &len)) == 0;
+    if (rc < 0 && rc != TH_E_NOTFOUND)
+        return rc;
+    u->own_prev = u->o->has_prev && (u->rot_seq > u->acked || refused);
+    return 0;
+}
+
+static int
+s_keys_read(th_store_txn_t *txn, void *ctx)
+{
+    return s_keys_txn(txn, ctx);
+}
+
+/* Our own rotation: the parent acknowledged the new key (and did not
+   refuse it). Reconnects with it; true when it did (the caller returns). */
+static bool
+s_own_switch(th_uplink_t *u)
+{
+    if (!u->own_prev || u->acked < u->rot_seq)
+        return false;
+    bool was = u->own_prev;
+    if (th_store_read(u->o->store, s_keys_read, u) < 0 ||
+        u->own_prev == was)
+        return false;   /* refused: stays on the old key */
+    th_log(TH_LOG_INFO, "uplink: the parent holds our new key: reconnecting with it");
+    u->state = S_DOWN;
+    s_disconnect(u, NULL);
+    u->backoff_ms = 0;
+    s_schedule_retry(u);
+    return true;
+}
+
+/* The CURVE keys of the next connection. */
+static int
+s_curve(th_uplink_t *u)
+{
+    const th_identity_t *me = u->own_prev ? &u->o->prev : &u->o->id;
+    if (th_pubkey_curve(u->use_next ? u->next_pk : u->parent_pk, u->parent_curve) < 0 ||
+        th_identity_curve(me, u->my_curve_pk, u->my_curve_sk) < 0)
+        return TH_E_KEY;
+    return 0;
+}
+
 typedef struct {
     th_uplink_t *u;
     const th_msg_t *m;
@@ -388,6 +490,8 @@ s_meta_txn(th_store_txn_t *txn, void *ctx)
     }
     if (rc == 0 && x->upto > cur)
         rc = th_store_state_put_u64(txn, "uplink.meta", x->upto);
+    if (rc == 0)
+        rc = s_keys_txn(txn, x->u);   /* a KEY item among them */
     return rc;
 }
 
@@ -416,7 +520,8 @@ s_on_message(void *sock, void *arg)
            backwards if it lost data (restored from a backup). */
         s_save_t x = { .state = "up", .contact = u->last_rx, .acked = m.resume_after,
                        .set_acked = true, .welcome = true, .prev_acked = u->acked,
-                       .check_seq = m.check_seq, .check = m.check };
+                       .check_seq = m.check_seq, .check = m.check,
+                       .ini = u->o->cfg.parent_key, .promote = u->use_next ? u->next_pk : NULL };
         if (m.resume_after < u->acked)
             th_log(TH_LOG_WARN, "uplink: parent holds only up to %" PRIu64
                    " (we had %" PRIu64 " acknowledged): resending", m.resume_after, u->acked);
@@ -442,6 +547,13 @@ s_on_message(void *sock, void *arg)
                    x.head, x.moved, (x.diverged && x.head > m.resume_after ? x.head
                                                                           : m.resume_after) + 1);
         u->acked = u->sent = m.resume_after;
+        if (x.promote) {
+            th_log(TH_LOG_INFO, "uplink: the parent %s answers with its new key: kept", m.unit);
+            memcpy(u->parent_pk, u->next_pk, 32);
+            u->has_next = u->use_next = false;
+        }
+        if (s_own_switch(u))
+            break;
         u->last_progress = u->last_rx;
         u->window = m.window ? m.window : 1;
         u->state = S_STREAMING;
@@ -479,6 +591,8 @@ s_on_message(void *sock, void *arg)
         u->acked = m.upto;
         u->last_progress = u->last_rx;
         u->last_contact_saved = u->last_rx;
+        if (s_own_switch(u))
+            break;
         s_pump(u);
         break;
     }
@@ -535,6 +649,11 @@ s_connect(th_uplink_t *u)
 {
     int rc, zero = 0, one = 1;
     int64_t maxmsg = TH_MSG_FRAME_MAX;
+    if ((rc = s_curve(u)) < 0) {
+        th_log(TH_LOG_ERROR, "uplink: a key has no CURVE form: %s", th_strerror(rc));
+        s_schedule_retry(u);
+        return;
+    }
     u->sock = zmq_socket(th_daemon_zctx(u->d), ZMQ_DEALER);
     if (!u->sock) {
         th_log(TH_LOG_ERROR, "uplink: socket: %s", zmq_strerror(zmq_errno()));
@@ -588,6 +707,12 @@ s_on_tick(uv_timer_t *t)
     if (u->state == S_DOWN)
         return;
     if (now - u->last_rx > c->timeout_ms) {
+        if (u->state == S_HELLO_SENT && u->has_next) {
+            /* no handshake: the parent may have gone over to its new key */
+            u->use_next = !u->use_next;
+            th_log(TH_LOG_INFO, "uplink: no answer: trying the parent's %s key",
+                   u->use_next ? "new" : "previous");
+        }
         s_disconnect(u, "no answer from the parent");
         s_schedule_retry(u);
         return;
@@ -668,7 +793,7 @@ s_acked_txn(th_store_txn_t *txn, void *ctx)
         u->meta = 0;
     else if (rc == 0)
         rc = th_store_state_get_u64(txn, "uplink.meta", &u->meta);
-    return rc;
+    return rc == 0 ? s_keys_txn(txn, u) : rc;
 }
 
 static int
@@ -738,10 +863,7 @@ th_uplink_new(th_office_t *o, int *err)
         return NULL;
     }
     u->o = o;
-    uint8_t parent_pk[32];
-    if (th_z85_decode_key(o->cfg.parent_key, parent_pk) < 0 ||
-        th_pubkey_curve(parent_pk, u->parent_curve) < 0 ||
-        th_identity_curve(&o->id, u->my_curve_pk, u->my_curve_sk) < 0) {
+    if (th_z85_decode_key(o->cfg.parent_key, u->parent_pk) < 0 || s_curve(u) < 0) {
         th_free(u);
         *err = TH_E_KEY;
         return NULL;

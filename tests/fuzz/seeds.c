@@ -138,7 +138,8 @@ main(int argc, char **argv)
     s_write("record", "correction", small, l2);
     s_write("record", "other-unit", other, l3);
 
-    th_enrollment_t e = { .unit = "25459", .parent = "703", .at = 1730000000000LL };
+    th_enrollment_t e = { .kind = TH_LOG_KIND_ENROLL,
+                          .unit = "25459", .parent = "703", .at = 1730000000000LL };
     memcpy(e.key, commune.pk, 32);
     uint8_t enr[TH_ENROLLMENT_LEN];
     if (th_enrollment_sign(&e, &district, enr) < 0)

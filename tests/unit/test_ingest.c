@@ -198,7 +198,8 @@ test_ingest_district_hub_batch(void **state)
     assert_int_equal(th_store_write(hub->store, s_enroll_txn, &en), 0);
 
     /* the district relays the enrollment of commune 25459 it admitted */
-    th_enrollment_t e = { .unit = "25459", .parent = "703", .at = th_now_ms() };
+    th_enrollment_t e = { .kind = TH_LOG_KIND_ENROLL,
+                          .unit = "25459", .parent = "703", .at = th_now_ms() };
     memcpy(e.key, fx->child.pk, 32);
     uint8_t enr[TH_ENROLLMENT_LEN], forged[TH_ENROLLMENT_LEN], outside[TH_ENROLLMENT_LEN];
     assert_int_equal(th_enrollment_sign(&e, &district, enr), 0);
@@ -371,7 +372,8 @@ test_ingest_out_of_memory_commits_nothing(void **state)
     th_identity_generate(&district);
     s_enr_t en = { "705", district.pk, true };
     assert_int_equal(th_store_write(hub->store, s_enroll_txn, &en), 0);
-    th_enrollment_t e = { .unit = "25486", .parent = "705", .at = th_now_ms() };
+    th_enrollment_t e = { .kind = TH_LOG_KIND_ENROLL,
+                          .unit = "25486", .parent = "705", .at = th_now_ms() };
     memcpy(e.key, fx->other.pk, 32);
     uint8_t enr[TH_ENROLLMENT_LEN];
     assert_int_equal(th_enrollment_sign(&e, &district, enr), 0);
@@ -443,11 +445,12 @@ test_ingest_revocation_and_a_new_key(void **state)
     th_identity_generate(&fresh);
     s_enr_t en = { "706", district.pk, true };
     assert_int_equal(th_store_write(hub->store, s_enroll_txn, &en), 0);
-    th_enrollment_t e = { .unit = "25516", .parent = "706", .at = th_now_ms() };
+    th_enrollment_t e = { .kind = TH_LOG_KIND_ENROLL,
+                          .unit = "25516", .parent = "706", .at = th_now_ms() };
     memcpy(e.key, old.pk, 32);
     uint8_t enr[TH_ENROLLMENT_LEN], rvk[TH_ENROLLMENT_LEN], fake[TH_ENROLLMENT_LEN];
     assert_int_equal(th_enrollment_sign(&e, &district, enr), 0);
-    e.revoked = true;
+    e.kind = TH_LOG_KIND_REVOKE;
     assert_int_equal(th_enrollment_sign(&e, &district, rvk), 0);
     assert_int_equal(th_enrollment_sign(&e, &fx->other, fake), 0);   /* not the district */
     size_t l1, l2, l3, l4;
@@ -480,7 +483,8 @@ test_ingest_revocation_and_a_new_key(void **state)
     assert_int_equal(q.rev, 1);
 
     /* the new key, enrolled by the district; its rev 1 is below what is held */
-    th_enrollment_t g = { .unit = "25516", .parent = "706", .at = th_now_ms() };
+    th_enrollment_t g = { .kind = TH_LOG_KIND_ENROLL,
+                          .unit = "25516", .parent = "706", .at = th_now_ms() };
     memcpy(g.key, fresh.pk, 32);
     uint8_t enr2[TH_ENROLLMENT_LEN];
     assert_int_equal(th_enrollment_sign(&g, &district, enr2), 0);
@@ -509,6 +513,121 @@ test_ingest_revocation_and_a_new_key(void **state)
     th_free(r1); th_free(r2); th_free(n1); th_free(n3);
 }
 
+typedef struct {
+    const uint8_t *pk;       /* in: an Ed25519 key */
+    char unit[TH_UNIT_MAX];  /* out: whom its CURVE key admits ("" none) */
+    uint8_t key[32];         /* out: key:<unit> of "708" */
+    bool has_prev;
+} s_rot_q_t;
+
+static int
+s_rot_query(th_store_txn_t *txn, void *ctx)
+{
+    s_rot_q_t *q = ctx;
+    uint8_t curve[32], prev[32];
+    q->unit[0] = '\0';
+    if (th_pubkey_curve(q->pk, curve) < 0)
+        return TH_E_KEY;
+    int rc = th_peers_unit_by_curve(txn, curve, q->unit);
+    if (rc < 0 && rc != TH_E_NOTFOUND)
+        return rc;
+    if ((rc = th_peers_key(txn, "708", q->key, NULL)) < 0)
+        return rc;
+    q->has_prev = th_peers_prev(txn, "708", prev) == 0;
+    return 0;
+}
+
+static int
+s_prev_drop(th_store_txn_t *txn, void *ctx)
+{
+    int *dropped = ctx;
+    int rc = th_peers_prev_drop(txn, "708");
+    *dropped = rc;
+    return rc < 0 ? rc : 0;
+}
+
+/* District 708 rotates its key (`rekey`): its statement of the new key,
+   signed by the old one, replaces the key here; the old one may still
+   connect until the district connects with the new one. A statement
+   signed by another key, about another unit, or presented as an
+   enrollment is refused; a resend is held. */
+static void
+test_ingest_key_rotation(void **state)
+{
+    s_fx_t *fx = *state;
+    th_office_t *hub = fx->hub;
+    th_identity_t old, fresh, third;
+    th_identity_generate(&old);
+    th_identity_generate(&fresh);
+    th_identity_generate(&third);
+    s_enr_t en = { "708", old.pk, true };
+    assert_int_equal(th_store_write(hub->store, s_enroll_txn, &en), 0);
+    th_enrollment_t e = { .kind = TH_LOG_KIND_ROTATE,
+                          .unit = "708", .parent = "708", .at = th_now_ms() };
+    memcpy(e.key, fresh.pk, 32);
+    uint8_t rot[TH_ENROLLMENT_LEN], forged[TH_ENROLLMENT_LEN], other[TH_ENROLLMENT_LEN],
+            asenr[TH_ENROLLMENT_LEN];
+    assert_int_equal(th_enrollment_sign(&e, &old, rot), 0);
+    assert_int_equal(th_enrollment_sign(&e, &fx->other, forged), 0);   /* not 708's key */
+    e.kind = TH_LOG_KIND_ENROLL;
+    assert_int_equal(th_enrollment_sign(&e, &old, asenr), 0);
+    th_enrollment_t f = { .kind = TH_LOG_KIND_ROTATE,
+                          .unit = "703", .parent = "703", .at = th_now_ms() };
+    memcpy(f.key, third.pk, 32);
+    assert_int_equal(th_enrollment_sign(&f, &old, other), 0);   /* another district */
+    /* what 708 signs after the statement is checked against the new key */
+    th_enrollment_t g = { .kind = TH_LOG_KIND_ENROLL,
+                          .unit = "25585", .parent = "708", .at = th_now_ms() };
+    memcpy(g.key, third.pk, 32);
+    uint8_t by_new[TH_ENROLLMENT_LEN], by_old[TH_ENROLLMENT_LEN];
+    assert_int_equal(th_enrollment_sign(&g, &fresh, by_new), 0);
+    memcpy(g.unit, "25588", 6);
+    assert_int_equal(th_enrollment_sign(&g, &old, by_old), 0);
+    th_msg_entry_t a[] = {
+        { 1, TH_MSG_ENTRY_ROTATE, forged, sizeof forged },
+        { 2, TH_MSG_ENTRY_ROTATE, asenr, sizeof asenr },
+        { 3, TH_MSG_ENTRY_ROTATE, other, sizeof other },
+        { 4, TH_MSG_ENTRY_ROTATE, rot, sizeof rot },
+        { 5, TH_MSG_ENTRY_ROTATE, rot, sizeof rot },   /* again: held */
+    };
+    th_ingest_t *b = s_run(hub, "708", a, 5);
+    assert_int_equal(b->applied, 1);
+    assert_int_equal(b->duplicates, 1);
+    assert_int_equal(b->nrejected, 3);
+    assert_int_equal(b->rejected[0].code, TH_E_SIG);
+    assert_int_equal(b->rejected[1].code, TH_E_PARSE);
+    assert_int_equal(b->rejected[2].code, TH_E_UNIT);
+    /* both keys admit 708 for now; what it signs is checked against the new one */
+    s_rot_q_t q = { .pk = old.pk };
+    assert_int_equal(th_store_read(hub->store, s_rot_query, &q), 0);
+    assert_string_equal(q.unit, "708");
+    assert_memory_equal(q.key, fresh.pk, 32);
+    assert_true(q.has_prev);
+    q.pk = fresh.pk;
+    assert_int_equal(th_store_read(hub->store, s_rot_query, &q), 0);
+    assert_string_equal(q.unit, "708");
+    th_msg_entry_t c[] = {
+        { 6, TH_MSG_ENTRY_ENROLL, by_new, sizeof by_new },
+        { 7, TH_MSG_ENTRY_ENROLL, by_old, sizeof by_old },
+    };
+    b = s_run(hub, "708", c, 2);
+    assert_int_equal(b->applied, 1);
+    assert_int_equal(b->nrejected, 1);
+    assert_int_equal(b->rejected[0].seq, 7);
+    assert_int_equal(b->rejected[0].code, TH_E_SIG);
+    /* 708 connected with the new key: the old one no longer admits anyone */
+    int dropped = 0;
+    assert_int_equal(th_store_write(hub->store, s_prev_drop, &dropped), 0);
+    assert_int_equal(dropped, 1);
+    q.pk = old.pk;
+    assert_int_equal(th_store_read(hub->store, s_rot_query, &q), 0);
+    assert_string_equal(q.unit, "");
+    assert_false(q.has_prev);
+    q.pk = fresh.pk;
+    assert_int_equal(th_store_read(hub->store, s_rot_query, &q), 0);
+    assert_string_equal(q.unit, "708");
+}
+
 /* An office restored from an older backup numbers again from there, with
    the same key: a revision it makes after the one held, at or below its
    number, is another history (floor), while its resend of a revision held
@@ -531,7 +650,7 @@ test_ingest_restored_office_diverges(void **state)
     th_units_each_child(hub->units, "707", 20000, s_first_child, &ft);
     assert_non_null(ft.code);
     c = ft.code;
-    th_enrollment_t e = { .parent = "707", .at = th_now_ms() };
+    th_enrollment_t e = { .kind = TH_LOG_KIND_ENROLL, .parent = "707", .at = th_now_ms() };
     snprintf(e.unit, sizeof e.unit, "%s", c);
     memcpy(e.key, commune.pk, 32);
     uint8_t enr[TH_ENROLLMENT_LEN];
@@ -584,6 +703,7 @@ main(void)
         cmocka_unit_test(test_ingest_out_of_memory_commits_nothing),
         cmocka_unit_test(test_ingest_revocation_and_a_new_key),
         cmocka_unit_test(test_ingest_restored_office_diverges),
+        cmocka_unit_test(test_ingest_key_rotation),
     };
     return cmocka_run_group_tests_name("ingest", tests, s_setup, s_teardown);
 }

@@ -484,7 +484,7 @@ test_msg_encode_refuses_invalid_input(void **state)
     ent[0].seq = 0;
     s_expect_encode(&m, TH_E_INVALID);
     ent[0].seq = 1;
-    ent[1].kind = TH_MSG_ENTRY_REVOKE + 1;
+    ent[1].kind = TH_MSG_ENTRY_ROTATE + 1;
     s_expect_encode(&m, TH_E_INVALID);
     ent[1].kind = TH_MSG_ENTRY_ENROLL;
     ent[1].len = 0;
@@ -545,7 +545,7 @@ test_msg_encode_refuses_invalid_input(void **state)
     s_expect_encode(&m, 0);
     met[0].kind = 0;
     s_expect_encode(&m, TH_E_INVALID);
-    met[0].kind = TH_MSG_META_FLOOR + 1;
+    met[0].kind = TH_MSG_META_KEY + 1;
     s_expect_encode(&m, TH_E_INVALID);
     met[0].kind = TH_MSG_META_FORM;
     met[0].key = "";
@@ -624,7 +624,7 @@ test_msg_builders_refuse_misuse(void **state)
     assert_int_equal(th_msg_add_entry(&m, 5, 1, s_blob1, 1), 0);
     assert_int_equal(th_msg_add_entry(&m, 5, 1, s_blob1, 1), TH_E_INVALID);
     assert_int_equal(th_msg_add_entry(&m, 4, 1, s_blob1, 1), TH_E_INVALID);
-    assert_int_equal(th_msg_add_entry(&m, 6, TH_MSG_ENTRY_REVOKE + 1, s_blob1, 1), TH_E_INVALID);
+    assert_int_equal(th_msg_add_entry(&m, 6, TH_MSG_ENTRY_ROTATE + 1, s_blob1, 1), TH_E_INVALID);
     assert_int_equal(th_msg_add_entry(&m, 6, 1, s_blob1, 0), TH_E_INVALID);
     assert_int_equal(th_msg_add_entry(&m, 6, 1, NULL, 1), TH_E_INVALID);
     assert_int_equal(m.nentries, 1);
@@ -1184,11 +1184,11 @@ test_msg_decode_rejects_bad_kinds_and_counts(void **state)
 {
     (void)state;
     th_msg_t m = { 0 };
-    /* entry kind 4, item kind 6: one past the last */
+    /* entry kind 5, item kind 7: one past the last */
     uint8_t batch[] = { 0x85, 0xa1, 't', 0x03, 0xa1, 'v', 0x01,
                         0xa7, 'e', 'n', 't', 'r', 'i', 'e', 's', 0x91,
                         0x83, 0xa3, 's', 'e', 'q', 0x01,
-                        0xa4, 'k', 'i', 'n', 'd', 0x04,
+                        0xa4, 'k', 'i', 'n', 'd', 0x05,
                         0xa4, 'b', 'l', 'o', 'b', 0xc4, 0x01, 0x00,
                         0xa7, 't', 'h', 'r', 'o', 'u', 'g', 'h', 0x01,
                         0xa5, 'a', 'f', 't', 'e', 'r', 0x00 };
