@@ -170,7 +170,10 @@ $(O)/bench/%: $(O)/tests/bench/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 bench: deps
-	@$(MAKE) --no-print-directory BUILD=release all build/release/bench/bench_office
+	@$(MAKE) --no-print-directory BUILD=release all build/release/bench/bench_office \
+	    build/release/bench/bench_relay
+	@[ -d tests/bench/peers/node_modules/pouchdb-node ] || \
+	    (cd tests/bench/peers && npm ci --no-audit --no-fund)
 	@tools/bench.sh build/release
 
 # TREE=2024 (three tiers, default) or 2025 (two tiers); KEEP=1 keeps the hubs

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define S_WINDOW 256
+#define S_WINDOW 1024
 #define S_CHILDREN 4096   /* connected children tracked for META pushes */
 
 /* A child seen on this run: where to reach it and how far META went. */

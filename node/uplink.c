@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define S_BATCH_ENTRIES 64
+#define S_BATCH_ENTRIES 256
 #define S_BATCH_BYTES   (512u * 1024u)
 #define S_AGENT         "tonghop/0.1"
 

@@ -17,3 +17,5 @@ while [ $i -lt 50 ]; do
 done
 t1=$(date +%s%N)
 echo "submit --draft (process start, open, validate, sign, commit): $(( (t1 - t0) / 50000 )) us each over 50"
+echo "== relay backlog, tonghop and PouchDB side by side (tests/bench/relay.sh)"
+sh tests/bench/relay.sh "$O"

@@ -1,0 +1,305 @@
+/*  bench_relay: fills a relay hub with the backlog it would hold after a
+    month without its parent, for tests/bench/relay.sh.
+
+        bench_relay DIR YEAR_FROM YEAR_TO DOCS.jsonl
+
+    DIR is a hub (initialised, its parent configured) for a unit U. For
+    every child hub of U in the unit lists (the districts of a province)
+    the tool makes a key, enrolls it at U as `enroll` does, and feeds U, as
+    that child's daemon would, batches of: the enrollment of each commune
+    below it (signed by the child hub), then one signed report of each
+    commune for both shipped forms and every period from YEAR_FROM to
+    YEAR_TO (yearly and six-monthly, the 2025S1 end of the 2024 tree
+    included when YEAR_TO is 2024). Every batch goes through the real
+    ingest (th_ingest_batch: every check, the Ed25519 verification, one
+    durable commit per batch), so U's log then holds exactly what its
+    uplink relays. The same reports are written to DOCS.jsonl, one JSON
+    document per line, for the peers (PouchDB) to replicate the same
+    content. Prints: records, their total encoded size, ingest time. */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "crypto.h"
+#include "enrollment.h"
+#include "err.h"
+#include "ingest.h"
+#include "mem.h"
+#include "office.h"
+#include "peers.h"
+#include "period.h"
+
+#define S_BATCH 256
+
+static double
+s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct {
+    char (*codes)[TH_UNIT_MAX];
+    size_t n, cap;
+} s_list_t;
+
+static int
+s_add(const th_unit_t *u, void *ctx)
+{
+    s_list_t *l = ctx;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->codes = realloc(l->codes, l->cap * sizeof *l->codes);
+        if (!l->codes)
+            return -ENOMEM;
+    }
+    snprintf(l->codes[l->n++], TH_UNIT_MAX, "%s", u->code);
+    return 0;
+}
+
+/* One entry of a batch being built: its blob is owned. */
+typedef struct {
+    th_msg_entry_t e[S_BATCH];
+    uint8_t *own[S_BATCH];
+    size_t n;
+    uint64_t seq;
+} s_batch_t;
+
+/* What `enroll` does for a child hub: the key, and the statement up the log. */
+typedef struct {
+    const char *unit;
+    const uint8_t *pk;
+    const uint8_t *blob;
+} s_enroll_t;
+
+static int
+s_enroll_txn(th_store_txn_t *txn, void *ctx)
+{
+    const s_enroll_t *e = ctx;
+    int rc = th_peers_enroll(txn, e->unit, e->pk, true);
+    return rc < 0 ? rc : th_enrollment_log(txn, TH_LOG_KIND_ENROLL, e->unit, e->blob,
+                                           TH_ENROLLMENT_LEN, NULL);
+}
+
+static int
+s_flush(th_office_t *o, const char *sender, s_batch_t *b)
+{
+    if (!b->n)
+        return 0;
+    static th_ingest_t in;
+    memset(&in, 0, sizeof in);
+    in.office = o;
+    in.sender = sender;
+    in.entries = b->e;
+    in.nentries = b->n;
+    in.through = b->e[b->n - 1].seq;
+    in.after = b->e[0].seq - 1;
+    in.now = th_now_ms();
+    int rc = th_store_write(o->store, th_ingest_batch, &in);
+    if (rc == 0 && in.nrejected) {
+        fprintf(stderr, "bench_relay: %s seq %llu refused: %s\n", sender,
+                (unsigned long long)in.rejected[0].seq, in.rejected[0].reason);
+        rc = TH_E_INVALID;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        th_free(b->own[i]);
+    b->n = 0;
+    return rc;
+}
+
+static int
+s_push(th_office_t *o, const char *sender, s_batch_t *b, uint8_t kind, uint8_t *blob,
+       size_t len)
+{
+    b->own[b->n] = blob;
+    b->e[b->n] = (th_msg_entry_t){ .seq = ++b->seq, .kind = kind, .blob = blob, .len = len };
+    return ++b->n == S_BATCH ? s_flush(o, sender, b) : 0;
+}
+
+static void
+s_values(th_record_t *r, const th_form_t *f, unsigned salt)
+{
+    for (size_t i = 0; i < f->nindicators; i++) {
+        const th_indicator_t *ind = &f->indicators[i];
+        if (ind->computed)
+            continue;
+        th_value_t v = { 0 };
+        snprintf(v.code, sizeof v.code, "%s", ind->code);
+        switch (ind->type) {
+        case TH_IT_INT:
+            v.kind = TH_V_INT;
+            v.u.i = (int64_t)((salt + i * 7) % 40);
+            break;
+        case TH_IT_DEC:
+            v.kind = TH_V_DEC;
+            v.u.d = (double)((salt + i) % 100) / 4.0;
+            break;
+        case TH_IT_BOOL:
+            v.kind = TH_V_BOOL;
+            v.u.b = (salt + i) % 3 != 0;
+            break;
+        case TH_IT_ENUM:
+            v.kind = TH_V_TEXT;
+            v.u.s = (char *)ind->options[(salt + i) % ind->noptions].code;
+            break;
+        default:
+            v.kind = TH_V_TEXT;
+            v.u.s = "Tổ chức tốt các buổi đối thoại trực tiếp với Nhân dân.";
+            break;
+        }
+        th_record_set(r, &v);
+    }
+}
+
+static json_t *
+s_doc(const th_record_t *r)
+{
+    char key[TH_KEY_MAX], o64[64], s64[128];
+    th_record_key(r, key, sizeof key);
+    sodium_bin2base64(o64, sizeof o64, r->origin, 32, sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64(s64, sizeof s64, r->sig, 64, sodium_base64_VARIANT_ORIGINAL);
+    json_t *vals = json_object();
+    for (size_t i = 0; i < r->nvalues; i++) {
+        const th_value_t *v = &r->values[i];
+        json_object_set_new(vals, v->code,
+                            v->kind == TH_V_INT ? json_integer(v->u.i)
+                            : v->kind == TH_V_DEC ? json_real(v->u.d)
+                            : v->kind == TH_V_BOOL ? json_boolean(v->u.b)
+                            : json_string(v->u.s));
+    }
+    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:o,s:s,s:s}", "_id", key, "form", r->form,
+                     "period", r->period, "unit", r->unit, "rev", (int)r->rev, "form_version",
+                     (int)r->form_version, "submitted_at", (json_int_t)r->submitted_at,
+                     "values", vals, "origin", o64, "sig", s64);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: bench_relay DIR YEAR_FROM YEAR_TO DOCS.jsonl\n");
+        return 2;
+    }
+    int y0 = atoi(argv[2]), y1 = atoi(argv[3]);
+    if (th_crypto_init() < 0)
+        return 1;
+    char err[512];
+    int rc;
+    th_office_t *o = th_office_open(argv[1], err, sizeof err, &rc);
+    if (!o) {
+        fprintf(stderr, "bench_relay: %s\n", err);
+        return 1;
+    }
+    FILE *docs = fopen(argv[4], "w");
+    if (!docs) {
+        perror(argv[4]);
+        return 1;
+    }
+    const th_form_t *forms[2] = { th_office_form(o, "dvcq-nam"),
+                                  th_office_form(o, "dvcq-6thang") };
+    if (!forms[0] || !forms[1]) {
+        fprintf(stderr, "bench_relay: the shipped forms are missing\n");
+        return 1;
+    }
+    /* a day on which the tree holds (the 2024 tree: before 1/7/2025) */
+    int32_t day = th_date_from_ymd(y1 > 2024 ? 2024 : y1, 12, 31);
+    s_list_t kids = { 0 };
+    if ((rc = th_units_each_child(o->units, o->cfg.unit, day, s_add, &kids)) < 0) {
+        fprintf(stderr, "bench_relay: unit %s: %s\n", o->cfg.unit, th_strerror(rc));
+        return 1;
+    }
+    long records = 0, bytes = 0;
+    double t_ingest = 0;
+    s_batch_t *b = calloc(1, sizeof *b);
+    for (size_t k = 0; k < kids.n; k++) {
+        const char *hub = kids.codes[k];
+        th_identity_t hid;
+        th_identity_generate(&hid);
+        th_enrollment_t he = { .kind = TH_LOG_KIND_ENROLL, .at = th_now_ms() };
+        snprintf(he.unit, sizeof he.unit, "%s", hub);
+        snprintf(he.parent, sizeof he.parent, "%s", o->cfg.unit);
+        memcpy(he.key, hid.pk, 32);
+        uint8_t blob[TH_ENROLLMENT_LEN];
+        th_enrollment_sign(&he, &o->id, blob);
+        s_enroll_t ee = { hub, hid.pk, blob };
+        if ((rc = th_store_write(o->store, s_enroll_txn, &ee)) < 0) {
+            fprintf(stderr, "bench_relay: enroll %s: %s\n", hub, th_strerror(rc));
+            return 1;
+        }
+        s_list_t communes = { 0 };
+        th_units_each_child(o->units, hub, day, s_add, &communes);
+        memset(b, 0, sizeof *b);
+        double t0 = s_now();
+        for (size_t c = 0; c < communes.n; c++) {
+            th_identity_t cid;
+            th_identity_generate(&cid);
+            th_enrollment_t ce = { .kind = TH_LOG_KIND_ENROLL, .at = th_now_ms() };
+            snprintf(ce.unit, sizeof ce.unit, "%s", communes.codes[c]);
+            snprintf(ce.parent, sizeof ce.parent, "%s", hub);
+            memcpy(ce.key, cid.pk, 32);
+            uint8_t *cb = th_malloc(TH_ENROLLMENT_LEN);
+            th_enrollment_sign(&ce, &hid, cb);
+            if ((rc = s_push(o, hub, b, TH_MSG_ENTRY_ENROLL, cb, TH_ENROLLMENT_LEN)) < 0)
+                goto fail;
+            for (int fi = 0; fi < 2; fi++) {
+                th_period_type_t pt = forms[fi]->period_type;
+                for (int y = y0; y <= y1 + (pt == TH_PT_SIXMONTHLY && y1 == 2024); y++) {
+                    for (int ix = 1; ix <= (pt == TH_PT_SIXMONTHLY ? 2 : 1); ix++) {
+                        th_period_t p;
+                        if (y > y1 && ix == 2)
+                            continue;   /* 2025S1 only */
+                        th_period_make(pt, y, ix, &p);
+                        th_record_t r;
+                        th_record_init(&r);
+                        snprintf(r.form, sizeof r.form, "%s", forms[fi]->id);
+                        snprintf(r.period, sizeof r.period, "%s", p.id);
+                        snprintf(r.unit, sizeof r.unit, "%s", communes.codes[c]);
+                        r.rev = 1;
+                        r.status = TH_STATUS_SUBMITTED;
+                        r.form_version = forms[fi]->version;
+                        r.submitted_at = th_now_ms();
+                        memcpy(r.origin, cid.pk, 32);
+                        s_values(&r, forms[fi], (unsigned)(c * 31 + (size_t)y + (size_t)ix));
+                        uint8_t *body, *rb;
+                        size_t bl, rl;
+                        if (th_codec_record_body(&r, &body, &bl) < 0)
+                            goto fail;
+                        th_sign(&cid, body, bl, r.sig);
+                        th_free(body);
+                        if (th_codec_record_encode(&r, &rb, &rl) < 0)
+                            goto fail;
+                        json_t *d = s_doc(&r);
+                        char *line = json_dumps(d, JSON_COMPACT);
+                        fprintf(docs, "%s\n", line);
+                        free(line);
+                        json_decref(d);
+                        th_record_clear(&r);
+                        records++;
+                        bytes += (long)rl;
+                        if ((rc = s_push(o, hub, b, TH_MSG_ENTRY_RECORD, rb, rl)) < 0)
+                            goto fail;
+                    }
+                }
+            }
+        }
+        if ((rc = s_flush(o, hub, b)) < 0)
+            goto fail;
+        t_ingest += s_now() - t0;
+        free(communes.codes);
+    }
+    fclose(docs);
+    printf("records %ld\nrecord_bytes %ld\nchildren %zu\ningest_s %.3f\n", records, bytes,
+           kids.n, t_ingest);
+    th_office_destroy(&o);
+    return 0;
+fail:
+    fprintf(stderr, "bench_relay: %s\n", th_strerror(rc));
+    return 1;
+}
+

@@ -1,0 +1,112 @@
+#!/bin/sh
+# Workload 1 of docs/benchmarks.md, the relay backlog: a relay hub that was
+# without its parent for a month reconnects holding 20,239 reports of the
+# 547 communes below it (Thanh Hóa, 38, in the 2024 tree: both shipped forms,
+# every period 2013 to 2025S1), relayed to a root; then the same reports
+# replicated by PouchDB to express-pouchdb, in the same run.
+#
+# The relay is a province under a national root (VN, a unit list made from
+# the official 2024 one with a national row above the provinces): no district
+# of the 2024 tree has enough communes for 20,000 distinct reports; the relay
+# code is the same at every level. Every link goes through the byte-counting
+# proxy (tests/tools/chaos_proxy.py, no faults).
+#
+#   sh tests/bench/relay.sh BUILD_DIR      (prints one JSON line per peer)
+set -u
+O=${1:-build/release}
+HUB=$O/tonghop-hub
+PROXY=tests/tools/chaos_proxy.py
+PEERS=tests/bench/peers
+T=$(mktemp -d /tmp/tonghop-bench-relay.XXXXXX)
+PIDS=""
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    for p in $PIDS; do wait "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+now() { date +%s.%N; }
+stat_bytes() { python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["up_bytes"] + s["down_bytes"])' "$1"; }
+wait_file() { i=0; while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done; [ -s "$1" ]; }
+
+# ---- the unit list: the official 2024 one under a national root
+{
+    echo "code,name,level,parent_code"
+    echo "VN,Việt Nam,country,"
+    tail -n +2 config/units/vn-2024.csv | awk -F, 'BEGIN { OFS = "," } $3 == "province" { $4 = "VN" } { print }'
+} >"$T/units.csv"
+
+# ---- tonghop
+K=$("$HUB" init --dir "$T/vn" --unit VN --bind 'tcp://127.0.0.1:*' --units "$T/units.csv" | tail -n 1) || exit 1
+python3 "$PROXY" --listen 0 --to-run "$T/vn/daemon.json" --seed 1 --stats "$T/t.stats" 2>"$T/t-proxy.log" &
+PIDS="$PIDS $!"
+wait_file "$T/t.stats" || { echo "relay.sh: the proxy did not start" >&2; exit 1; }
+EP=tcp://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$T/t.stats")
+"$HUB" init --dir "$T/p38" --unit 38 --bind 'tcp://127.0.0.1:*' --units "$T/units.csv" \
+    --parent "$EP" --parent-key "$K" >"$T/init.out" || exit 1
+RK=$(tail -n 1 "$T/init.out")
+# the web off the way (port 0: the kernel picks one)
+sed -i 's/^listen = .*/listen = 127.0.0.1:0/' "$T/vn/tonghop.ini" "$T/p38/tonghop.ini"
+FILL=$("$O/bench/bench_relay" "$T/p38" 2013 2024 "$T/docs.jsonl") || exit 1
+RECORDS=$(printf '%s\n' "$FILL" | awk '$1 == "records" { print $2 }')
+RBYTES=$(printf '%s\n' "$FILL" | awk '$1 == "record_bytes" { print $2 }')
+"$HUB" enroll --dir "$T/vn" --unit 38 --key "$RK" >/dev/null || exit 1
+"$HUB" run --dir "$T/vn" 2>"$T/vn.log" &
+PIDS="$PIDS $!"
+i=0; until "$HUB" status --dir "$T/vn" --json 2>/dev/null | grep -q '"collector"'; do
+    sleep 0.05; i=$((i + 1)); [ $i -lt 200 ] || { echo "relay.sh: the root did not start" >&2; exit 1; }
+done
+b0=$(stat_bytes "$T/t.stats")
+t0=$(now)
+"$HUB" run --dir "$T/p38" 2>"$T/p38.log" &
+RP=$!
+PIDS="$PIDS $RP"
+i=0; until [ "$("$HUB" status --dir "$T/p38" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pending"])' 2>/dev/null)" = 0 ]; do
+    sleep 0.2; i=$((i + 1)); [ $i -lt 1500 ] || { echo "relay.sh: the backlog never drained" >&2; exit 1; }
+done
+t1=$(now)
+kill -USR2 "$(echo $PIDS | awk '{print $1}')" 2>/dev/null; sleep 0.3
+b1=$(stat_bytes "$T/t.stats")
+HELD=$("$HUB" rollup --dir "$T/vn" --form dvcq-nam --period 2020 --unit 38 --format json |
+       python3 -c 'import json,sys; print(json.load(sys.stdin)["reporting"]["reported"])')
+python3 - "$RECORDS" "$RBYTES" "$t0" "$t1" "$b0" "$b1" "$HELD" <<'PY'
+import json, sys
+n, rb, t0, t1, b0, b1, held = (float(x) for x in sys.argv[1:])
+print(json.dumps({"peer": "tonghop", "records": int(n), "seconds": round(t1 - t0, 3),
+                  "records_per_s": round(n / (t1 - t0)), "wire_bytes": int(b1 - b0),
+                  "wire_per_record": round((b1 - b0) / n, 1), "record_bytes": round(rb / n, 1),
+                  "wire_over_record": round((b1 - b0) / rb, 3),
+                  "check_2020_reported_at_root": int(held), "durability": "fsync per batch"}))
+PY
+kill "$RP"; wait "$RP" 2>/dev/null
+
+# ---- PouchDB (npm pouchdb-node, express-pouchdb), the same reports
+if [ ! -d "$PEERS/node_modules/pouchdb-node" ]; then
+    echo '{"peer": "pouchdb", "skipped": "npm packages missing: cd tests/bench/peers && npm install"}'
+    exit 0
+fi
+mkdir -p "$T/pouch-parent" "$T/pouch-relay"
+node "$PEERS/pouch_server.js" "$T/pouch-parent" "$T/pouch.port" 2>"$T/pouch-server.log" &
+PIDS="$PIDS $!"
+wait_file "$T/pouch.port" || { echo "relay.sh: express-pouchdb did not start" >&2; exit 1; }
+SP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$T/pouch.port")
+python3 "$PROXY" --listen 0 --to "127.0.0.1:$SP" --seed 1 --stats "$T/p.stats" 2>"$T/p-proxy.log" &
+PIDS="$PIDS $!"
+wait_file "$T/p.stats" || exit 1
+PPORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$T/p.stats")
+OUT=$(node "$PEERS/pouch_relay.js" "$T/pouch-relay" "$T/docs.jsonl" "http://127.0.0.1:$PPORT/db") || exit 1
+PSTATS=$(echo $PIDS | awk '{print $NF}')
+kill -USR2 "$PSTATS"; sleep 0.3
+python3 - "$OUT" "$(stat_bytes "$T/p.stats")" "$RBYTES" "$(wc -c <"$T/docs.jsonl")" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1]); wire, rb, jb = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+n = o["docs"]
+print(json.dumps({"peer": "pouchdb", "records": n, "seconds": round(o["seconds"], 3),
+                  "records_per_s": round(n / o["seconds"]), "wire_bytes": wire,
+                  "wire_per_record": round(wire / n, 1), "json_bytes": round(jb / n, 1),
+                  "wire_over_json": round(wire / jb, 3), "docs_on_parent": o["docs_on_parent"],
+                  "durability": "LevelDB default (no fsync per write)"}))
+PY
