@@ -163,6 +163,11 @@ s_revoke_txn(th_store_txn_t *txn, void *ctx)
         return TH_E_INVALID;
     if ((rc = th_peers_revoke(txn, x->unit, pk, x->e.at)) < 0)
         return rc;
+    /* our own key rotation, if one runs, no longer waits for this child */
+    char name[TH_UNIT_MAX + 16];
+    snprintf(name, sizeof name, "rotation.c.%s", x->unit);
+    if ((rc = th_store_kv_del(txn, TH_DB_STATE, name)) < 0 && rc != TH_E_NOTFOUND)
+        return rc;
     /* up the log, like the enrollment: every hub above refuses the key too */
     return th_enrollment_log(txn, TH_LOG_KIND_REVOKE, x->unit, x->blob, sizeof x->blob, NULL);
 }

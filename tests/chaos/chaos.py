@@ -365,19 +365,25 @@ class Run:
     def submit(self, c, first=False):
         name = "c" + c
         v = self.rng.randint(1, 9999)
+        # a store restored from before the first report holds none: the
+        # clerk enters the whole report again, not a correction
+        first = first or c in self.full
         args = ["submit", "--dir", self.offices[name]["dir"], "--form", FORM, "--period", PERIOD,
                 "TT01=%d" % v] + (REPORT if first else [])
         r = self.cli(name, *args, check=False)
         if r.returncode != 0:
             self.bad("%s: the clerk's submission was refused" % c, r.stderr)
             return
+        self.full.discard(c)
         self.submitted[c] = self.submitted.get(c, 0) + 1
         self.faults["corrections"] += 0 if first else 1
 
     def execute(self):
         self.submitted = {}
+        self.full = set()       # restored to before their first report
         dead = set()
         backups = {}
+        held = {}               # the commune had reported when backed up
         t0 = time.monotonic()
         for at, op, x in self.events:
             now = time.monotonic() - t0
@@ -401,6 +407,7 @@ class Run:
                 os.makedirs(dst, exist_ok=True)
                 subprocess.run(["mdb_copy", src, dst], check=True, capture_output=True)
                 backups[x] = dst
+                held[x] = x in self.submitted
             elif op == "restore":
                 name = "c" + x
                 self.kill9(name)
@@ -411,6 +418,8 @@ class Run:
                 self.start(name)
                 dead.discard(name)
                 self.faults["restores"] += 1
+                if not held[x]:
+                    self.full.add(x)
             elif op == "move":
                 name = "c" + x
                 self.kill9(name)

@@ -14,7 +14,8 @@
 #      on their own (their tonghop.ini still holds the old one) and their
 #      reports arrive; a restarted commune keeps using the new key.
 #   4. The old key is deleted at the district and can no longer connect to
-#      the province.
+#      the province. A second rotation does not wait for a child revoked
+#      meanwhile.
 #
 #   sh tests/integration/test_rekey.sh build/asan
 set -u
@@ -124,6 +125,14 @@ start x703 "$HUB" "$X"
 wait_for 20 sh -c "[ \$(grep -c 'refused a connection' '$TMP/p72.log') -gt $n0 ]" &&
     ok "the old key can no longer connect to the province" ||
     bad "the old key still connects" "$(tail -n 5 "$TMP/p72.log")"
+
+# a child revoked during a rotation is no longer waited for
+expect_ok "a second rotation, once the first is over" "$HUB" rekey --dir "$D"
+expect_ok "status --json" "$HUB" status --dir "$D" --json
+expect_eq "status: it waits for the three children" "$(printf '%s' "$LAST_OUT" | json_get rotation.children_waiting)" 3
+expect_ok "the district revokes 25462" "$HUB" revoke --dir "$D" --unit 25462
+expect_ok "status --json" "$HUB" status --dir "$D" --json
+expect_eq "status: the rotation waits for two children now" "$(printf '%s' "$LAST_OUT" | json_get rotation.children_waiting)" 2
 
 for n in x703 e25462 e25456 e25459 p72; do
     stop "$n"
