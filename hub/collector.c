@@ -267,6 +267,23 @@ s_reply(th_collector_t *c, const zmq_msg_t *rid, const th_msg_t *m)
                th_strerror(rc));
 }
 
+/* WELCOME: resume after seq (what we hold of the child), with the last
+   entry received from it (check_seq, its digest) when it is within. */
+static void
+s_welcome(th_collector_t *c, const zmq_msg_t *rid, uint64_t seq, int64_t now,
+          uint64_t check_seq, const uint8_t check[TH_DIGEST_LEN])
+{
+    th_msg_t w;
+    th_msg_init(&w, TH_MSG_WELCOME);
+    w.resume_after = seq;
+    w.clock = now;
+    w.window = S_WINDOW;
+    w.check_seq = check_seq <= seq ? check_seq : 0;
+    memcpy(w.check, check, sizeof w.check);
+    snprintf(w.unit, sizeof w.unit, "%s", c->o->cfg.unit);
+    s_reply(c, rid, &w);
+}
+
 typedef struct {
     const char *unit;
     uint64_t after;
@@ -431,15 +448,7 @@ s_on_batch(th_collector_t *c, const zmq_msg_t *rid, const char *unit, const th_m
         if (s_every(ch ? &ch->gap_logged_ms : &once, now))
             th_log(TH_LOG_INFO, "collector: %s sent from %" PRIu64 " but we hold only "
                    "through %" PRIu64 ": restarting it there", unit, m->after, b->upto);
-        th_msg_t w;
-        th_msg_init(&w, TH_MSG_WELCOME);
-        w.resume_after = b->upto;
-        w.clock = b->now;
-        w.window = S_WINDOW;
-        w.check_seq = b->check_seq <= b->upto ? b->check_seq : 0;
-        memcpy(w.check, b->check, sizeof w.check);
-        snprintf(w.unit, sizeof w.unit, "%s", c->o->cfg.unit);
-        s_reply(c, rid, &w);
+        s_welcome(c, rid, b->upto, b->now, b->check_seq, b->check);
         return;
     }
     if (b->over_cap) {
@@ -561,15 +570,7 @@ s_on_router(void *sock, void *arg)
         }
         th_log(TH_LOG_INFO, "collector: %s connected, holds through %" PRIu64
                ", clock offset %" PRId64 " ms", unit, h.seq, h.offset);
-        th_msg_t w;
-        th_msg_init(&w, TH_MSG_WELCOME);
-        w.resume_after = h.seq;
-        w.clock = h.now;
-        w.window = S_WINDOW;
-        w.check_seq = h.check_seq <= h.seq ? h.check_seq : 0;
-        memcpy(w.check, h.check, sizeof w.check);
-        snprintf(w.unit, sizeof w.unit, "%s", c->o->cfg.unit);
-        s_reply(c, &rid, &w);
+        s_welcome(c, &rid, h.seq, h.now, h.check_seq, h.check);
         s_child_t *ch = s_child(c, unit, true);
         s_child_route(ch, &rid, m.meta_upto);
         ch->last_seen = h.now;
