@@ -53,6 +53,15 @@ sed -i 's/^listen = .*/listen = 127.0.0.1:0/' "$T/vn/tonghop.ini" "$T/p38/tongho
 FILL=$("$O/bench/bench_relay" "$T/p38" 2013 2024 "$T/docs.jsonl") || exit 1
 RECORDS=$(printf '%s\n' "$FILL" | awk '$1 == "records" { print $2 }')
 RBYTES=$(printf '%s\n' "$FILL" | awk '$1 == "record_bytes" { print $2 }')
+# workload 3, ingest at a hub: the phases of filling the relay
+printf '%s\n' "$FILL" | python3 -c 'import json,sys
+f = dict(l.split() for l in sys.stdin if l.strip())
+e, s, v = int(f["ingest_entries"]), float(f["ingest_s"]), float(f["verify_s"])
+print(json.dumps({"workload": "ingest", "entries": e, "commits": int(f["ingest_commits"]),
+                  "seconds": s, "entries_per_s": round(e / s),
+                  "decode_verify_s_apart": v, "decode_verify_share": round(v / s, 3),
+                  "decode_verify_per_s_one_core": round(int(f["records"]) / v)}))'
+
 "$HUB" enroll --dir "$T/vn" --unit 38 --key "$RK" >/dev/null || exit 1
 "$HUB" run --dir "$T/vn" 2>"$T/vn.log" &
 PIDS="$PIDS $!"

@@ -15,6 +15,7 @@
 #include "enrollment.h"
 #include "err.h"
 #include "ingest.h"
+#include "verify.h"
 #include "mem.h"
 #include "metaq.h"
 #include "peers.h"
@@ -546,6 +547,83 @@ s_prev_drop(th_store_txn_t *txn, void *ctx)
     return rc < 0 ? rc : 0;
 }
 
+/* A batch's signatures are checked on several threads before the
+   ingest's own checks: each verdict is the one a single thread gives, and
+   a forged record in a large batch is refused as in a small one. */
+static void
+test_ingest_verify_entries_on_threads(void **state)
+{
+    s_fx_t *fx = *state;
+    th_identity_t cid;
+    th_identity_generate(&cid);
+    s_enr_t en = { "25462", cid.pk, true };
+    assert_int_equal(th_store_write(fx->hub->store, s_enroll_txn, &en), 0);
+    enum { N = 40 };
+    th_msg_entry_t e[N];
+    uint8_t *own[N] = { 0 };
+    int8_t want[N], got[N];
+    static const uint8_t junk[] = { 0x93, 0x01, 0x02 };
+    uint8_t enr[TH_ENROLLMENT_LEN] = "THE1";
+    for (int i = 0; i < N; i++) {
+        size_t len = 0;
+        e[i].seq = (uint64_t)i + 1;
+        e[i].kind = TH_MSG_ENTRY_RECORD;
+        if (i % 10 == 3) {            /* not a record: the ingest decides */
+            e[i].kind = TH_MSG_ENTRY_ENROLL;
+            e[i].blob = enr;
+            e[i].len = sizeof enr;
+            want[i] = -1;
+            continue;
+        }
+        if (i % 10 == 7) {            /* does not decode */
+            e[i].blob = junk;
+            e[i].len = sizeof junk;
+            want[i] = -1;
+            continue;
+        }
+        own[i] = s_blob(&cid, "25462", (uint32_t)i + 1, i, TH_STATUS_SUBMITTED,
+                        "dvcq-nam", &len);
+        want[i] = 1;
+        if (i % 10 == 5) {            /* signed by another key than it names */
+            th_free(own[i]);
+            own[i] = s_blob(&fx->other, "25462", (uint32_t)i + 1, i, TH_STATUS_SUBMITTED,
+                            "dvcq-nam", &len);
+            /* name the child's key instead: the signature no longer matches */
+            th_record_t r;
+            th_record_init(&r);
+            assert_int_equal(th_codec_record_decode(own[i], len, &r, NULL, NULL), 0);
+            memcpy(r.origin, cid.pk, 32);
+            th_free(own[i]);
+            assert_int_equal(th_codec_record_encode(&r, &own[i], &len), 0);
+            th_record_clear(&r);
+            want[i] = 0;
+        }
+        e[i].blob = own[i];
+        e[i].len = len;
+    }
+    th_verify_entries(e, N, got);
+    assert_memory_equal(got, want, sizeof want);
+    th_verify_entries(e, 3, got);   /* below TH_VERIFY_MIN: on this thread */
+    assert_memory_equal(got, want, 3);
+    /* through the ingest: the valid ones applied, the forged ones refused */
+    th_ingest_t *b = s_run(fx->hub, "25462", e, N);
+    size_t nsig = 0, nvalid = 0;
+    for (int i = 0; i < N; i++)
+        nvalid += want[i] == 1;
+    for (size_t k = 0; k < b->nrejected; k++) {
+        int i = (int)b->rejected[k].seq - 1;
+        assert_true(want[i] != 1);
+        if (want[i] == 0) {
+            assert_int_equal(b->rejected[k].code, TH_E_SIG);
+            nsig++;
+        }
+    }
+    assert_int_equal(nsig, 4);
+    assert_int_equal(b->applied, nvalid);
+    for (int i = 0; i < N; i++)
+        th_free(own[i]);
+}
+
 /* District 708 rotates its key (`rekey`): its statement of the new key,
    signed by the old one, replaces the key here; the old one may still
    connect until the district connects with the new one. A statement
@@ -704,6 +782,7 @@ main(void)
         cmocka_unit_test(test_ingest_revocation_and_a_new_key),
         cmocka_unit_test(test_ingest_restored_office_diverges),
         cmocka_unit_test(test_ingest_key_rotation),
+        cmocka_unit_test(test_ingest_verify_entries_on_threads),
     };
     return cmocka_run_group_tests_name("ingest", tests, s_setup, s_teardown);
 }
