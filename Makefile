@@ -171,7 +171,7 @@ $(O)/bench/%: $(O)/tests/bench/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
 
 bench: deps
 	@$(MAKE) --no-print-directory BUILD=release all build/release/bench/bench_office \
-	    build/release/bench/bench_relay
+	    build/release/bench/bench_relay build/release/bench/bench_consolidate
 	@[ -d tests/bench/peers/node_modules/pouchdb-node ] || \
 	    (cd tests/bench/peers && npm ci --no-audit --no-fund)
 	@tools/bench.sh build/release

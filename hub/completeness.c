@@ -1,6 +1,7 @@
 /*  completeness: expected, reported, on time, late and missing units of a
     form and period below one unit (see completeness.h). */
 #include "completeness.h"
+#include "verify.h"
 
 #include "csv.h"
 #include "entry.h"
@@ -124,6 +125,32 @@ typedef struct {
 } s_read_t;
 
 typedef struct {
+    const uint8_t **blobs;
+    size_t *lens;
+    size_t n, cap;
+} s_blobs_t;
+
+static int
+s_blobs_add(s_blobs_t *b, const uint8_t *blob, size_t len)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 1024;
+        const uint8_t **nb = th_realloc(b->blobs, cap * sizeof *nb);
+        if (!nb)
+            return -ENOMEM;
+        b->blobs = nb;
+        size_t *nl = th_realloc(b->lens, cap * sizeof *nl);
+        if (!nl)
+            return -ENOMEM;
+        b->lens = nl;
+        b->cap = cap;
+    }
+    b->blobs[b->n] = blob;
+    b->lens[b->n++] = len;
+    return 0;
+}
+
+typedef struct {
     const char *unit;
     const th_form_t *f;
     const th_period_t *p;
@@ -132,6 +159,12 @@ typedef struct {
     bool latest_ok;          /* it decoded and verified */
     bool first_found;
     int64_t first_submitted; /* submitted_at of the earliest verified one */
+    /* two walks: the first collects the revisions that qualify (their
+       signatures are then checked on every core), the second reads them
+       with the verdicts, in the same order */
+    s_blobs_t *collect;      /* first walk: where they go */
+    const int8_t *verdict;   /* second walk: theirs, and the next one's index */
+    size_t *next;
 } s_walk_t;
 
 /* Decodes and verifies a stored revision and checks it is the report it is
@@ -139,10 +172,10 @@ typedef struct {
    -ENOMEM: running out of memory must fail the computation, never drop a
    report from it. */
 static int
-s_verified(const th_store_rev_t *sr, const char *form, const char *period, const char *unit,
-           th_record_t *r)
+s_verified(const th_store_rev_t *sr, int8_t verdict, const char *form, const char *period,
+           const char *unit, th_record_t *r)
 {
-    int rc = th_entry_decode_verified(sr->blob, sr->len, r);
+    int rc = th_verify_decode(sr->blob, sr->len, verdict, r);
     if (rc == 0 && (strcmp(r->form, form) != 0 || strcmp(r->period, period) != 0 ||
                     strcmp(r->unit, unit) != 0 || r->status != TH_STATUS_SUBMITTED))
         rc = TH_E_INVALID;
@@ -163,9 +196,12 @@ s_walk_rev(const th_store_rev_t *sr, void *ctx)
     s_walk_t *w = ctx;
     if (sr->status != TH_STATUS_SUBMITTED || sr->received_at > w->as_of)
         return 0;
+    if (w->collect)
+        return s_blobs_add(w->collect, sr->blob, sr->len);
     th_record_t r;
     th_record_init(&r);
-    int ok = s_verified(sr, w->f->id, w->p->id, w->unit, &r);
+    int8_t verdict = w->verdict ? w->verdict[(*w->next)++] : -1;
+    int ok = s_verified(sr, verdict, w->f->id, w->p->id, w->unit, &r);
     if (ok < 0) {
         th_record_clear(&r);
         return ok;
@@ -197,17 +233,51 @@ s_direct_child(const th_office_t *o, const char *code, int32_t day)
     return NULL;
 }
 
+static int s_units(th_store_txn_t *txn, s_read_t *s, const int8_t *verdict, size_t *next);
+
 static int
 s_read(th_store_txn_t *txn, void *ctx)
 {
     s_read_t *s = ctx;
+    th_completeness_t *c = s->c;
+    /* the signatures of every revision that qualifies, on every core */
+    s_blobs_t all = { 0 };
+    int8_t *verdict = NULL;
+    size_t next = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < c->nunits; i++) {
+        char key[TH_KEY_MAX];
+        if (th_key_make(key, sizeof key, s->f->id, c->period.id, c->units[i].unit) < 0)
+            rc = TH_E_LIMIT;
+        s_walk_t w = { .f = s->f, .p = &c->period, .as_of = c->as_of, .collect = &all };
+        if (rc == 0)
+            rc = th_store_each_revision(txn, key, s_walk_rev, &w);
+    }
+    if (rc == 0 && !(verdict = th_malloc(all.n ? all.n : 1)))
+        rc = -ENOMEM;
+    if (rc == 0)
+        th_verify_blobs(all.blobs, all.lens, all.n, verdict);
+    th_free(all.blobs);
+    th_free(all.lens);
+    if (rc == 0)
+        rc = s_units(txn, s, verdict, &next);
+    th_free(verdict);
+    return rc;
+}
+
+/* The second walk: each unit's state from its revisions (verdict[]: their
+   signatures, in walk order). */
+static int
+s_units(th_store_txn_t *txn, s_read_t *s, const int8_t *verdict, size_t *next)
+{
     th_completeness_t *c = s->c;
     for (size_t i = 0; i < c->nunits; i++) {
         th_compl_unit_t *x = &c->units[i];
         char key[TH_KEY_MAX];
         if (th_key_make(key, sizeof key, s->f->id, c->period.id, x->unit) < 0)
             return TH_E_LIMIT;
-        s_walk_t w = { .unit = x->unit, .f = s->f, .p = &c->period, .as_of = c->as_of };
+        s_walk_t w = { .unit = x->unit, .f = s->f, .p = &c->period, .as_of = c->as_of,
+                       .verdict = verdict, .next = next };
         int rc = th_store_each_revision(txn, key, s_walk_rev, &w);
         if (rc < 0)
             return rc;

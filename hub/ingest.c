@@ -127,9 +127,7 @@ s_record(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int8_t pr
 {
     th_record_t r;
     th_record_init(&r);
-    int rc = pre == 0 ? TH_E_SIG
-           : pre == 1 ? th_codec_record_decode(e->blob, e->len, &r, NULL, NULL)
-                      : th_entry_decode_verified(e->blob, e->len, &r);
+    int rc = th_verify_decode(e->blob, e->len, pre, &r);
     if (rc == TH_E_SIG)
         return s_refuse(code, reason, rc, "Chữ ký số của báo cáo không hợp lệ");
     if (rc < 0)

@@ -3,6 +3,7 @@
     one store snapshot, and each counted report is folded into the
     accumulators of U and of the direct child whose subtree holds it. */
 #include "rollup.h"
+#include "verify.h"
 
 #include "completeness.h"
 #include "csv.h"
@@ -291,18 +292,29 @@ s_latest(const th_store_rev_t *sr, void *ctx)
     return 0;
 }
 
+/* The revision of a unit that counts: the latest submitted one received by
+   as_of. 0 and *sr (valid in txn), 1 when there is none, or store errors. */
 static int
-s_one(th_store_txn_t *txn, s_ctx_t *c, const s_unit_t *u, const char *key,
-      th_record_t *rec)
+s_counted_rev(th_store_txn_t *txn, s_ctx_t *c, const char *key, th_store_rev_t *sr)
 {
     s_latest_t l = { .as_of = c->r->as_of };
     int rc = th_store_each_revision(txn, key, s_latest, &l);
-    if (rc < 0 || l.rev == 0)
+    if (rc < 0)
         return rc;
-    th_store_rev_t sr;
-    if ((rc = th_store_get_revision(txn, key, l.rev, &sr)) < 0)
-        return rc;
-    rc = th_entry_decode_verified(sr.blob, sr.len, rec);
+    if (l.rev == 0)
+        return 1;
+    return th_store_get_revision(txn, key, l.rev, sr);
+}
+
+/* Folds unit u's counted revision sr (its signature's verdict from
+   th_verify_blobs) into the rollup. */
+static int
+s_one(s_ctx_t *c, const s_unit_t *u, const th_store_rev_t *sr, int8_t verdict,
+      th_record_t *rec)
+{
+    const char *key = sr->key;
+    uint32_t rev = sr->rev;
+    int rc = th_verify_decode(sr->blob, sr->len, verdict, rec);
     if (rc == 0 && (strcmp(rec->form, c->f->id) != 0 ||
                     strcmp(rec->period, c->r->period.id) != 0 ||
                     strcmp(rec->unit, u->code) != 0 || rec->status != TH_STATUS_SUBMITTED))
@@ -310,7 +322,7 @@ s_one(th_store_txn_t *txn, s_ctx_t *c, const s_unit_t *u, const char *key,
     if (rc == -ENOMEM)
         return rc;
     if (rc < 0) {
-        th_log(TH_LOG_WARN, "rollup: revision %u of %s not counted: %s", l.rev, key,
+        th_log(TH_LOG_WARN, "rollup: revision %u of %s not counted: %s", rev, key,
                th_strerror(rc));
         return 0;
     }
@@ -339,18 +351,46 @@ static int
 s_read(th_store_txn_t *txn, void *ctx)
 {
     s_ctx_t *c = ctx;
-    for (size_t k = 0; k < c->nunits; k++) {
-        char key[TH_KEY_MAX];
-        if (th_key_make(key, sizeof key, c->f->id, c->r->period.id, c->units[k].code) < 0)
-            return TH_E_LIMIT;
+    /* first the revision of every unit, and their signatures on every
+       core; then the folding, in unit order */
+    size_t n = c->nunits;
+    th_store_rev_t *revs = th_calloc(n ? n : 1, sizeof *revs);
+    const uint8_t **blobs = th_calloc(n ? n : 1, sizeof *blobs);
+    size_t *lens = th_calloc(n ? n : 1, sizeof *lens);
+    int8_t *verdict = th_calloc(n ? n : 1, 1);
+    char (*keys)[TH_KEY_MAX] = th_calloc(n ? n : 1, sizeof *keys);
+    int rc = revs && blobs && lens && verdict && keys ? 0 : -ENOMEM;
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        if (th_key_make(keys[k], sizeof keys[k], c->f->id, c->r->period.id,
+                        c->units[k].code) < 0) {
+            rc = TH_E_LIMIT;
+            break;
+        }
+        rc = s_counted_rev(txn, c, keys[k], &revs[k]);
+        if (rc == 0) {
+            revs[k].key = keys[k];
+            blobs[k] = revs[k].blob;
+            lens[k] = revs[k].len;
+        } else if (rc == 1) {
+            rc = 0;   /* nothing counts for this unit */
+        }
+    }
+    if (rc == 0)
+        th_verify_blobs(blobs, lens, n, verdict);
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        if (!blobs[k])
+            continue;
         th_record_t rec;
         th_record_init(&rec);
-        int rc = s_one(txn, c, &c->units[k], key, &rec);
+        rc = s_one(c, &c->units[k], &revs[k], verdict[k], &rec);
         th_record_clear(&rec);
-        if (rc < 0)
-            return rc;
     }
-    return 0;
+    th_free(revs);
+    th_free(blobs);
+    th_free(lens);
+    th_free(verdict);
+    th_free(keys);
+    return rc;
 }
 
 /* Texts are gathered in subtree order while the reports are read, then

@@ -1,16 +1,20 @@
-/*  verify: a batch's signatures checked on several cores. */
+/*  verify: signatures checked on several cores. */
 #include "verify.h"
 #include "codec.h"
 #include "crypto.h"
+#include "entry.h"
 #include "err.h"
+#include "mem.h"
 #include "model.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <unistd.h>
 
 typedef struct {
-    const th_msg_entry_t *e;
+    const uint8_t *const *blobs;
+    const size_t *lens;
     size_t n, from, step;
     int8_t *out;
 } s_share_t;
@@ -21,13 +25,13 @@ s_run(void *arg)
     s_share_t *s = arg;
     for (size_t i = s->from; i < s->n; i += s->step) {
         s->out[i] = -1;
-        if (s->e[i].kind != TH_MSG_ENTRY_RECORD)
+        if (!s->blobs[i])
             continue;
         th_record_t r;
         const uint8_t *body;
         size_t bl;
         th_record_init(&r);
-        if (th_codec_record_decode(s->e[i].blob, s->e[i].len, &r, &body, &bl) == 0)
+        if (th_codec_record_decode(s->blobs[i], s->lens[i], &r, &body, &bl) == 0)
             s->out[i] = th_verify(r.origin, body, bl, r.sig) == 0 ? 1 : 0;
         th_record_clear(&r);
     }
@@ -35,7 +39,7 @@ s_run(void *arg)
 }
 
 void
-th_verify_entries(const th_msg_entry_t *entries, size_t n, int8_t *out)
+th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, int8_t *out)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t k = n < TH_VERIFY_MIN || cores < 2 ? 1
@@ -44,7 +48,7 @@ th_verify_entries(const th_msg_entry_t *entries, size_t n, int8_t *out)
     pthread_t th[TH_VERIFY_THREADS];
     bool started[TH_VERIFY_THREADS] = { false };
     for (size_t t = 0; t < k; t++)
-        sh[t] = (s_share_t){ entries, n, t, k, out };
+        sh[t] = (s_share_t){ blobs, lens, n, t, k, out };
     for (size_t t = 1; t < k; t++)
         started[t] = pthread_create(&th[t], NULL, s_run, &sh[t]) == 0;
     s_run(&sh[0]);
@@ -54,4 +58,30 @@ th_verify_entries(const th_msg_entry_t *entries, size_t n, int8_t *out)
         else
             s_run(&sh[t]);   /* no thread: this share here */
     }
+}
+
+void
+th_verify_entries(const th_msg_entry_t *entries, size_t n, int8_t *out)
+{
+    const uint8_t *blobs[TH_MSG_ENTRIES_MAX];
+    size_t lens[TH_MSG_ENTRIES_MAX];
+    for (size_t done = 0; done < n; done += TH_MSG_ENTRIES_MAX) {
+        size_t m = n - done < TH_MSG_ENTRIES_MAX ? n - done : TH_MSG_ENTRIES_MAX;
+        for (size_t i = 0; i < m; i++) {
+            const th_msg_entry_t *e = &entries[done + i];
+            blobs[i] = e->kind == TH_MSG_ENTRY_RECORD ? e->blob : NULL;
+            lens[i] = e->len;
+        }
+        th_verify_blobs(blobs, lens, m, out + done);
+    }
+}
+
+int
+th_verify_decode(const uint8_t *blob, size_t len, int8_t verdict, th_record_t *out)
+{
+    if (verdict == 0)
+        return TH_E_SIG;
+    if (verdict == 1)
+        return th_codec_record_decode(blob, len, out, NULL, NULL);
+    return th_entry_decode_verified(blob, len, out);
 }

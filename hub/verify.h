@@ -1,15 +1,16 @@
-/*  verify: the Ed25519 checks of a batch's records, spread over the
-    machine's cores.
+/*  verify: the Ed25519 checks of many records, spread over the machine's
+    cores.
 
-    Verification bounds a hub's ingest (docs/benchmarks.md, workload 3:
-    about 72 % of th_ingest_batch is the strict decode and the signature
-    check). th_verify_entries runs them for a whole batch on up to
-    TH_VERIFY_THREADS threads (the caller's included) before the ingest's
-    per-entry checks, which then take the result instead of verifying
-    again. Only signatures are decided here; every other check stays in
-    ingest.c. Thread-safe; no state between calls (threads are started and
-    joined per call: a few tens of microseconds against milliseconds of
-    work). */
+    Verification bounds a hub's ingest and its consolidations
+    (docs/benchmarks.md, workloads 3 and 4: the strict decode and the
+    signature check are most of th_ingest_batch, of rollup and of
+    completeness, which verify what they read). th_verify_blobs runs them
+    for many records on up to TH_VERIFY_THREADS threads (the caller's
+    included) before the callers' own checks, which then take the verdict
+    (th_verify_decode) instead of verifying again. Only signatures are
+    decided here; every other check stays with the caller. Thread-safe; no
+    state between calls (threads are started and joined per call: tens of
+    microseconds against milliseconds of work). */
 #ifndef TH_VERIFY_H
 #define TH_VERIFY_H
 
@@ -21,10 +22,21 @@
 #define TH_VERIFY_THREADS 8
 #define TH_VERIFY_MIN     16   /* smaller batches are checked on the caller's thread */
 
-/* For each entry i: out[i] = 1 when it is a record that decodes and whose
-   signature verifies against the key it names, 0 when it decodes and the
-   signature does not verify, -1 otherwise (not a record, does not decode:
-   the ingest looks at it itself). */
+#include "model.h"
+
+/* For each i: out[i] = 1 when blobs[i] (lens[i] bytes) is a record that
+   decodes and whose signature verifies against the key it names, 0 when it
+   decodes and the signature does not verify, -1 otherwise (NULL, does not
+   decode: the caller looks at it itself). */
+void th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, int8_t *out);
+
+/* The same for a batch's entries; only TH_MSG_ENTRY_RECORD ones are
+   checked (-1 for the others). */
 void th_verify_entries(const th_msg_entry_t *entries, size_t n, int8_t *out);
+
+/* Decodes blob into out (initialised) with the verdict th_verify_blobs
+   gave it: 1 decodes without verifying again, 0 is TH_E_SIG, -1 decodes
+   and verifies here (th_entry_decode_verified). Returns as that does. */
+int th_verify_decode(const uint8_t *blob, size_t len, int8_t verdict, th_record_t *out);
 
 #endif

@@ -19,5 +19,7 @@ t1=$(date +%s%N)
 echo "submit --draft (process start, open, validate, sign, commit): $(( (t1 - t0) / 50000 )) us each over 50"
 echo "== relay backlog, tonghop and PouchDB side by side (tests/bench/relay.sh)"
 sh tests/bench/relay.sh "$O"
+echo "== consolidation for the whole country (tests/bench/consolidate.sh)"
+sh tests/bench/consolidate.sh "$O"
 echo "== footprint: idle node (web on), idle province hub with 100 communes (tests/bench/footprint.sh)"
 sh tests/bench/footprint.sh "$O" 60

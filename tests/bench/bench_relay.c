@@ -4,13 +4,14 @@
         bench_relay DIR YEAR_FROM YEAR_TO DOCS.jsonl
 
     DIR is a hub (initialised, its parent configured) for a unit U. For
-    every child hub of U in the unit lists (the districts of a province)
-    the tool makes a key, enrolls it at U as `enroll` does, and feeds U, as
-    that child's daemon would, batches of: the enrollment of each commune
-    below it (signed by the child hub), then one signed report of each
+    every child hub of U in the unit lists (the districts of a province,
+    the provinces of a national root) the tool makes a key, enrolls it at U
+    as `enroll` does, and feeds U, as that child's daemon would, batches
+    of: the enrollment of each unit below it (signed by the hub above that
+    unit, each hub with a key of its own), and one signed report of each
     commune for both shipped forms and every period from YEAR_FROM to
     YEAR_TO (yearly and six-monthly, the 2025S1 end of the 2024 tree
-    included when YEAR_TO is 2024). Every batch goes through the real
+    included when YEAR_TO is 2024). DOCS.jsonl "-" writes no documents. Every batch goes through the real
     ingest (th_ingest_batch: every check, the Ed25519 verification, one
     durable commit per batch), so U's log then holds exactly what its
     uplink relays. The same reports are written to DOCS.jsonl, one JSON
@@ -212,45 +213,136 @@ s_doc(const th_record_t *r)
                      "values", vals, "origin", o64, "sig", s64);
 }
 
+typedef struct {
+    th_office_t *o;
+    const char *sender;     /* the relay's direct child the batches come from */
+    s_batch_t *b;
+    const th_form_t *forms[2];
+    int y0, y1;
+    int32_t day;            /* the tree's day */
+    FILE *docs;             /* NULL: none written */
+    long records, bytes;
+} s_fill_t;
+
+/* A commune's reports: both forms, every period of the years. */
+static int
+s_reports(s_fill_t *f, const char *unit, const th_identity_t *cid, unsigned salt)
+{
+    int rc = 0;
+    for (int fi = 0; fi < 2; fi++) {
+        const th_form_t *form = f->forms[fi];
+        th_period_type_t pt = form->period_type;
+        int last = f->y1 + (pt == TH_PT_SIXMONTHLY && f->y1 == 2024);
+        for (int y = f->y0; y <= last; y++) {
+            for (int ix = 1; ix <= (pt == TH_PT_SIXMONTHLY ? 2 : 1); ix++) {
+                if (y > f->y1 && ix == 2)
+                    continue;   /* 2025S1 only, the end of the 2024 tree */
+                th_period_t p;
+                th_period_make(pt, y, ix, &p);
+                th_record_t r;
+                th_record_init(&r);
+                snprintf(r.form, sizeof r.form, "%s", form->id);
+                snprintf(r.period, sizeof r.period, "%s", p.id);
+                snprintf(r.unit, sizeof r.unit, "%s", unit);
+                r.rev = 1;
+                r.status = TH_STATUS_SUBMITTED;
+                r.form_version = form->version;
+                r.submitted_at = th_now_ms();
+                memcpy(r.origin, cid->pk, 32);
+                s_values(&r, form, salt + (unsigned)y + (unsigned)ix);
+                uint8_t *body, *rb;
+                size_t bl, rl;
+                if ((rc = th_codec_record_body(&r, &body, &bl)) < 0)
+                    return rc;
+                th_sign(cid, body, bl, r.sig);
+                th_free(body);
+                if ((rc = th_codec_record_encode(&r, &rb, &rl)) < 0)
+                    return rc;
+                if (f->docs) {
+                    json_t *d = s_doc(&r);
+                    char *line = json_dumps(d, JSON_COMPACT);
+                    fprintf(f->docs, "%s\n", line);
+                    free(line);
+                    json_decref(d);
+                }
+                th_record_clear(&r);
+                f->records++;
+                f->bytes += (long)rl;
+                if ((rc = s_push(f->o, f->sender, f->b, TH_MSG_ENTRY_RECORD, rb, rl)) < 0)
+                    return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Every unit below hub (whose key is hid): enrolled by hub; a hub's own
+   units below it in turn, a commune's reports. */
+static int
+s_fill(s_fill_t *f, const char *hub, const th_identity_t *hid)
+{
+    s_list_t kids = { 0 };
+    int rc = th_units_each_child(f->o->units, hub, f->day, s_add, &kids);
+    for (size_t k = 0; rc >= 0 && k < kids.n; k++) {
+        const char *code = kids.codes[k];
+        th_identity_t id;
+        th_identity_generate(&id);
+        th_enrollment_t e = { .kind = TH_LOG_KIND_ENROLL, .at = th_now_ms() };
+        snprintf(e.unit, sizeof e.unit, "%s", code);
+        snprintf(e.parent, sizeof e.parent, "%s", hub);
+        memcpy(e.key, id.pk, 32);
+        uint8_t *blob = th_malloc(TH_ENROLLMENT_LEN);
+        if (!blob)
+            return -ENOMEM;
+        th_enrollment_sign(&e, hid, blob);
+        if ((rc = s_push(f->o, f->sender, f->b, TH_MSG_ENTRY_ENROLL, blob,
+                         TH_ENROLLMENT_LEN)) < 0)
+            break;
+        const th_unit_t *u = th_units_find(f->o->units, code, f->day);
+        rc = u && strcmp(u->level, "commune") == 0 ? s_reports(f, code, &id, (unsigned)k * 31)
+                                                   : s_fill(f, code, &id);
+    }
+    free(kids.codes);
+    return rc < 0 ? rc : 0;
+}
+
 int
 main(int argc, char **argv)
 {
     if (argc != 5) {
-        fprintf(stderr, "usage: bench_relay DIR YEAR_FROM YEAR_TO DOCS.jsonl\n");
+        fprintf(stderr, "usage: bench_relay DIR YEAR_FROM YEAR_TO DOCS.jsonl|-\n");
         return 2;
     }
-    int y0 = atoi(argv[2]), y1 = atoi(argv[3]);
+    s_fill_t f = { .y0 = atoi(argv[2]), .y1 = atoi(argv[3]) };
     if (th_crypto_init() < 0)
         return 1;
     char err[512];
     int rc;
-    th_office_t *o = th_office_open(argv[1], err, sizeof err, &rc);
+    th_office_t *o = f.o = th_office_open(argv[1], err, sizeof err, &rc);
     if (!o) {
         fprintf(stderr, "bench_relay: %s\n", err);
         return 1;
     }
-    FILE *docs = fopen(argv[4], "w");
-    if (!docs) {
+    if (strcmp(argv[4], "-") != 0 && !(f.docs = fopen(argv[4], "w"))) {
         perror(argv[4]);
         return 1;
     }
-    const th_form_t *forms[2] = { th_office_form(o, "dvcq-nam"),
-                                  th_office_form(o, "dvcq-6thang") };
-    if (!forms[0] || !forms[1]) {
+    f.forms[0] = th_office_form(o, "dvcq-nam");
+    f.forms[1] = th_office_form(o, "dvcq-6thang");
+    if (!f.forms[0] || !f.forms[1]) {
         fprintf(stderr, "bench_relay: the shipped forms are missing\n");
         return 1;
     }
     /* a day on which the tree holds (the 2024 tree: before 1/7/2025) */
-    int32_t day = th_date_from_ymd(y1 > 2024 ? 2024 : y1, 12, 31);
+    f.day = th_date_from_ymd(f.y1 > 2024 ? 2024 : f.y1, 12, 31);
     s_list_t kids = { 0 };
-    if ((rc = th_units_each_child(o->units, o->cfg.unit, day, s_add, &kids)) < 0) {
+    if ((rc = th_units_each_child(o->units, o->cfg.unit, f.day, s_add, &kids)) < 0) {
         fprintf(stderr, "bench_relay: unit %s: %s\n", o->cfg.unit, th_strerror(rc));
         return 1;
     }
-    long records = 0, bytes = 0;
-    double t_fill = 0;
-    s_batch_t *b = calloc(1, sizeof *b);
-    for (size_t k = 0; k < kids.n; k++) {
+    double t0 = s_now();
+    f.b = calloc(1, sizeof *f.b);
+    for (size_t k = 0; f.b && k < kids.n; k++) {
         const char *hub = kids.codes[k];
         th_identity_t hid;
         th_identity_generate(&hid);
@@ -265,76 +357,23 @@ main(int argc, char **argv)
             fprintf(stderr, "bench_relay: enroll %s: %s\n", hub, th_strerror(rc));
             return 1;
         }
-        s_list_t communes = { 0 };
-        th_units_each_child(o->units, hub, day, s_add, &communes);
-        memset(b, 0, sizeof *b);
-        double t0 = s_now();
-        for (size_t c = 0; c < communes.n; c++) {
-            th_identity_t cid;
-            th_identity_generate(&cid);
-            th_enrollment_t ce = { .kind = TH_LOG_KIND_ENROLL, .at = th_now_ms() };
-            snprintf(ce.unit, sizeof ce.unit, "%s", communes.codes[c]);
-            snprintf(ce.parent, sizeof ce.parent, "%s", hub);
-            memcpy(ce.key, cid.pk, 32);
-            uint8_t *cb = th_malloc(TH_ENROLLMENT_LEN);
-            th_enrollment_sign(&ce, &hid, cb);
-            if ((rc = s_push(o, hub, b, TH_MSG_ENTRY_ENROLL, cb, TH_ENROLLMENT_LEN)) < 0)
-                goto fail;
-            for (int fi = 0; fi < 2; fi++) {
-                th_period_type_t pt = forms[fi]->period_type;
-                for (int y = y0; y <= y1 + (pt == TH_PT_SIXMONTHLY && y1 == 2024); y++) {
-                    for (int ix = 1; ix <= (pt == TH_PT_SIXMONTHLY ? 2 : 1); ix++) {
-                        th_period_t p;
-                        if (y > y1 && ix == 2)
-                            continue;   /* 2025S1 only */
-                        th_period_make(pt, y, ix, &p);
-                        th_record_t r;
-                        th_record_init(&r);
-                        snprintf(r.form, sizeof r.form, "%s", forms[fi]->id);
-                        snprintf(r.period, sizeof r.period, "%s", p.id);
-                        snprintf(r.unit, sizeof r.unit, "%s", communes.codes[c]);
-                        r.rev = 1;
-                        r.status = TH_STATUS_SUBMITTED;
-                        r.form_version = forms[fi]->version;
-                        r.submitted_at = th_now_ms();
-                        memcpy(r.origin, cid.pk, 32);
-                        s_values(&r, forms[fi], (unsigned)(c * 31 + (size_t)y + (size_t)ix));
-                        uint8_t *body, *rb;
-                        size_t bl, rl;
-                        if (th_codec_record_body(&r, &body, &bl) < 0)
-                            goto fail;
-                        th_sign(&cid, body, bl, r.sig);
-                        th_free(body);
-                        if (th_codec_record_encode(&r, &rb, &rl) < 0)
-                            goto fail;
-                        json_t *d = s_doc(&r);
-                        char *line = json_dumps(d, JSON_COMPACT);
-                        fprintf(docs, "%s\n", line);
-                        free(line);
-                        json_decref(d);
-                        th_record_clear(&r);
-                        records++;
-                        bytes += (long)rl;
-                        if ((rc = s_push(o, hub, b, TH_MSG_ENTRY_RECORD, rb, rl)) < 0)
-                            goto fail;
-                    }
-                }
-            }
+        /* this child's log, as its daemon would send it */
+        memset(f.b, 0, sizeof *f.b);
+        f.sender = hub;
+        if ((rc = s_fill(&f, hub, &hid)) < 0 || (rc = s_flush(o, hub, f.b)) < 0) {
+            fprintf(stderr, "bench_relay: %s\n", th_strerror(rc));
+            return 1;
         }
-        if ((rc = s_flush(o, hub, b)) < 0)
-            goto fail;
-        t_fill += s_now() - t0;
-        free(communes.codes);
     }
-    fclose(docs);
-    printf("records %ld\nrecord_bytes %ld\nchildren %zu\nfill_s %.3f\n", records, bytes,
+    double t_fill = s_now() - t0;
+    if (f.docs)
+        fclose(f.docs);
+    printf("records %ld\nrecord_bytes %ld\nchildren %zu\nfill_s %.3f\n", f.records, f.bytes,
            kids.n, t_fill);
     printf("ingest_entries %ld\ningest_commits %ld\ningest_s %.3f\nverify_s %.3f\n",
            s_ingested, s_commits, s_ingest_s, s_verify_s);
+    free(kids.codes);
+    free(f.b);
     th_office_destroy(&o);
     return 0;
-fail:
-    fprintf(stderr, "bench_relay: %s\n", th_strerror(rc));
-    return 1;
 }
-
