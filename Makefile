@@ -169,7 +169,8 @@ $(O)/bench/%: $(O)/tests/bench/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-bench: deps
+bench:
+	@tools/deps.sh bench
 	@$(MAKE) --no-print-directory BUILD=release all build/release/bench/bench_office \
 	    build/release/bench/bench_relay build/release/bench/bench_consolidate
 	@[ -d tests/bench/peers/node_modules/pouchdb-node ] || \

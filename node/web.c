@@ -970,8 +970,8 @@ s_start(void *self, th_daemon_t *d)
         MHD_USE_EPOLL | MHD_USE_ERROR_LOG, ntohs(w->addr.sin_port), NULL, NULL, s_access, w,
         MHD_OPTION_EXTERNAL_LOGGER, s_log, w,   /* first, or MHD warns */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&w->addr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, w,

@@ -19,7 +19,8 @@
     live in memory (256 at most, 8 hours idle), in a cookie th_session
     with HttpOnly and SameSite=Strict; every POST must carry the session's
     CSRF token in the field "csrf" (403 otherwise); requests are limited
-    (64 connections, 256 KiB of body, 30 s idle, form fields only). Every
+    (256 connections, 64 per address, 256 KiB of body, 30 s idle, form
+    fields only). Every
     value written into HTML goes through th_html_put (present.h). */
 #ifndef TH_WEB_H
 #define TH_WEB_H

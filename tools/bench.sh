@@ -21,5 +21,7 @@ echo "== relay backlog, tonghop and PouchDB side by side (tests/bench/relay.sh)"
 sh tests/bench/relay.sh "$O"
 echo "== consolidation for the whole country (tests/bench/consolidate.sh)"
 sh tests/bench/consolidate.sh "$O"
+echo "== web: dashboard and form POST with 64 connections (tests/bench/web.sh)"
+sh tests/bench/web.sh "$O" 400
 echo "== footprint: idle node (web on), idle province hub with 100 communes (tests/bench/footprint.sh)"
 sh tests/bench/footprint.sh "$O" 60

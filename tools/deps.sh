@@ -6,7 +6,8 @@
 # (printing the HTML report to PDF and reading it back), faketime (a wall
 # clock before a deadline), fonts-liberation2 (Times New Roman metrics), and
 # node with npm (browser tests through playwright-core), clang with
-# libFuzzer (tests/fuzz).
+# libFuzzer (tests/fuzz). `deps.sh bench` adds what `make bench` uses:
+# node with npm (the PouchDB peer) and apache2-utils (ab, the web load).
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev lmdb-utils
 libuv1-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libinih-dev libxlsxwriter-dev
@@ -17,6 +18,12 @@ if [ "${1:-}" = test ]; then
     # the fuzzers: clang with its libFuzzer and sanitizer runtimes
     PKGS="$PKGS clang libclang-rt-14-dev"
     # the browser tests run playwright-core (npm) on node: Debian's when none is there
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        PKGS="$PKGS nodejs npm"
+    fi
+fi
+if [ "${1:-}" = bench ]; then
+    PKGS="$PKGS apache2-utils"
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         PKGS="$PKGS nodejs npm"
     fi

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "completeness.h"
 #include "crypto.h"
 #include "err.h"
@@ -21,14 +22,6 @@
 #include "export_xlsx.h"
 #include "office.h"
 #include "rollup.h"
-
-static double
-s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 typedef struct {
     long n, bytes;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "builtin.h"
 #include "codec.h"
 #include "crypto.h"
@@ -17,14 +18,6 @@
 #include "model.h"
 #include "store.h"
 #include "units.h"
-
-static double
-s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 s_report(const char *what, long n, double secs)

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "codec.h"
 #include "crypto.h"
 #include "enrollment.h"
@@ -39,14 +40,6 @@
 #include "period.h"
 
 #define S_BATCH 256
-
-static double
-s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 typedef struct {
     char (*codes)[TH_UNIT_MAX];

@@ -10,16 +10,9 @@
 #   sh tests/bench/consolidate.sh BUILD_DIR
 set -u
 O=${1:-build/release}
-HUB=$O/tonghop-hub
-T=$(mktemp -d /tmp/tonghop-bench-cons.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-{
-    echo "code,name,level,parent_code"
-    echo "VN,Việt Nam,country,"
-    tail -n +2 config/units/vn-2024.csv | awk -F, 'BEGIN { OFS = "," } $3 == "province" { $4 = "VN" } { print }'
-} >"$T/units.csv"
+NAME=cons
+. tests/bench/lib.sh
+national_units "$T/units.csv"
 "$HUB" init --dir "$T/vn" --unit VN --bind 'tcp://127.0.0.1:*' --units "$T/units.csv" >/dev/null || exit 1
 "$O/bench/bench_relay" "$T/vn" 2024 2024 - >"$T/fill.out" || exit 1
 echo "== filled: $(awk '$1 == "records" { print $2 }' "$T/fill.out") reports of $(awk '$1 == "children" { print $2 }' "$T/fill.out") provinces"

@@ -10,22 +10,11 @@
 set -u
 O=${1:-build/release}
 SECS=${2:-30}
-NODE=$O/tonghop-node
-HUB=$O/tonghop-hub
 N=100
-T=$(mktemp -d /tmp/tonghop-bench-foot.XXXXXX)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    for p in $PIDS; do wait "$p" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+NAME=foot
+. tests/bench/lib.sh
 
 field() { "$1" status --dir "$2" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"].get(sys.argv[1], ""))' "$3" 2>/dev/null; }
-web0() { sed -i 's/^listen = .*/listen = 127.0.0.1:0/' "$1/tonghop.ini"; }
 # cpu PID: user+system clock ticks so far
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }

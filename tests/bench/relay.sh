@@ -14,30 +14,16 @@
 #   sh tests/bench/relay.sh BUILD_DIR      (prints one JSON line per peer)
 set -u
 O=${1:-build/release}
-HUB=$O/tonghop-hub
+NAME=relay
+. tests/bench/lib.sh
 PROXY=tests/tools/chaos_proxy.py
 PEERS=tests/bench/peers
-T=$(mktemp -d /tmp/tonghop-bench-relay.XXXXXX)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    for p in $PIDS; do wait "$p" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 now() { date +%s.%N; }
 stat_bytes() { python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["up_bytes"] + s["down_bytes"])' "$1"; }
-wait_file() { i=0; while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done; [ -s "$1" ]; }
 
 # ---- the unit list: the official 2024 one under a national root
-{
-    echo "code,name,level,parent_code"
-    echo "VN,Việt Nam,country,"
-    tail -n +2 config/units/vn-2024.csv | awk -F, 'BEGIN { OFS = "," } $3 == "province" { $4 = "VN" } { print }'
-} >"$T/units.csv"
+national_units "$T/units.csv"
 
 # ---- tonghop
 K=$("$HUB" init --dir "$T/vn" --unit VN --bind 'tcp://127.0.0.1:*' --units "$T/units.csv" | tail -n 1) || exit 1
@@ -49,7 +35,8 @@ EP=tcp://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[
     --parent "$EP" --parent-key "$K" >"$T/init.out" || exit 1
 RK=$(tail -n 1 "$T/init.out")
 # the web off the way (port 0: the kernel picks one)
-sed -i 's/^listen = .*/listen = 127.0.0.1:0/' "$T/vn/tonghop.ini" "$T/p38/tonghop.ini"
+web0 "$T/vn"
+web0 "$T/p38"
 FILL=$("$O/bench/bench_relay" "$T/p38" 2013 2024 "$T/docs.jsonl") || exit 1
 RECORDS=$(printf '%s\n' "$FILL" | awk '$1 == "records" { print $2 }')
 RBYTES=$(printf '%s\n' "$FILL" | awk '$1 == "record_bytes" { print $2 }')
