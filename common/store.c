@@ -554,6 +554,15 @@ th_store_map_size(th_store_t *s)
     return s ? s_mapsize(s->env) : 0;
 }
 
+uint64_t
+th_store_generation(th_store_t *s)
+{
+    MDB_envinfo info;
+    if (!s || mdb_env_info(s->env, &info) != 0)
+        return 0;
+    return (uint64_t)info.me_last_txnid;
+}
+
 int
 th_store_reader_check(th_store_t *s, int *cleared)
 {

@@ -199,6 +199,12 @@ int th_store_state_put_u64(th_store_txn_t *txn, const char *name, uint64_t v);
 /* Current map size in bytes (grows on MDB_MAP_FULL); 0 when s is NULL. */
 size_t th_store_map_size(th_store_t *s);
 
+/* The id of the last committed write transaction: it changes whenever
+   anything in the store changes (by this process or another); 0 when s is
+   NULL or on error. What was computed from the store at one value holds
+   while it stays. Thread-safe. */
+uint64_t th_store_generation(th_store_t *s);
+
 /* Clears reader slots of dead processes now (a daemon may call it from a
    timer); *cleared (may be NULL) gets how many. Returns 0 or the mapped
    LMDB error. Thread-safe. */

@@ -78,19 +78,62 @@ s_compute_failed(th_web_req_t *rq, int e)
     return e;
 }
 
+/* The last rollup computed "as of now", kept while the store does not
+   change (th_store_generation): a dashboard that many browsers load at
+   once is computed once (docs/benchmarks.md, workload 6). One per web
+   server (the handlers' arg, freed with it). Loop thread only: a handler
+   computes, renders and releases within one call. */
+typedef struct {
+    char key[TH_KEY_MAX + 8];
+    uint64_t gen;
+    th_rollup_t *r;
+} s_cache_t;
+
+static void
+s_cache_free(void *arg)
+{
+    s_cache_t *c = arg;
+    th_rollup_destroy(&c->r);
+    th_free(c);
+}
+
+/* Done with a rollup from s_rollup: the cached one stays. */
+static void
+s_release(s_cache_t *c, th_rollup_t **r)
+{
+    if (*r != c->r)
+        th_rollup_destroy(r);
+    *r = NULL;
+}
+
 /* Computes the rollup named by the query; replies and returns NULL when
-   the query is wrong (*rc: the handler's return). */
+   the query is wrong (*rc: the handler's return). Give it back with
+   s_release. */
 static th_rollup_t *
-s_rollup(th_web_req_t *rq, int *rc)
+s_rollup(th_web_req_t *rq, s_cache_t *c, int *rc)
 {
     s_query_t q;
     if (!s_query(rq, &q, rc))
         return NULL;
+    th_office_t *o = th_web_office(rq);
+    char key[TH_KEY_MAX + 8];
+    snprintf(key, sizeof key, "%s|%s|%s", q.form, q.period, q.unit ? q.unit : "");
+    uint64_t gen = th_store_generation(o->store);
+    bool now = q.as_of == INT64_MAX;
+    if (now && gen && c->r && c->gen == gen && strcmp(c->key, key) == 0) {
+        *rc = 0;
+        return c->r;
+    }
     th_rollup_t *r = NULL;
     char err[512];
-    int e = th_rollup_compute(th_web_office(rq), q.form, q.period, q.unit, q.as_of, &r, err,
-                              sizeof err);
+    int e = th_rollup_compute(o, q.form, q.period, q.unit, q.as_of, &r, err, sizeof err);
     *rc = e < 0 ? s_compute_failed(rq, e) : 0;
+    if (r && now && gen) {
+        th_rollup_destroy(&c->r);
+        c->gen = gen;
+        snprintf(c->key, sizeof c->key, "%s", key);
+        c->r = r;
+    }
     return r;
 }
 
@@ -304,7 +347,7 @@ s_dashboard(th_web_req_t *rq, void *arg)
     if (!th_web_arg(rq, "form") && !th_web_arg(rq, "period"))
         return s_forms_list(rq);
     int rc;
-    th_rollup_t *r = s_rollup(rq, &rc);
+    th_rollup_t *r = s_rollup(rq, arg, &rc);
     if (!r)
         return rc;
     const th_form_t *form = th_office_form(o, r->form);
@@ -313,7 +356,7 @@ s_dashboard(th_web_req_t *rq, void *arg)
     snprintf(title, sizeof title, "Tổng hợp: %s — %s", r->title, label);
     FILE *f = th_web_page(rq, title);
     if (!f) {
-        th_rollup_destroy(&r);
+        s_release(arg, &r);
         return -ENOMEM;
     }
     th_time_format_vn(r->as_of, when);
@@ -337,7 +380,7 @@ s_dashboard(th_web_req_t *rq, void *arg)
     if (form)
         s_figures(f, r, form);
     s_units(f, r);
-    th_rollup_destroy(&r);
+    s_release(arg, &r);
     return th_web_page_send(rq, 200);
 }
 
@@ -352,7 +395,7 @@ s_unit_page(th_web_req_t *rq, void *arg)
     if (!unit || !unit[0])
         return th_web_fail(rq, 400, "Thiếu mã đơn vị.");
     int rc;
-    th_rollup_t *r = s_rollup(rq, &rc);   /* checks form, period and that unit is below */
+    th_rollup_t *r = s_rollup(rq, arg, &rc);   /* checks form, period and that unit is below */
     if (!r)
         return rc;
     const th_form_t *form = th_office_form(o, r->form);
@@ -366,7 +409,7 @@ s_unit_page(th_web_req_t *rq, void *arg)
     FILE *f = th_web_page(rq, title);
     if (!f || (lrc < 0 && lrc != TH_E_NOTFOUND)) {
         th_record_clear(&rec);
-        th_rollup_destroy(&r);
+        s_release(arg, &r);
         return f ? lrc : -ENOMEM;
     }
     if (th_web_arg(rq, "returned"))
@@ -422,7 +465,7 @@ s_unit_page(th_web_req_t *rq, void *arg)
         }
     }
     th_record_clear(&rec);
-    th_rollup_destroy(&r);
+    s_release(arg, &r);
     return th_web_page_send(rq, 200);
 }
 
@@ -527,11 +570,11 @@ s_api_rollup(th_web_req_t *rq, void *arg)
 {
     (void)arg;
     int rc;
-    th_rollup_t *r = s_rollup(rq, &rc);
+    th_rollup_t *r = s_rollup(rq, arg, &rc);
     if (!r)
         return rc;
     json_t *j = th_rollup_json(r);
-    th_rollup_destroy(&r);
+    s_release(arg, &r);
     return th_web_send_json(rq, 200, j);
 }
 
@@ -540,11 +583,11 @@ s_api_completeness(th_web_req_t *rq, void *arg)
 {
     (void)arg;
     int rc;
-    th_rollup_t *r = s_rollup(rq, &rc);
+    th_rollup_t *r = s_rollup(rq, arg, &rc);
     if (!r)
         return rc;
     json_t *j = th_completeness_json(r->completeness);
-    th_rollup_destroy(&r);
+    s_release(arg, &r);
     return th_web_send_json(rq, 200, j);
 }
 
@@ -559,6 +602,10 @@ th_webhub_add(th_web_t *w)
         { "GET", "/api/rollup", s_api_rollup },
         { "GET", "/api/completeness", s_api_completeness },
     };
-    int rc = th_web_routes(w, routes, sizeof routes / sizeof *routes);
+    s_cache_t *c = th_calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    th_web_on_destroy(w, s_cache_free, c);
+    int rc = th_web_routes(w, routes, sizeof routes / sizeof *routes, c);
     return rc < 0 ? rc : th_web_nav(w, "/hub", "Tổng hợp");
 }

@@ -9,7 +9,8 @@
 
 #include "web.h"
 
-/* Adds the hub pages and the "Tổng hợp" link to w. Returns 0 or TH_E_LIMIT. */
+/* Adds the hub pages and the "Tổng hợp" link to w, with the cache of the
+   last dashboard they keep (freed with w). Returns 0, -ENOMEM or TH_E_LIMIT. */
 int th_webhub_add(th_web_t *w);
 
 #endif

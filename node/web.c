@@ -70,6 +70,8 @@ struct th_web {
     size_t nnav;
     void (*saved_fn)(void *);
     void *saved_arg;
+    void (*destroy_fn)(void *);
+    void *destroy_arg;
     s_session_t sessions[S_MAX_SESSIONS];
     unsigned port;
     s_fail_t fails[S_LOGIN_NAMES];
@@ -196,10 +198,10 @@ th_web_route(th_web_t *w, const char *method, const char *path, th_web_fn fn, vo
 }
 
 int
-th_web_routes(th_web_t *w, const th_web_route_t *routes, size_t n)
+th_web_routes(th_web_t *w, const th_web_route_t *routes, size_t n, void *arg)
 {
     for (size_t i = 0; i < n; i++) {
-        int rc = th_web_route(w, routes[i].method, routes[i].path, routes[i].fn, NULL);
+        int rc = th_web_route(w, routes[i].method, routes[i].path, routes[i].fn, arg);
         if (rc < 0)
             return rc;
     }
@@ -215,6 +217,13 @@ th_web_nav(th_web_t *w, const char *href, const char *label)
     snprintf(w->nav[w->nnav][1], 64, "%s", label);
     w->nnav++;
     return 0;
+}
+
+void
+th_web_on_destroy(th_web_t *w, void (*fn)(void *arg), void *arg)
+{
+    w->destroy_fn = fn;
+    w->destroy_arg = arg;
 }
 
 void
@@ -963,7 +972,7 @@ s_start(void *self, th_daemon_t *d)
         { "POST", "/login", s_login_post },
         { "POST", "/logout", s_logout },
     };
-    int rc = th_web_routes(w, builtin, sizeof builtin / sizeof *builtin);
+    int rc = th_web_routes(w, builtin, sizeof builtin / sizeof *builtin, NULL);
     if (rc < 0)
         return rc;
     w->mhd = MHD_start_daemon(
@@ -1061,6 +1070,8 @@ th_web_destroy(th_web_t **pp)
     th_web_t *w = *pp;
     if (w->mhd)
         MHD_stop_daemon(w->mhd);
+    if (w->destroy_fn)
+        w->destroy_fn(w->destroy_arg);
     th_free(w);
     *pp = NULL;
 }

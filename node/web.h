@@ -61,15 +61,19 @@ void th_web_destroy(th_web_t **w);
    for the same method and path replaces the earlier one. */
 int th_web_route(th_web_t *w, const char *method, const char *path, th_web_fn fn, void *arg);
 
-/* Adds n routes at once (arg NULL), stopping at the first error. */
+/* Adds n routes at once, each called with arg, stopping at the first error. */
 typedef struct {
     const char *method, *path;
     th_web_fn fn;
 } th_web_route_t;
-int th_web_routes(th_web_t *w, const th_web_route_t *routes, size_t n);
+int th_web_routes(th_web_t *w, const th_web_route_t *routes, size_t n, void *arg);
 
 /* Adds a link to the navigation bar of every page (copied; at most 8). */
 int th_web_nav(th_web_t *w, const char *href, const char *label);
+
+/* fn(arg) is called by th_web_destroy, before w goes: what a set of pages
+   keeps (their arg) lives as long as the server. At most one. */
+void th_web_on_destroy(th_web_t *w, void (*fn)(void *arg), void *arg);
 
 /* fn(arg) is called (on the loop thread) after a handler stored a report. */
 void th_web_on_saved(th_web_t *w, void (*fn)(void *arg), void *arg);

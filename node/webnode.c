@@ -704,5 +704,5 @@ th_webnode_add(th_web_t *w)
         { "GET", "/api/status", s_api_status },
         { "GET", "/api/report", s_api_report },
     };
-    return th_web_routes(w, routes, sizeof routes / sizeof *routes);
+    return th_web_routes(w, routes, sizeof routes / sizeof *routes, NULL);
 }
