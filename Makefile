@@ -172,7 +172,8 @@ $(O)/bench/%: $(O)/tests/bench/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
 bench:
 	@tools/deps.sh bench
 	@$(MAKE) --no-print-directory BUILD=release all build/release/bench/bench_office \
-	    build/release/bench/bench_relay build/release/bench/bench_consolidate
+	    build/release/bench/bench_relay build/release/bench/bench_consolidate \
+	    build/release/bench/bench_reconnect
 	@[ -d tests/bench/peers/node_modules/pouchdb-node ] || \
 	    (cd tests/bench/peers && npm ci --no-audit --no-fund)
 	@tools/bench.sh build/release

@@ -34,6 +34,10 @@ typedef struct {
     uint64_t warned_ms;     /* last time its excess was logged */
     uint64_t gap_logged_ms; /* last time a lost batch (restart) was logged */
     uint64_t cap_logged_ms; /* last time its store cap was logged */
+    /* its last HELLO (peers seen:), written with the others' at the next
+       tick: one commit for a thousand reconnecting children, not one each */
+    int64_t seen_at, seen_offset;
+    bool seen_dirty;
 } s_child_t;
 
 struct th_collector {
@@ -351,6 +355,39 @@ s_gen_read(th_store_txn_t *txn, void *ctx)
 
 static void s_rotation(th_collector_t *c);
 
+static int
+s_seen_txn(th_store_txn_t *txn, void *ctx)
+{
+    th_collector_t *c = ctx;
+    for (size_t i = 0; i < c->nchildren; i++) {
+        s_child_t *ch = &c->children[i];
+        int rc;
+        if (ch->seen_dirty &&
+            (rc = th_peers_seen_put(txn, ch->unit, ch->seen_at, ch->seen_offset)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* The HELLOs since the last flush, in one commit. */
+static void
+s_seen_flush(th_collector_t *c)
+{
+    bool any = false;
+    for (size_t i = 0; i < c->nchildren && !any; i++)
+        any = c->children[i].seen_dirty;
+    if (!any)
+        return;
+    int rc = th_store_write(c->o->store, s_seen_txn, c);
+    if (rc < 0) {
+        th_log(TH_LOG_WARN, "collector: cannot record the children's last contact: %s",
+               th_strerror(rc));
+        return;
+    }
+    for (size_t i = 0; i < c->nchildren; i++)
+        c->children[i].seen_dirty = false;
+}
+
 static void
 s_on_tick(uv_timer_t *t)
 {
@@ -371,6 +408,7 @@ s_on_tick(uv_timer_t *t)
             ch->rid_len = 0;
         s_push_meta(c, ch);
     }
+    s_seen_flush(c);
     s_rotation(c);
 }
 
@@ -411,8 +449,6 @@ s_hello_txn(th_store_txn_t *txn, void *ctx)
         rc = th_peers_seq_get(txn, h->unit, &h->seq);
     if (rc == 0)
         rc = th_peers_last_get(txn, h->unit, &h->check_seq, h->check);
-    if (rc == 0)
-        rc = th_peers_seen_put(txn, h->unit, h->now, h->offset);
     if (rc == 0)
         rc = th_metaq_ack(txn, h->unit, h->meta_upto);
     if (rc == 0)
@@ -574,6 +610,9 @@ s_on_router(void *sock, void *arg)
         s_child_t *ch = s_child(c, unit, true);
         s_child_route(ch, &rid, m.meta_upto);
         ch->last_seen = h.now;
+        ch->seen_at = h.now;
+        ch->seen_offset = h.offset;
+        ch->seen_dirty = true;
         s_push_meta(c, ch);
         break;
     }
@@ -681,6 +720,11 @@ s_router_open(th_collector_t *c, const char *ep)
     /* libzmq would otherwise buffer any frame a peer announces before our
        own 4 MiB check sees it */
     int64_t maxmsg = TH_MSG_FRAME_MAX;
+    /* thousands of communes come back at once after an outage here:
+       libzmq's default backlog of 100 drops the rest of their SYNs, and
+       TCP retries them only after 1, 3, 7, 15, 31 s (the kernel caps this
+       at net.core.somaxconn) */
+    int backlog = 4096;
     c->router = zmq_socket(ctx, ZMQ_ROUTER);
     if (!c->router ||
         zmq_setsockopt(c->router, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
@@ -688,6 +732,7 @@ s_router_open(th_collector_t *c, const char *ep)
         zmq_setsockopt(c->router, ZMQ_CURVE_SECRETKEY, c->curve_sk, 32) != 0 ||
         zmq_setsockopt(c->router, ZMQ_ZAP_DOMAIN, "tonghop", 7) != 0 ||
         zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_setsockopt(c->router, ZMQ_BACKLOG, &backlog, sizeof backlog) != 0 ||
         zmq_socket_monitor(c->router, "inproc://th-collector-monitor",
                            ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
@@ -788,6 +833,8 @@ static void
 s_stop(void *self)
 {
     th_collector_t *c = self;
+    if (c->o && c->o->store)
+        s_seen_flush(c);
     if (c->tick_on) {
         uv_timer_stop(&c->tick);
         uv_close((uv_handle_t *)&c->tick, NULL);

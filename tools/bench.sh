@@ -19,6 +19,8 @@ t1=$(date +%s%N)
 echo "submit --draft (process start, open, validate, sign, commit): $(( (t1 - t0) / 50000 )) us each over 50"
 echo "== relay backlog, tonghop and PouchDB side by side (tests/bench/relay.sh)"
 sh tests/bench/relay.sh "$O"
+echo "== mass reconnect of the 3,321 communes of 2025 (tests/bench/reconnect.sh)"
+sh tests/bench/reconnect.sh "$O"
 echo "== consolidation for the whole country (tests/bench/consolidate.sh)"
 sh tests/bench/consolidate.sh "$O"
 echo "== web: dashboard and form POST with 64 connections (tests/bench/web.sh)"

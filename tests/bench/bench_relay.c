@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "bench_clock.h"
+#include "bench_records.h"
 #include "codec.h"
 #include "crypto.h"
 #include "enrollment.h"
@@ -149,41 +150,6 @@ s_push(th_office_t *o, const char *sender, s_batch_t *b, uint8_t kind, uint8_t *
     return ++b->n == S_BATCH ? s_flush(o, sender, b) : 0;
 }
 
-static void
-s_values(th_record_t *r, const th_form_t *f, unsigned salt)
-{
-    for (size_t i = 0; i < f->nindicators; i++) {
-        const th_indicator_t *ind = &f->indicators[i];
-        if (ind->computed)
-            continue;
-        th_value_t v = { 0 };
-        snprintf(v.code, sizeof v.code, "%s", ind->code);
-        switch (ind->type) {
-        case TH_IT_INT:
-            v.kind = TH_V_INT;
-            v.u.i = (int64_t)((salt + i * 7) % 40);
-            break;
-        case TH_IT_DEC:
-            v.kind = TH_V_DEC;
-            v.u.d = (double)((salt + i) % 100) / 4.0;
-            break;
-        case TH_IT_BOOL:
-            v.kind = TH_V_BOOL;
-            v.u.b = (salt + i) % 3 != 0;
-            break;
-        case TH_IT_ENUM:
-            v.kind = TH_V_TEXT;
-            v.u.s = (char *)ind->options[(salt + i) % ind->noptions].code;
-            break;
-        default:
-            v.kind = TH_V_TEXT;
-            v.u.s = "Tổ chức tốt các buổi đối thoại trực tiếp với Nhân dân.";
-            break;
-        }
-        th_record_set(r, &v);
-    }
-}
-
 static json_t *
 s_doc(const th_record_t *r)
 {
@@ -233,23 +199,10 @@ s_reports(s_fill_t *f, const char *unit, const th_identity_t *cid, unsigned salt
                 th_period_t p;
                 th_period_make(pt, y, ix, &p);
                 th_record_t r;
-                th_record_init(&r);
-                snprintf(r.form, sizeof r.form, "%s", form->id);
-                snprintf(r.period, sizeof r.period, "%s", p.id);
-                snprintf(r.unit, sizeof r.unit, "%s", unit);
-                r.rev = 1;
-                r.status = TH_STATUS_SUBMITTED;
-                r.form_version = form->version;
-                r.submitted_at = th_now_ms();
-                memcpy(r.origin, cid->pk, 32);
-                s_values(&r, form, salt + (unsigned)y + (unsigned)ix);
-                uint8_t *body, *rb;
-                size_t bl, rl;
-                if ((rc = th_codec_record_body(&r, &body, &bl)) < 0)
-                    return rc;
-                th_sign(cid, body, bl, r.sig);
-                th_free(body);
-                if ((rc = th_codec_record_encode(&r, &rb, &rl)) < 0)
+                uint8_t *rb;
+                size_t rl;
+                if ((rc = th_bench_record(&r, form, p.id, unit, cid,
+                                          salt + (unsigned)y + (unsigned)ix, &rb, &rl)) < 0)
                     return rc;
                 if (f->docs) {
                     json_t *d = s_doc(&r);

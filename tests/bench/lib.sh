@@ -21,12 +21,12 @@ wait_file() { i=0; while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i 
 # web0 DIR: the office's web interface on a port the kernel picks
 web0() { sed -i 's/^listen = .*/listen = 127.0.0.1:0/' "$1/tonghop.ini"; }
 
-# national_units FILE: the official 2024 list with a national root VN above
-# the provinces (the national level is not in the official lists)
+# national_units FILE [YEAR]: the official 2024 (or 2025) list with a
+# national root VN above the provinces (not in the official lists)
 national_units() {
     {
         echo "code,name,level,parent_code"
         echo "VN,Việt Nam,country,"
-        tail -n +2 config/units/vn-2024.csv | awk -F, 'BEGIN { OFS = "," } $3 == "province" { $4 = "VN" } { print }'
+        tail -n +2 "config/units/vn-${2:-2024}.csv" | awk -F, 'BEGIN { OFS = "," } $3 == "province" { $4 = "VN" } { print }'
     } >"$1"
 }
