@@ -9,7 +9,8 @@
                     (the ZAP handler's lookup)
       seq:<unit>    highest log seq of that child durably stored here
       seen:<unit>   last contact (i64 ms) | clock offset (i64 ms, theirs -
-                    ours) measured at HELLO
+                    ours) measured at HELLO (the collector writes the HELLOs
+                    of a tick in one commit)
       prev:<unit>   during that direct child's key rotation, its old key
                     (32), whose curve: index stays until the child connects
                     with the new one
