@@ -169,11 +169,16 @@ $(O)/bench/%: $(O)/tests/bench/%.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# the MQTT peer links Debian's libmosquitto too
+$(O)/bench/bench_mqtt: $(O)/tests/bench/bench_mqtt.o $(O)/libhub.a $(O)/libnode.a $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lmosquitto
+
 bench:
 	@tools/deps.sh bench
 	@$(MAKE) --no-print-directory BUILD=release all build/release/bench/bench_office \
 	    build/release/bench/bench_relay build/release/bench/bench_consolidate \
-	    build/release/bench/bench_reconnect
+	    build/release/bench/bench_reconnect build/release/bench/bench_mqtt
 	@[ -d tests/bench/peers/node_modules/pouchdb-node ] || \
 	    (cd tests/bench/peers && npm ci --no-audit --no-fund)
 	@tools/bench.sh build/release

@@ -7,7 +7,8 @@
 # clock before a deadline), fonts-liberation2 (Times New Roman metrics), and
 # node with npm (browser tests through playwright-core), clang with
 # libFuzzer (tests/fuzz). `deps.sh bench` adds what `make bench` uses:
-# node with npm (the PouchDB peer) and apache2-utils (ab, the web load).
+# node with npm (the PouchDB peer), mosquitto with libmosquitto (the MQTT
+# peer) and apache2-utils (ab, the web load).
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev lmdb-utils
 libuv1-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libinih-dev libxlsxwriter-dev
@@ -23,7 +24,7 @@ if [ "${1:-}" = test ]; then
     fi
 fi
 if [ "${1:-}" = bench ]; then
-    PKGS="$PKGS apache2-utils"
+    PKGS="$PKGS apache2-utils mosquitto libmosquitto-dev"
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         PKGS="$PKGS nodejs npm"
     fi

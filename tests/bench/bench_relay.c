@@ -11,7 +11,9 @@
     unit, each hub with a key of its own), and one signed report of each
     commune for both shipped forms and every period from YEAR_FROM to
     YEAR_TO (yearly and six-monthly, the 2025S1 end of the 2024 tree
-    included when YEAR_TO is 2024). DOCS.jsonl "-" writes no documents. Every batch goes through the real
+    included when YEAR_TO is 2024). DOCS.jsonl "-" writes no documents;
+    BLOBS (optional) gets the records as relayed, each as a big-endian u32
+    length and the bytes (for the MQTT peer). Every batch goes through the real
     ingest (th_ingest_batch: every check, the Ed25519 verification, one
     durable commit per batch), so U's log then holds exactly what its
     uplink relays. The same reports are written to DOCS.jsonl, one JSON
@@ -180,6 +182,7 @@ typedef struct {
     int y0, y1;
     int32_t day;            /* the tree's day */
     FILE *docs;             /* NULL: none written */
+    FILE *blobs;            /* the records as relayed (u32 length | blob), or NULL */
     long records, bytes;
 } s_fill_t;
 
@@ -210,6 +213,12 @@ s_reports(s_fill_t *f, const char *unit, const th_identity_t *cid, unsigned salt
                     fprintf(f->docs, "%s\n", line);
                     free(line);
                     json_decref(d);
+                }
+                if (f->blobs) {
+                    uint8_t h[4] = { (uint8_t)(rl >> 24), (uint8_t)(rl >> 16),
+                                     (uint8_t)(rl >> 8), (uint8_t)rl };
+                    fwrite(h, 4, 1, f->blobs);
+                    fwrite(rb, rl, 1, f->blobs);
                 }
                 th_record_clear(&r);
                 f->records++;
@@ -255,8 +264,8 @@ s_fill(s_fill_t *f, const char *hub, const th_identity_t *hid)
 int
 main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: bench_relay DIR YEAR_FROM YEAR_TO DOCS.jsonl|-\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: bench_relay DIR YEAR_FROM YEAR_TO DOCS.jsonl|- [BLOBS]\n");
         return 2;
     }
     s_fill_t f = { .y0 = atoi(argv[2]), .y1 = atoi(argv[3]) };
@@ -271,6 +280,10 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[4], "-") != 0 && !(f.docs = fopen(argv[4], "w"))) {
         perror(argv[4]);
+        return 1;
+    }
+    if (argc == 6 && !(f.blobs = fopen(argv[5], "wb"))) {
+        perror(argv[5]);
         return 1;
     }
     f.forms[0] = th_office_form(o, "dvcq-nam");
@@ -314,6 +327,8 @@ main(int argc, char **argv)
     double t_fill = s_now() - t0;
     if (f.docs)
         fclose(f.docs);
+    if (f.blobs)
+        fclose(f.blobs);
     printf("records %ld\nrecord_bytes %ld\nchildren %zu\nfill_s %.3f\n", f.records, f.bytes,
            kids.n, t_fill);
     printf("ingest_entries %ld\ningest_commits %ld\ningest_s %.3f\nverify_s %.3f\n",

@@ -2,8 +2,10 @@
 # Workload 1 of docs/benchmarks.md, the relay backlog: a relay hub that was
 # without its parent for a month reconnects holding 20,239 reports of the
 # 547 communes below it (Thanh Hóa, 38, in the 2024 tree: both shipped forms,
-# every period 2013 to 2025S1), relayed to a root; then the same reports
-# replicated by PouchDB to express-pouchdb, in the same run.
+# every period 2013 to 2025S1), relayed to a root; then, in the same run,
+# the same records as MQTT QoS 1 messages through mosquitto to a subscriber
+# committing to LMDB, and the same reports replicated by PouchDB to
+# express-pouchdb.
 #
 # The relay is a province under a national root (VN, a unit list made from
 # the official 2024 one with a national row above the provinces): no district
@@ -37,7 +39,7 @@ RK=$(tail -n 1 "$T/init.out")
 # the web off the way (port 0: the kernel picks one)
 web0 "$T/vn"
 web0 "$T/p38"
-FILL=$("$O/bench/bench_relay" "$T/p38" 2013 2024 "$T/docs.jsonl") || exit 1
+FILL=$("$O/bench/bench_relay" "$T/p38" 2013 2024 "$T/docs.jsonl" "$T/blobs.bin") || exit 1
 RECORDS=$(printf '%s\n' "$FILL" | awk '$1 == "records" { print $2 }')
 RBYTES=$(printf '%s\n' "$FILL" | awk '$1 == "record_bytes" { print $2 }')
 # workload 3, ingest at a hub: the phases of filling the relay
@@ -78,6 +80,13 @@ print(json.dumps({"peer": "tonghop", "records": int(n), "seconds": round(t1 - t0
                   "check_2020_reported_at_root": int(held), "durability": "fsync per batch"}))
 PY
 kill "$RP"; wait "$RP" 2>/dev/null
+
+# ---- MQTT QoS 1 through Debian's mosquitto, the same records
+if command -v mosquitto >/dev/null 2>&1 && [ -x "$O/bench/bench_mqtt" ] && unshare -n true 2>/dev/null; then
+    unshare -n sh tests/bench/mqtt_ns.sh "$O" "$T" "$RECORDS" "$RBYTES"
+else
+    echo '{"peer": "mqtt", "skipped": "needs mosquitto, bench_mqtt and unshare -n (root): tools/deps.sh bench"}'
+fi
 
 # ---- PouchDB (npm pouchdb-node, express-pouchdb), the same reports
 if [ ! -d "$PEERS/node_modules/pouchdb-node" ]; then
