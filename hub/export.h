@@ -24,7 +24,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cli.h"
 #include "office.h"
 #include "rollup.h"
 
@@ -106,12 +105,5 @@ void th_export_cell_format(const th_xcell_t *c, bool human, char *buf, size_t ca
    titles and its rows, parts separated by an empty line; numbers plain
    ("1234.5"). Returns 0, or -EIO when writing failed. */
 int th_export_csv(const th_export_t *x, FILE *f);
-
-/* The `export` command of tonghop-hub (DESIGN §2): --dir, --form,
-   --period, optional --unit and --as-of, --format xlsx|csv|html and --out
-   FILE ("-" = standard output, csv and html only). The file is written
-   beside FILE under a temporary name and renamed over it when complete,
-   so a failed export never leaves a partial file. Returns an exit code. */
-int th_export_cmd(th_cli_opts_t *o, int argc, char **argv);
 
 #endif

@@ -5,10 +5,10 @@
 #include "export.h"
 #include "export_html.h"
 #include "export_xlsx.h"
-#include "hubcli.h"
 #include "mem.h"
 #include "period.h"
 #include "present.h"
+#include "returns.h"
 #include "rollup.h"
 #include "units.h"
 #include "webnode.h"
@@ -478,7 +478,7 @@ s_return(th_web_req_t *rq, void *arg)
     if (!form || !period || !unit || !reason)
         return th_web_fail(rq, 400, "Thiếu thông tin để trả lại báo cáo.");
     char err[512];
-    int rc = th_hubcli_return(th_web_office(rq), form, period, unit, reason, NULL, err,
+    int rc = th_return_report(th_web_office(rq), form, period, unit, reason, NULL, err,
                               sizeof err);
     if (rc == TH_E_INVALID)
         return th_web_fail(rq, 400, "Hãy ghi lý do, nội dung cần sửa (tối đa 400 byte).");
