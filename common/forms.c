@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "codec.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
@@ -75,45 +76,6 @@ static bool
 s_is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid.
-   Rejects overlong forms, surrogates and code points past U+10FFFF. */
-static size_t
-s_utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned min, cp;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; min = 0x10000; }
-    else return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-static bool
-s_utf8_valid(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        size_t k = s_utf8_seq((const unsigned char *)s + i, n - i);
-        if (!k)
-            return false;
-        i += k;
-    }
-    return true;
 }
 
 static bool
@@ -687,7 +649,7 @@ s_reader(char *str, int num, void *stream)
         s_err(ps, ps->line, "NUL byte in the text");
         return NULL;
     }
-    if (!s_utf8_valid(s, n)) {
+    if (!th_codec_utf8_valid((const uint8_t *)s, n)) {
         s_err(ps, ps->line, "invalid UTF-8");
         return NULL;
     }
@@ -1569,7 +1531,7 @@ th_form_parse_value(const th_indicator_t *ind, const char *text, th_value_t *out
         return 0;
     }
     case TH_IT_TEXT:
-        if (!s_utf8_valid(s, n)) {
+        if (!th_codec_utf8_valid((const uint8_t *)s, n)) {
             *msg = "Văn bản chứa ký tự không hợp lệ (không phải UTF-8)";
             return TH_E_INVALID;
         }
@@ -1711,7 +1673,7 @@ s_check_value(const th_form_t *f, const th_value_t *v, th_problems_t *out)
     case TH_IT_TEXT:
         if (v->kind != TH_V_TEXT || !v->u.s)
             return s_problem(out, ind->code, L, "Phải là văn bản");
-        if (!s_utf8_valid(v->u.s, strlen(v->u.s)))
+        if (!th_codec_utf8_valid((const uint8_t *)v->u.s, strlen(v->u.s)))
             return s_problem(out, ind->code, L,
                              "Văn bản chứa ký tự không hợp lệ (không phải UTF-8)");
         if (strlen(v->u.s) >= TH_TEXT_MAX)
