@@ -240,7 +240,7 @@ s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
 }
 
 static int
-s_add_collector(th_daemon_t *d, th_office_t *off, th_uplink_t *up, th_web_t *web,
+s_add_collector(th_daemon_t *d, th_office_t *off, th_uplink_t *up, th_httpd_t *web,
                 void **state)
 {
     int rc = th_webhub_add(web);

@@ -43,21 +43,21 @@ typedef struct {
 /* Reads the query; on a bad one replies 400, sets *rc to the handler's
    return and returns false. */
 static bool
-s_query(th_web_req_t *rq, s_query_t *q, int *rc)
+s_query(th_httpd_req_t *rq, s_query_t *q, int *rc)
 {
-    q->form = th_web_arg(rq, "form");
-    q->period = th_web_arg(rq, "period");
-    q->unit = th_web_arg(rq, "unit");
+    q->form = th_httpd_arg(rq, "form");
+    q->period = th_httpd_arg(rq, "period");
+    q->unit = th_httpd_arg(rq, "unit");
     if (q->unit && !q->unit[0])
         q->unit = NULL;
     q->as_of = INT64_MAX;
-    const char *asof = th_web_arg(rq, "as_of");
+    const char *asof = th_httpd_arg(rq, "as_of");
     if (asof && asof[0] && th_time_parse_iso_end(asof, &q->as_of) < 0) {
-        *rc = th_web_fail(rq, 400, "Thời điểm tính đến không hợp lệ (viết 2026-11-01).");
+        *rc = th_httpd_fail(rq, 400, "Thời điểm tính đến không hợp lệ (viết 2026-11-01).");
         return false;
     }
     if (!q->form || !q->period) {
-        *rc = th_web_fail(rq, 400, "Thiếu biểu mẫu hoặc kỳ báo cáo.");
+        *rc = th_httpd_fail(rq, 400, "Thiếu biểu mẫu hoặc kỳ báo cáo.");
         return false;
     }
     return true;
@@ -66,14 +66,14 @@ s_query(th_web_req_t *rq, s_query_t *q, int *rc)
 /* The reply to a failed rollup or export of the query: 404 with what was
    wrong for the caller's mistakes; other errors are returned (500). */
 static int
-s_compute_failed(th_web_req_t *rq, int e)
+s_compute_failed(th_httpd_req_t *rq, int e)
 {
     if (e == TH_E_FORM)
-        return th_web_fail(rq, 404, "Không có biểu mẫu này.");
+        return th_httpd_fail(rq, 404, "Không có biểu mẫu này.");
     if (e == TH_E_PERIOD)
-        return th_web_fail(rq, 404, "Kỳ báo cáo không hợp lệ cho biểu mẫu này.");
+        return th_httpd_fail(rq, 404, "Kỳ báo cáo không hợp lệ cho biểu mẫu này.");
     if (e == TH_E_UNIT)
-        return th_web_fail(rq, 404, "Đơn vị không thuộc phạm vi tổng hợp của đơn vị này "
+        return th_httpd_fail(rq, 404, "Đơn vị không thuộc phạm vi tổng hợp của đơn vị này "
                                     "trong kỳ báo cáo.");
     return e;
 }
@@ -110,12 +110,12 @@ s_release(s_cache_t *c, th_rollup_t **r)
    the query is wrong (*rc: the handler's return). Give it back with
    s_release. */
 static th_rollup_t *
-s_rollup(th_web_req_t *rq, s_cache_t *c, int *rc)
+s_rollup(th_httpd_req_t *rq, s_cache_t *c, int *rc)
 {
     s_query_t q;
     if (!s_query(rq, &q, rc))
         return NULL;
-    th_office_t *o = th_web_office(rq);
+    th_office_t *o = th_httpd_office(rq);
     char key[TH_KEY_MAX + 8];
     snprintf(key, sizeof key, "%s|%s|%s", q.form, q.period, q.unit ? q.unit : "");
     uint64_t gen = th_store_generation(o->store);
@@ -154,10 +154,10 @@ static const char *const s_state_class[] = { "missing", "on_time", "late" };
 /* ---- the list of forms ------------------------------------------------------------ */
 
 static int
-s_forms_list(th_web_req_t *rq)
+s_forms_list(th_httpd_req_t *rq)
 {
-    th_office_t *o = th_web_office(rq);
-    FILE *f = th_web_page(rq, "Tổng hợp báo cáo");
+    th_office_t *o = th_httpd_office(rq);
+    FILE *f = th_httpd_page(rq, "Tổng hợp báo cáo");
     if (!f)
         return -ENOMEM;
     int32_t today = th_time_day_vn(th_now_ms());
@@ -183,7 +183,7 @@ s_forms_list(th_web_req_t *rq)
         }
     }
     fputs("</tbody>\n</table>\n", f);
-    return th_web_page_send(rq, 200);
+    return th_httpd_page_send(rq, 200);
 }
 
 /* ---- the dashboard ---------------------------------------------------------------------- */
@@ -340,11 +340,11 @@ s_figures(FILE *f, const th_rollup_t *r, const th_form_t *form)
 }
 
 static int
-s_dashboard(th_web_req_t *rq, void *arg)
+s_dashboard(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
-    th_office_t *o = th_web_office(rq);
-    if (!th_web_arg(rq, "form") && !th_web_arg(rq, "period"))
+    th_office_t *o = th_httpd_office(rq);
+    if (!th_httpd_arg(rq, "form") && !th_httpd_arg(rq, "period"))
         return s_forms_list(rq);
     int rc;
     th_rollup_t *r = s_rollup(rq, arg, &rc);
@@ -354,7 +354,7 @@ s_dashboard(th_web_req_t *rq, void *arg)
     char label[64], title[400], when[32];
     th_period_label_vn(&r->period, label, sizeof label);
     snprintf(title, sizeof title, "Tổng hợp: %s — %s", r->title, label);
-    FILE *f = th_web_page(rq, title);
+    FILE *f = th_httpd_page(rq, title);
     if (!f) {
         s_release(arg, &r);
         return -ENOMEM;
@@ -381,19 +381,19 @@ s_dashboard(th_web_req_t *rq, void *arg)
         s_figures(f, r, form);
     s_units(f, r);
     s_release(arg, &r);
-    return th_web_page_send(rq, 200);
+    return th_httpd_page_send(rq, 200);
 }
 
 /* ---- one unit's report as received --------------------------------------------------------- */
 
 static int
-s_unit_page(th_web_req_t *rq, void *arg)
+s_unit_page(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
-    th_office_t *o = th_web_office(rq);
-    const char *unit = th_web_arg(rq, "unit");
+    th_office_t *o = th_httpd_office(rq);
+    const char *unit = th_httpd_arg(rq, "unit");
     if (!unit || !unit[0])
-        return th_web_fail(rq, 400, "Thiếu mã đơn vị.");
+        return th_httpd_fail(rq, 400, "Thiếu mã đơn vị.");
     int rc;
     th_rollup_t *r = s_rollup(rq, arg, &rc);   /* checks form, period and that unit is below */
     if (!r)
@@ -406,13 +406,13 @@ s_unit_page(th_web_req_t *rq, void *arg)
     char label[64], title[400];
     th_period_label_vn(&r->period, label, sizeof label);
     snprintf(title, sizeof title, "%s — %s — %s", r->total.name, r->title, label);
-    FILE *f = th_web_page(rq, title);
+    FILE *f = th_httpd_page(rq, title);
     if (!f || (lrc < 0 && lrc != TH_E_NOTFOUND)) {
         th_record_clear(&rec);
         s_release(arg, &r);
         return f ? lrc : -ENOMEM;
     }
-    if (th_web_arg(rq, "returned"))
+    if (th_httpd_arg(rq, "returned"))
         fputs("<div class=\"notice ok\">Đã trả lại báo cáo để sửa; thông báo được gửi xuống "
               "đơn vị khi có kết nối.</div>\n", f);
     fputs("<p><a class=\"up\" href=\"/hub?", f);
@@ -451,7 +451,7 @@ s_unit_page(th_web_req_t *rq, void *arg)
         if (strcmp(r->total.unit, o->cfg.unit) != 0) {
             fputs("<h2>Trả lại để sửa</h2>\n<form id=\"return\" method=\"post\" "
                   "action=\"/hub/return\">", f);
-            th_web_csrf_field(rq, f);
+            th_httpd_csrf_field(rq, f);
             fputs("<input type=\"hidden\" name=\"form\" value=\"", f);
             th_html_put(f, r->form);
             fputs("\"><input type=\"hidden\" name=\"period\" value=\"", f);
@@ -466,51 +466,51 @@ s_unit_page(th_web_req_t *rq, void *arg)
     }
     th_record_clear(&rec);
     s_release(arg, &r);
-    return th_web_page_send(rq, 200);
+    return th_httpd_page_send(rq, 200);
 }
 
 static int
-s_return(th_web_req_t *rq, void *arg)
+s_return(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
-    const char *form = th_web_field(rq, "form"), *period = th_web_field(rq, "period");
-    const char *unit = th_web_field(rq, "unit"), *reason = th_web_field(rq, "reason");
+    const char *form = th_httpd_field(rq, "form"), *period = th_httpd_field(rq, "period");
+    const char *unit = th_httpd_field(rq, "unit"), *reason = th_httpd_field(rq, "reason");
     if (!form || !period || !unit || !reason)
-        return th_web_fail(rq, 400, "Thiếu thông tin để trả lại báo cáo.");
+        return th_httpd_fail(rq, 400, "Thiếu thông tin để trả lại báo cáo.");
     char err[512];
-    int rc = th_return_report(th_web_office(rq), form, period, unit, reason, NULL, err,
+    int rc = th_return_report(th_httpd_office(rq), form, period, unit, reason, NULL, err,
                               sizeof err);
     if (rc == TH_E_INVALID)
-        return th_web_fail(rq, 400, "Hãy ghi lý do, nội dung cần sửa (tối đa 400 byte).");
+        return th_httpd_fail(rq, 400, "Hãy ghi lý do, nội dung cần sửa (tối đa 400 byte).");
     if (rc == TH_E_NOTFOUND)
-        return th_web_fail(rq, 404, "Chưa nhận được báo cáo của đơn vị này để trả lại.");
+        return th_httpd_fail(rq, 404, "Chưa nhận được báo cáo của đơn vị này để trả lại.");
     if (rc == TH_E_FORM || rc == TH_E_PERIOD || rc == TH_E_UNIT)
-        return th_web_fail(rq, 404, "Biểu mẫu, kỳ hoặc đơn vị không hợp lệ.");
+        return th_httpd_fail(rq, 404, "Biểu mẫu, kỳ hoặc đơn vị không hợp lệ.");
     if (rc < 0)
         return rc;
-    th_web_saved(rq);
+    th_httpd_saved(rq);
     char loc[200];
     snprintf(loc, sizeof loc, "/hub/unit?form=%s&period=%s&unit=%s&returned=1", form, period,
              unit);
-    return th_web_redirect(rq, loc);
+    return th_httpd_redirect(rq, loc);
 }
 
 /* ---- exports and JSON ----------------------------------------------------------------------- */
 
 static int
-s_export(th_web_req_t *rq, void *arg)
+s_export(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
-    const char *fmt = th_web_arg(rq, "format");
+    const char *fmt = th_httpd_arg(rq, "format");
     if (!fmt || (strcmp(fmt, "xlsx") && strcmp(fmt, "csv") && strcmp(fmt, "html")))
-        return th_web_fail(rq, 400, "Định dạng phải là xlsx, csv hoặc html.");
+        return th_httpd_fail(rq, 400, "Định dạng phải là xlsx, csv hoặc html.");
     s_query_t q;
     int rc;
     if (!s_query(rq, &q, &rc))
         return rc;
     th_export_t *x = NULL;
     char err[512];
-    rc = th_export_make(th_web_office(rq), q.form, q.period, q.unit, q.as_of, &x, err,
+    rc = th_export_make(th_httpd_office(rq), q.form, q.period, q.unit, q.as_of, &x, err,
                         sizeof err);
     if (rc < 0)
         return s_compute_failed(rq, rc);
@@ -552,12 +552,12 @@ s_export(th_web_req_t *rq, void *arg)
     th_export_destroy(&x);
     if (rc == 0) {
         if (strcmp(fmt, "xlsx") == 0)
-            rc = th_web_send(rq, 200, "application/vnd.openxmlformats-officedocument."
+            rc = th_httpd_send(rq, 200, "application/vnd.openxmlformats-officedocument."
                              "spreadsheetml.sheet", buf, len, name, NULL);
         else if (strcmp(fmt, "csv") == 0)
-            rc = th_web_send(rq, 200, "text/csv; charset=utf-8", buf, len, name, NULL);
+            rc = th_httpd_send(rq, 200, "text/csv; charset=utf-8", buf, len, name, NULL);
         else   /* the print view carries its own inline style */
-            rc = th_web_send(rq, 200, "text/html; charset=utf-8", buf, len, NULL,
+            rc = th_httpd_send(rq, 200, "text/html; charset=utf-8", buf, len, NULL,
                              "default-src 'none'; style-src 'unsafe-inline'; "
                              "frame-ancestors 'none'");
     }
@@ -566,7 +566,7 @@ s_export(th_web_req_t *rq, void *arg)
 }
 
 static int
-s_api_rollup(th_web_req_t *rq, void *arg)
+s_api_rollup(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
     int rc;
@@ -575,11 +575,11 @@ s_api_rollup(th_web_req_t *rq, void *arg)
         return rc;
     json_t *j = th_rollup_json(r);
     s_release(arg, &r);
-    return th_web_send_json(rq, 200, j);
+    return th_httpd_send_json(rq, 200, j);
 }
 
 static int
-s_api_completeness(th_web_req_t *rq, void *arg)
+s_api_completeness(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
     int rc;
@@ -588,13 +588,13 @@ s_api_completeness(th_web_req_t *rq, void *arg)
         return rc;
     json_t *j = th_completeness_json(r->completeness);
     s_release(arg, &r);
-    return th_web_send_json(rq, 200, j);
+    return th_httpd_send_json(rq, 200, j);
 }
 
 int
-th_webhub_add(th_web_t *w)
+th_webhub_add(th_httpd_t *w)
 {
-    static const th_web_route_t routes[] = {
+    static const th_httpd_route_t routes[] = {
         { "GET", "/hub", s_dashboard },
         { "GET", "/hub/unit", s_unit_page },
         { "POST", "/hub/return", s_return },
@@ -605,7 +605,7 @@ th_webhub_add(th_web_t *w)
     s_cache_t *c = th_calloc(1, sizeof *c);
     if (!c)
         return -ENOMEM;
-    th_web_on_destroy(w, s_cache_free, c);
-    int rc = th_web_routes(w, routes, sizeof routes / sizeof *routes, c);
-    return rc < 0 ? rc : th_web_nav(w, "/hub", "Tổng hợp");
+    th_httpd_on_destroy(w, s_cache_free, c);
+    int rc = th_httpd_routes(w, routes, sizeof routes / sizeof *routes, c);
+    return rc < 0 ? rc : th_httpd_nav(w, "/hub", "Tổng hợp");
 }

@@ -7,10 +7,10 @@
 #ifndef TH_WEBHUB_H
 #define TH_WEBHUB_H
 
-#include "web.h"
+#include "httpd.h"
 
 /* Adds the hub pages and the "Tổng hợp" link to w, with the cache of the
    last dashboard they keep (freed with w). Returns 0, -ENOMEM or TH_E_LIMIT. */
-int th_webhub_add(th_web_t *w);
+int th_webhub_add(th_httpd_t *w);
 
 #endif

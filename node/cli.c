@@ -12,7 +12,7 @@
 #include "period.h"
 #include "present.h"
 #include "status.h"
-#include "web.h"
+#include "httpd.h"
 #include "webnode.h"
 
 #include <getopt.h>
@@ -778,7 +778,7 @@ s_cmd_user(th_cli_opts_t *o, int argc, char **argv)
     th_office_t *off = th_cli_open(o->dir, &code);
     if (!off)
         return code;
-    int rc = th_web_user_add(off, o->name, pw);
+    int rc = th_httpd_user_add(off, o->name, pw);
     sodium_memzero(pw, sizeof pw);
     sodium_memzero(again, sizeof again);
     if (rc == TH_E_INVALID)
@@ -799,7 +799,7 @@ s_cmd_user(th_cli_opts_t *o, int argc, char **argv)
 int
 th_cli_run(th_cli_opts_t *o, int argc, char **argv,
            int (*add_services)(th_daemon_t *d, th_office_t *off, th_uplink_t *up,
-                               th_web_t *web, void **state),
+                               th_httpd_t *web, void **state),
            void (*free_services)(void **state))
 {
     (void)argv;
@@ -812,7 +812,7 @@ th_cli_run(th_cli_opts_t *o, int argc, char **argv,
     th_log_level = th_daemon_log_level(off->cfg.log_level);
     th_daemon_t *d = th_daemon_new(off, &rc);
     th_uplink_t *up = NULL;
-    th_web_t *web = NULL;
+    th_httpd_t *web = NULL;
     void *state = NULL;
     if (!d) {
         code = th_cli_fail(TH_EXIT_FAIL, "run: cannot start: %s", th_strerror(rc));
@@ -828,7 +828,7 @@ th_cli_run(th_cli_opts_t *o, int argc, char **argv,
         th_daemon_add(d, &s);
     }
     /* the web interface: data entry works with no parent at all */
-    if (!(web = th_web_new(off, &rc)) || (rc = th_webnode_add(web)) < 0) {
+    if (!(web = th_httpd_new(off, &rc)) || (rc = th_webnode_add(web)) < 0) {
         if (rc == TH_E_CONFIG)
             code = th_cli_fail(TH_EXIT_FAIL, "run: [web] listen = %s in %s/tonghop.ini is not "
                                "an IPv4 ADDRESS:PORT (e.g. 127.0.0.1:8080)",
@@ -839,12 +839,12 @@ th_cli_run(th_cli_opts_t *o, int argc, char **argv,
         goto done;
     }
     if (up)
-        th_web_on_saved(web, th_uplink_wake_cb, up);
+        th_httpd_on_saved(web, th_uplink_wake_cb, up);
     if (add_services && (rc = add_services(d, off, up, web, &state)) < 0) {
         code = th_cli_fail(TH_EXIT_FAIL, "run: %s", th_strerror(rc));
         goto done;
     }
-    th_service_t ws = th_web_service(web);
+    th_service_t ws = th_httpd_service(web);
     if ((rc = th_daemon_add(d, &ws)) < 0) {
         code = th_cli_fail(TH_EXIT_FAIL, "run: %s", th_strerror(rc));
         goto done;
@@ -854,7 +854,7 @@ th_cli_run(th_cli_opts_t *o, int argc, char **argv,
         code = th_cli_fail(TH_EXIT_FAIL, "run: %s", th_strerror(rc));
 done:
     th_daemon_destroy(&d);
-    th_web_destroy(&web);
+    th_httpd_destroy(&web);
     if (free_services)
         free_services(&state);
     th_uplink_destroy(&up);

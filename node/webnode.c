@@ -56,17 +56,17 @@ th_webnode_load(th_office_t *o, const char *form, const char *period, const char
 
 /* The form and period named by the query, checked; NULL after replying. */
 static const th_form_t *
-s_form_period(th_web_req_t *rq, th_period_t *p)
+s_form_period(th_httpd_req_t *rq, th_period_t *p)
 {
-    th_office_t *o = th_web_office(rq);
-    const char *fid = th_web_arg(rq, "form"), *pid = th_web_arg(rq, "period");
+    th_office_t *o = th_httpd_office(rq);
+    const char *fid = th_httpd_arg(rq, "form"), *pid = th_httpd_arg(rq, "period");
     const th_form_t *f = fid ? th_office_form(o, fid) : NULL;
     if (!f) {
-        th_web_fail(rq, 404, "Không có biểu mẫu này.");
+        th_httpd_fail(rq, 404, "Không có biểu mẫu này.");
         return NULL;
     }
     if (!pid || th_period_parse(pid, p) < 0 || p->type != f->period_type) {
-        th_web_fail(rq, 404, "Kỳ báo cáo không hợp lệ cho biểu mẫu này.");
+        th_httpd_fail(rq, 404, "Kỳ báo cáo không hợp lệ cho biểu mẫu này.");
         return NULL;
     }
     return f;
@@ -142,9 +142,9 @@ typedef struct {
 } s_cur_t;
 
 static void
-s_home_row(th_web_req_t *rq, FILE *f, const th_form_t *form, const th_period_t *p)
+s_home_row(th_httpd_req_t *rq, FILE *f, const th_form_t *form, const th_period_t *p)
 {
-    th_office_t *o = th_web_office(rq);
+    th_office_t *o = th_httpd_office(rq);
     s_cur_t c = { .found = false };
     th_record_init(&c.r);
     c.found = th_webnode_load(o, form->id, p->id, o->cfg.unit, &c.r, &c.sig_ok) == 0;
@@ -171,11 +171,11 @@ s_home_row(th_web_req_t *rq, FILE *f, const th_form_t *form, const th_period_t *
 }
 
 static int
-s_home(th_web_req_t *rq, void *arg)
+s_home(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
-    th_office_t *o = th_web_office(rq);
-    FILE *f = th_web_page(rq, "Báo cáo của đơn vị");
+    th_office_t *o = th_httpd_office(rq);
+    FILE *f = th_httpd_page(rq, "Báo cáo của đơn vị");
     if (!f)
         return -ENOMEM;
     int32_t today = th_time_day_vn(th_now_ms());
@@ -204,7 +204,7 @@ s_home(th_web_req_t *rq, void *arg)
         fputs("<p>Đơn vị này không trực tiếp nhập báo cáo theo các biểu mẫu hiện có.</p>\n", f);
     if (th_office_is_hub(o))
         fputs("<p><a href=\"/hub\">Xem tổng hợp báo cáo của các đơn vị trực thuộc</a></p>\n", f);
-    return th_web_page_send(rq, 200);
+    return th_httpd_page_send(rq, 200);
 }
 
 /* ---- the entry form ---------------------------------------------------------------- */
@@ -248,13 +248,13 @@ s_option(FILE *f, const char *value, const char *label, const char *current)
 
 /* One input; its current text is what was posted (posted) or the record's. */
 static void
-s_field(th_web_req_t *rq, FILE *f, const th_form_t *form, const th_indicator_t *ind,
+s_field(th_httpd_req_t *rq, FILE *f, const th_form_t *form, const th_indicator_t *ind,
         const th_record_t *r, bool posted, const th_problems_t *pr)
 {
     char name[TH_CODE_MAX + 2], cur[TH_TEXT_MAX + 64] = "";
     snprintf(name, sizeof name, "v_%s", ind->code);
     if (posted && !ind->computed) {
-        const char *v = th_web_field(rq, name);
+        const char *v = th_httpd_field(rq, name);
         snprintf(cur, sizeof cur, "%s", v ? v : "");
     } else if (r && ind->computed) {
         double v;
@@ -431,10 +431,10 @@ s_sync_box(th_office_t *o, FILE *f, const char *form, const char *period)
 }
 
 static int
-s_report_page(th_web_req_t *rq, const th_form_t *form, const th_period_t *p, bool posted,
+s_report_page(th_httpd_req_t *rq, const th_form_t *form, const th_period_t *p, bool posted,
               const th_problems_t *pr, const char *problem)
 {
-    th_office_t *o = th_web_office(rq);
+    th_office_t *o = th_httpd_office(rq);
     char label[64], title[320];
     th_period_label_vn(p, label, sizeof label);
     snprintf(title, sizeof title, "%s — %s", form->title, label);
@@ -447,7 +447,7 @@ s_report_page(th_web_req_t *rq, const th_form_t *form, const th_period_t *p, boo
         th_record_clear(&r);
         return lrc;
     }
-    FILE *f = th_web_page(rq, title);
+    FILE *f = th_httpd_page(rq, title);
     if (!f) {
         th_record_clear(&r);
         return -ENOMEM;
@@ -458,7 +458,7 @@ s_report_page(th_web_req_t *rq, const th_form_t *form, const th_period_t *p, boo
         th_date_format_vn(dl, d);
         fprintf(f, "<p>Hạn nộp: <b>%s</b></p>\n", d);
     }
-    const char *saved = th_web_arg(rq, "saved");
+    const char *saved = th_httpd_arg(rq, "saved");
     if (saved && !posted && found)
         fprintf(f, "<div class=\"notice ok\">%s (lần %u).</div>\n",
                 r.status == TH_STATUS_SUBMITTED ? "Đã nộp báo cáo" : "Đã lưu bản nháp", r.rev);
@@ -487,7 +487,7 @@ s_report_page(th_web_req_t *rq, const th_form_t *form, const th_period_t *p, boo
     fputs("<form id=\"entry\" method=\"post\" action=\"/report?form=", f);
     th_html_put(f, form->id);
     fprintf(f, "&amp;period=%s\">", p->id);
-    th_web_csrf_field(rq, f);
+    th_httpd_csrf_field(rq, f);
     const char *section = NULL;
     bool open = false;
     for (size_t i = 0; i < form->nindicators; i++) {
@@ -513,7 +513,7 @@ s_report_page(th_web_req_t *rq, const th_form_t *form, const th_period_t *p, boo
     fputs("<div class=\"field\"><label for=\"note\">Ghi chú kèm theo (không bắt buộc)</label>"
           "<textarea id=\"note\" name=\"note\" maxlength=\"400\">", f);
     if (posted)
-        th_html_put(f, th_web_field(rq, "note"));
+        th_html_put(f, th_httpd_field(rq, "note"));
     fputs("</textarea></div>\n<div class=\"actions\"><button name=\"action\" value=\"draft\">"
           "Lưu nháp</button><button name=\"action\" value=\"submit\">Nộp báo cáo</button></div>"
           "\n</form>\n", f);
@@ -524,11 +524,11 @@ s_report_page(th_web_req_t *rq, const th_form_t *form, const th_period_t *p, boo
     th_record_clear(&r);
     if (rc < 0)
         return rc;
-    return th_web_page_send(rq, posted ? 422 : 200);
+    return th_httpd_page_send(rq, posted ? 422 : 200);
 }
 
 static int
-s_report_get(th_web_req_t *rq, void *arg)
+s_report_get(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
     th_period_t p;
@@ -537,10 +537,10 @@ s_report_get(th_web_req_t *rq, void *arg)
 }
 
 static int
-s_report_post(th_web_req_t *rq, void *arg)
+s_report_post(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
-    th_office_t *o = th_web_office(rq);
+    th_office_t *o = th_httpd_office(rq);
     th_period_t p;
     const th_form_t *f = s_form_period(rq, &p);
     if (!f)
@@ -553,18 +553,18 @@ s_report_post(th_web_req_t *rq, void *arg)
         const th_indicator_t *ind = &f->indicators[i];
         char name[TH_CODE_MAX + 2];
         snprintf(name, sizeof name, "v_%s", ind->code);
-        const char *v = th_web_field(rq, name);
+        const char *v = th_httpd_field(rq, name);
         if (ind->computed || !v)
             continue;   /* a field not sent keeps its value */
         vals[n].code = ind->code;
         vals[n].text = v;
         n++;
     }
-    const char *action = th_web_field(rq, "action");
-    const char *note = th_web_field(rq, "note");
+    const char *action = th_httpd_field(rq, "action");
+    const char *note = th_httpd_field(rq, "note");
     th_entry_req_t req = { .form = f->id, .period = p.id,
                            .draft = !action || strcmp(action, "submit") != 0,
-                           .author = th_web_user(rq), .note = note && note[0] ? note : NULL,
+                           .author = th_httpd_user(rq), .note = note && note[0] ? note : NULL,
                            .values = vals, .nvalues = n };
     th_problems_t pr = { 0 };
     th_entry_result_t res;
@@ -580,25 +580,25 @@ s_report_post(th_web_req_t *rq, void *arg)
     if (rc < 0)
         return s_report_page(rq, f, &p, true, NULL, err);
     if (!req.draft)
-        th_web_saved(rq);
+        th_httpd_saved(rq);
     char loc[160];
     snprintf(loc, sizeof loc, "/report?form=%s&period=%s&saved=%u", f->id, p.id, res.rev);
-    return th_web_redirect(rq, loc);
+    return th_httpd_redirect(rq, loc);
 }
 
 /* ---- sync status ------------------------------------------------------------------------ */
 
 static int
-s_status_page(th_web_req_t *rq, void *arg)
+s_status_page(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
-    th_office_t *o = th_web_office(rq);
+    th_office_t *o = th_httpd_office(rq);
     json_t *st = NULL;
     char err[256];
     int rc = th_status_json(o, &st, err, sizeof err);
     if (rc < 0)
         return rc;
-    FILE *f = th_web_page(rq, "Tình trạng đồng bộ");
+    FILE *f = th_httpd_page(rq, "Tình trạng đồng bộ");
     if (!f) {
         json_decref(st);
         return -ENOMEM;
@@ -639,49 +639,49 @@ s_status_page(th_web_req_t *rq, void *arg)
     }
     fputs("</tbody>\n</table>\n", f);
     json_decref(st);
-    return th_web_page_send(rq, 200);
+    return th_httpd_page_send(rq, 200);
 }
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
 static int
-s_api_forms(th_web_req_t *rq, void *arg)
+s_api_forms(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
-    return th_web_send_json(rq, 200, th_present_forms_json(th_web_office(rq)->forms));
+    return th_httpd_send_json(rq, 200, th_present_forms_json(th_httpd_office(rq)->forms));
 }
 
 static int
-s_api_status(th_web_req_t *rq, void *arg)
+s_api_status(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
     json_t *st = NULL;
     char err[256];
-    int rc = th_status_json(th_web_office(rq), &st, err, sizeof err);
-    return rc < 0 ? rc : th_web_send_json(rq, 200, st);
+    int rc = th_status_json(th_httpd_office(rq), &st, err, sizeof err);
+    return rc < 0 ? rc : th_httpd_send_json(rq, 200, st);
 }
 
 static int
-s_api_report(th_web_req_t *rq, void *arg)
+s_api_report(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
-    th_office_t *o = th_web_office(rq);
+    th_office_t *o = th_httpd_office(rq);
     th_period_t p;
     const th_form_t *f = s_form_period(rq, &p);
     if (!f)
         return 0;
-    const char *unit = th_web_arg(rq, "unit");
+    const char *unit = th_httpd_arg(rq, "unit");
     if (!unit)
         unit = o->cfg.unit;
     if (!th_valid_unit_code(unit))
-        return th_web_fail(rq, 404, "Mã đơn vị không hợp lệ.");
+        return th_httpd_fail(rq, 404, "Mã đơn vị không hợp lệ.");
     th_record_t r;
     th_record_init(&r);
     bool sig_ok = false;
     int rc = th_webnode_load(o, f->id, p.id, unit, &r, &sig_ok);
     if (rc == TH_E_NOTFOUND) {
         th_record_clear(&r);
-        return th_web_fail(rq, 404, "Chưa có báo cáo này.");
+        return th_httpd_fail(rq, 404, "Chưa có báo cáo này.");
     }
     if (rc < 0) {
         th_record_clear(&r);
@@ -689,13 +689,13 @@ s_api_report(th_web_req_t *rq, void *arg)
     }
     json_t *j = th_present_record_json(f, &r, sig_ok);
     th_record_clear(&r);
-    return th_web_send_json(rq, 200, j);
+    return th_httpd_send_json(rq, 200, j);
 }
 
 int
-th_webnode_add(th_web_t *w)
+th_webnode_add(th_httpd_t *w)
 {
-    static const th_web_route_t routes[] = {
+    static const th_httpd_route_t routes[] = {
         { "GET", "/", s_home },
         { "GET", "/report", s_report_get },
         { "POST", "/report", s_report_post },
@@ -704,5 +704,5 @@ th_webnode_add(th_web_t *w)
         { "GET", "/api/status", s_api_status },
         { "GET", "/api/report", s_api_report },
     };
-    return th_web_routes(w, routes, sizeof routes / sizeof *routes, NULL);
+    return th_httpd_routes(w, routes, sizeof routes / sizeof *routes, NULL);
 }

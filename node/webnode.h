@@ -14,10 +14,10 @@
 
 #include "forms.h"
 #include "model.h"
-#include "web.h"
+#include "httpd.h"
 
 /* Adds the office pages to w. Returns 0 or TH_E_LIMIT. */
-int th_webnode_add(th_web_t *w);
+int th_webnode_add(th_httpd_t *w);
 
 /* Loads the current revision of form/period/unit from o's store into *r
    (th_record_init'ed by the caller; clear it after) with its signature

@@ -29,7 +29,7 @@
 #include "log.h"
 #include "mem.h"
 #include "office.h"
-#include "web.h"
+#include "httpd.h"
 #include "webhub.h"
 #include "webnode.h"
 #include "fuzz_office.h"
@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 typedef struct {
     th_office_t *office;
     th_daemon_t *d;
-    th_web_t *web;
+    th_httpd_t *web;
     th_service_t svc;
     char session[128], csrf[128];
 } s_server_t;
@@ -56,7 +56,7 @@ s_exchange(s_server_t *sv_, const uint8_t *req, size_t len, char *out, size_t ca
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
         return 0;
     size_t got = 0, sent = 0;
-    if (th_web_add_connection(sv_->web, sv[1]) != 0) {
+    if (th_httpd_add_connection(sv_->web, sv[1]) != 0) {
         close(sv[0]);
         return 0;
     }
@@ -93,7 +93,7 @@ s_exchange(s_server_t *sv_, const uint8_t *req, size_t len, char *out, size_t ca
     }
     close(sv[0]);
     /* let the server notice the close and free the connection */
-    for (int turn = 0; turn < 200 && th_web_connections(sv_->web) > 0; turn++) {
+    for (int turn = 0; turn < 200 && th_httpd_connections(sv_->web) > 0; turn++) {
         uv_run(loop, UV_RUN_NOWAIT);
         struct pollfd p = { .fd = -1 };
         poll(&p, 0, 1);
@@ -124,7 +124,7 @@ s_stop(s_server_t *x)
 {
     if (x->svc.stop)
         x->svc.stop(x->svc.self);
-    th_web_destroy(&x->web);
+    th_httpd_destroy(&x->web);
     th_daemon_destroy(&x->d);
     th_office_destroy(&x->office);
 }
@@ -146,11 +146,11 @@ s_start(s_server_t *x, const char *name, const char *unit, const char *bind, boo
     /* (opening raised it to the configured level) libmicrohttpd warns that
        TCP_CORK does not apply to a socketpair, on every answer */
     th_log_level = TH_LOG_ERROR;
-    if (!(x->d = th_daemon_new(x->office, &rc)) || !(x->web = th_web_new(x->office, &rc)) ||
+    if (!(x->d = th_daemon_new(x->office, &rc)) || !(x->web = th_httpd_new(x->office, &rc)) ||
         th_webnode_add(x->web) < 0 || (hub && th_webhub_add(x->web) < 0))
         abort();
-    x->svc = th_web_service(x->web);
-    if (x->svc.start(x->svc.self, x->d) != 0 || th_web_port(x->web) == 0)
+    x->svc = th_httpd_service(x->web);
+    if (x->svc.start(x->svc.self, x->d) != 0 || th_httpd_port(x->web) == 0)
         abort();
     static const char get[] = "GET /report?form=dvcq-nam&period=2026 HTTP/1.1\r\n"
                               "Host: 127.0.0.1\r\nConnection: close\r\n\r\n";

@@ -1,6 +1,6 @@
-/*  web: libmicrohttpd on the daemon's loop, sessions, CSRF, login, users,
+/*  httpd: libmicrohttpd on the daemon's loop, sessions, CSRF, login, users,
     and the page frame. */
-#include "web.h"
+#include "httpd.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
@@ -39,19 +39,19 @@
 typedef struct {
     char method[8];
     char path[64];
-    th_web_fn fn;
+    th_httpd_fn fn;
     void *arg;
 } s_route_t;
 
 typedef struct {
     char id[S_TOKEN_HEX];        /* cookie value; "" = free slot */
     char csrf[S_TOKEN_HEX];
-    char user[TH_WEB_USER_MAX];  /* "" = not logged in */
+    char user[TH_HTTPD_USER_MAX];  /* "" = not logged in */
     int64_t used;                /* last request, Unix ms */
 } s_session_t;
 
 typedef struct {
-    char name[TH_WEB_USER_MAX];  /* as typed ("" = slot free) */
+    char name[TH_HTTPD_USER_MAX];  /* as typed ("" = slot free) */
     int fails;
     int64_t since;               /* first failure of the window, ms */
 } s_fail_t;
@@ -85,8 +85,8 @@ typedef struct {
     size_t len;
 } s_field_t;
 
-struct th_web_req {
-    th_web_t *w;
+struct th_httpd_req {
+    th_httpd_t *w;
     struct MHD_Connection *con;
     const char *path;
     bool post, api;
@@ -98,7 +98,7 @@ struct th_web_req {
     s_session_t *session;
     bool new_cookie;             /* send Set-Cookie with the reply */
     bool replied;
-    FILE *page;                  /* th_web_page */
+    FILE *page;                  /* th_httpd_page */
     char *page_buf;
     size_t page_len;
 };
@@ -106,7 +106,7 @@ struct th_web_req {
 /* ---- login decision ---------------------------------------------------------- */
 
 bool
-th_web_login_needed(const char *listen, const char *mode)
+th_httpd_login_needed(const char *listen, const char *mode)
 {
     if (mode && strcmp(mode, "required") == 0)
         return true;
@@ -152,11 +152,11 @@ s_parse_listen(const char *listen, struct sockaddr_in *sa)
     return 0;
 }
 
-th_web_t *
-th_web_new(th_office_t *o, int *err)
+th_httpd_t *
+th_httpd_new(th_office_t *o, int *err)
 {
     int e = 0;
-    th_web_t *w = th_calloc(1, sizeof *w);
+    th_httpd_t *w = th_calloc(1, sizeof *w);
     if (!w) {
         e = -ENOMEM;
         goto fail;
@@ -167,7 +167,7 @@ th_web_new(th_office_t *o, int *err)
                o->cfg.web_listen);
         goto fail;
     }
-    w->login = th_web_login_needed(o->cfg.web_listen, o->cfg.web_login);
+    w->login = th_httpd_login_needed(o->cfg.web_listen, o->cfg.web_login);
     if (err)
         *err = 0;
     return w;
@@ -179,7 +179,7 @@ fail:
 }
 
 int
-th_web_route(th_web_t *w, const char *method, const char *path, th_web_fn fn, void *arg)
+th_httpd_route(th_httpd_t *w, const char *method, const char *path, th_httpd_fn fn, void *arg)
 {
     size_t i = 0;
     while (i < w->nroutes && (strcmp(w->routes[i].method, method) != 0 ||
@@ -198,10 +198,10 @@ th_web_route(th_web_t *w, const char *method, const char *path, th_web_fn fn, vo
 }
 
 int
-th_web_routes(th_web_t *w, const th_web_route_t *routes, size_t n, void *arg)
+th_httpd_routes(th_httpd_t *w, const th_httpd_route_t *routes, size_t n, void *arg)
 {
     for (size_t i = 0; i < n; i++) {
-        int rc = th_web_route(w, routes[i].method, routes[i].path, routes[i].fn, arg);
+        int rc = th_httpd_route(w, routes[i].method, routes[i].path, routes[i].fn, arg);
         if (rc < 0)
             return rc;
     }
@@ -209,7 +209,7 @@ th_web_routes(th_web_t *w, const th_web_route_t *routes, size_t n, void *arg)
 }
 
 int
-th_web_nav(th_web_t *w, const char *href, const char *label)
+th_httpd_nav(th_httpd_t *w, const char *href, const char *label)
 {
     if (w->nnav == S_MAX_NAV || strlen(href) >= 64 || strlen(label) >= 64)
         return TH_E_LIMIT;
@@ -220,21 +220,21 @@ th_web_nav(th_web_t *w, const char *href, const char *label)
 }
 
 void
-th_web_on_destroy(th_web_t *w, void (*fn)(void *arg), void *arg)
+th_httpd_on_destroy(th_httpd_t *w, void (*fn)(void *arg), void *arg)
 {
     w->destroy_fn = fn;
     w->destroy_arg = arg;
 }
 
 void
-th_web_on_saved(th_web_t *w, void (*fn)(void *arg), void *arg)
+th_httpd_on_saved(th_httpd_t *w, void (*fn)(void *arg), void *arg)
 {
     w->saved_fn = fn;
     w->saved_arg = arg;
 }
 
 unsigned
-th_web_port(const th_web_t *w)
+th_httpd_port(const th_httpd_t *w)
 {
     return w ? w->port : 0;
 }
@@ -250,7 +250,7 @@ s_token(char out[S_TOKEN_HEX])
 }
 
 static s_session_t *
-s_session_find(th_web_t *w, const char *id)
+s_session_find(th_httpd_t *w, const char *id)
 {
     if (!id || strlen(id) != S_TOKEN_HEX - 1)
         return NULL;
@@ -271,7 +271,7 @@ s_session_find(th_web_t *w, const char *id)
 
 /* A new session in a free slot, or in the least recently used one. */
 static s_session_t *
-s_session_new(th_web_t *w)
+s_session_new(th_httpd_t *w)
 {
     s_session_t *best = &w->sessions[0];
     for (size_t i = 0; i < S_MAX_SESSIONS; i++) {
@@ -296,7 +296,7 @@ static bool
 s_user_name_ok(const char *name)
 {
     size_t n = strlen(name);
-    if (n == 0 || n >= TH_WEB_USER_MAX)
+    if (n == 0 || n >= TH_HTTPD_USER_MAX)
         return false;
     for (const char *p = name; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -338,12 +338,12 @@ s_user_get(th_store_txn_t *txn, void *ctx)
 }
 
 int
-th_web_user_add(th_office_t *o, const char *name, const char *password)
+th_httpd_user_add(th_office_t *o, const char *name, const char *password)
 {
     size_t pl = password ? strlen(password) : 0;
     if (!name || !s_user_name_ok(name) || pl < 8 || pl > 1024)
         return TH_E_INVALID;
-    char hash[crypto_pwhash_STRBYTES], key[TH_WEB_USER_MAX + 8];
+    char hash[crypto_pwhash_STRBYTES], key[TH_HTTPD_USER_MAX + 8];
     if (crypto_pwhash_str(hash, password, pl, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return -ENOMEM;
@@ -353,11 +353,11 @@ th_web_user_add(th_office_t *o, const char *name, const char *password)
 }
 
 bool
-th_web_user_check(th_office_t *o, const char *name, const char *password)
+th_httpd_user_check(th_office_t *o, const char *name, const char *password)
 {
     if (!name || !password || !s_user_name_ok(name))
         return false;
-    char key[TH_WEB_USER_MAX + 8];
+    char key[TH_HTTPD_USER_MAX + 8];
     snprintf(key, sizeof key, "user|%s", name);
     s_user_t u = { .key = key };
     if (th_store_read(o->store, s_user_get, &u) < 0 || !u.found)
@@ -372,7 +372,7 @@ static const char s_csp[] = "default-src 'none'; style-src 'self'; img-src 'self
 
 /* Adds the session cookie when it is new, queues r and releases it. */
 static int
-s_queue(th_web_req_t *rq, unsigned status, struct MHD_Response *r)
+s_queue(th_httpd_req_t *rq, unsigned status, struct MHD_Response *r)
 {
     if (rq->new_cookie && rq->session) {
         char c[160];
@@ -387,7 +387,7 @@ s_queue(th_web_req_t *rq, unsigned status, struct MHD_Response *r)
 }
 
 int
-th_web_send(th_web_req_t *rq, unsigned status, const char *ctype, const void *data,
+th_httpd_send(th_httpd_req_t *rq, unsigned status, const char *ctype, const void *data,
             size_t len, const char *filename, const char *csp)
 {
     if (rq->replied)
@@ -411,19 +411,19 @@ th_web_send(th_web_req_t *rq, unsigned status, const char *ctype, const void *da
 }
 
 int
-th_web_send_json(th_web_req_t *rq, unsigned status, json_t *j)
+th_httpd_send_json(th_httpd_req_t *rq, unsigned status, json_t *j)
 {
     char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(j);
     if (!s)
-        return th_web_fail(rq, 500, "Lỗi máy chủ: thiếu bộ nhớ");
-    int rc = th_web_send(rq, status, "application/json; charset=utf-8", s, strlen(s), NULL, NULL);
+        return th_httpd_fail(rq, 500, "Lỗi máy chủ: thiếu bộ nhớ");
+    int rc = th_httpd_send(rq, status, "application/json; charset=utf-8", s, strlen(s), NULL, NULL);
     free(s);
     return rc;
 }
 
 int
-th_web_redirect(th_web_req_t *rq, const char *location)
+th_httpd_redirect(th_httpd_req_t *rq, const char *location)
 {
     if (rq->replied)
         return 0;
@@ -470,9 +470,9 @@ static const char s_css[] =
     "@media print{header,footer,.actions,form{display:none}main{border:0}}\n";
 
 static void
-s_nav(th_web_req_t *rq, FILE *f)
+s_nav(th_httpd_req_t *rq, FILE *f)
 {
-    th_web_t *w = rq->w;
+    th_httpd_t *w = rq->w;
     th_office_t *o = w->office;
     int32_t today = th_time_day_vn(th_now_ms());
     const th_unit_t *u = th_units_find(o->units, o->cfg.unit, today);
@@ -493,7 +493,7 @@ s_nav(th_web_req_t *rq, FILE *f)
     fputs("</nav>", f);
     if (rq->session && rq->session->user[0]) {
         fputs("<form method=\"post\" action=\"/logout\">", f);
-        th_web_csrf_field(rq, f);
+        th_httpd_csrf_field(rq, f);
         fputs("<span>", f);
         th_html_put(f, rq->session->user);
         fputs("</span> <button>Đăng xuất</button></form>", f);
@@ -502,7 +502,7 @@ s_nav(th_web_req_t *rq, FILE *f)
 }
 
 FILE *
-th_web_page(th_web_req_t *rq, const char *title)
+th_httpd_page(th_httpd_req_t *rq, const char *title)
 {
     if (rq->page)
         return rq->page;
@@ -524,10 +524,10 @@ th_web_page(th_web_req_t *rq, const char *title)
 }
 
 int
-th_web_page_send(th_web_req_t *rq, unsigned status)
+th_httpd_page_send(th_httpd_req_t *rq, unsigned status)
 {
     if (!rq->page)
-        return th_web_fail(rq, 500, "Lỗi máy chủ");
+        return th_httpd_fail(rq, 500, "Lỗi máy chủ");
     char when[32];
     th_time_format_vn(th_now_ms(), when);
     fprintf(rq->page, "</main>\n<footer>tonghop — %s</footer>\n</body>\n</html>\n", when);
@@ -535,7 +535,7 @@ th_web_page_send(th_web_req_t *rq, unsigned status)
     fclose(rq->page);
     rq->page = NULL;
     int rc = err ? -ENOMEM
-                 : th_web_send(rq, status, "text/html; charset=utf-8", rq->page_buf,
+                 : th_httpd_send(rq, status, "text/html; charset=utf-8", rq->page_buf,
                                rq->page_len, NULL, NULL);
     free(rq->page_buf);
     rq->page_buf = NULL;
@@ -543,7 +543,7 @@ th_web_page_send(th_web_req_t *rq, unsigned status)
 }
 
 int
-th_web_fail(th_web_req_t *rq, unsigned status, const char *msg)
+th_httpd_fail(th_httpd_req_t *rq, unsigned status, const char *msg)
 {
     if (rq->page) {   /* a page begun by the handler is dropped */
         fclose(rq->page);
@@ -552,33 +552,33 @@ th_web_fail(th_web_req_t *rq, unsigned status, const char *msg)
         rq->page_buf = NULL;
     }
     if (rq->api)
-        return th_web_send_json(rq, status, json_pack("{s:s}", "error", msg));
-    FILE *f = th_web_page(rq, status == 404 ? "Không tìm thấy" : "Không thực hiện được");
+        return th_httpd_send_json(rq, status, json_pack("{s:s}", "error", msg));
+    FILE *f = th_httpd_page(rq, status == 404 ? "Không tìm thấy" : "Không thực hiện được");
     if (!f)
-        return th_web_send(rq, status, "text/plain; charset=utf-8", msg, strlen(msg), NULL,
+        return th_httpd_send(rq, status, "text/plain; charset=utf-8", msg, strlen(msg), NULL,
                            NULL);
     fputs("<div class=\"problems\"><p>", f);
     th_html_put(f, msg);
     fputs("</p></div>\n<p><a href=\"/\">Về trang chính</a></p>\n", f);
-    return th_web_page_send(rq, status);
+    return th_httpd_page_send(rq, status);
 }
 
 /* ---- request accessors -------------------------------------------------------------- */
 
 th_office_t *
-th_web_office(th_web_req_t *rq)
+th_httpd_office(th_httpd_req_t *rq)
 {
     return rq->w->office;
 }
 
 const char *
-th_web_arg(th_web_req_t *rq, const char *name)
+th_httpd_arg(th_httpd_req_t *rq, const char *name)
 {
     return MHD_lookup_connection_value(rq->con, MHD_GET_ARGUMENT_KIND, name);
 }
 
 const char *
-th_web_field(th_web_req_t *rq, const char *name)
+th_httpd_field(th_httpd_req_t *rq, const char *name)
 {
     for (size_t i = 0; i < rq->nfields; i++)
         if (strcmp(rq->fields[i].key, name) == 0)
@@ -587,20 +587,20 @@ th_web_field(th_web_req_t *rq, const char *name)
 }
 
 const char *
-th_web_user(th_web_req_t *rq)
+th_httpd_user(th_httpd_req_t *rq)
 {
     return rq->session && rq->session->user[0] ? rq->session->user : NULL;
 }
 
 void
-th_web_csrf_field(th_web_req_t *rq, FILE *f)
+th_httpd_csrf_field(th_httpd_req_t *rq, FILE *f)
 {
     fprintf(f, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
             rq->session ? rq->session->csrf : "");
 }
 
 void
-th_web_saved(th_web_req_t *rq)
+th_httpd_saved(th_httpd_req_t *rq)
 {
     if (rq->w->saved_fn)
         rq->w->saved_fn(rq->w->saved_arg);
@@ -609,10 +609,10 @@ th_web_saved(th_web_req_t *rq)
 /* ---- built-in pages: style, login, logout ------------------------------------------ */
 
 static int
-s_style(th_web_req_t *rq, void *arg)
+s_style(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
-    return th_web_send(rq, 200, "text/css; charset=utf-8", s_css, sizeof s_css - 1, NULL, NULL);
+    return th_httpd_send(rq, 200, "text/css; charset=utf-8", s_css, sizeof s_css - 1, NULL, NULL);
 }
 
 /* The path to go back to after login: a local path only. */
@@ -626,9 +626,9 @@ s_next(const char *next)
 }
 
 static int
-s_login_page(th_web_req_t *rq, unsigned status, const char *problem)
+s_login_page(th_httpd_req_t *rq, unsigned status, const char *problem)
 {
-    FILE *f = th_web_page(rq, "Đăng nhập");
+    FILE *f = th_httpd_page(rq, "Đăng nhập");
     if (!f)
         return -ENOMEM;
     if (problem) {
@@ -636,11 +636,11 @@ s_login_page(th_web_req_t *rq, unsigned status, const char *problem)
         th_html_put(f, problem);
         fputs("</p></div>\n", f);
     }
-    const char *next = th_web_field(rq, "next");
+    const char *next = th_httpd_field(rq, "next");
     if (!next)
-        next = th_web_arg(rq, "next");
+        next = th_httpd_arg(rq, "next");
     fputs("<form id=\"login\" method=\"post\" action=\"/login\">", f);
-    th_web_csrf_field(rq, f);
+    th_httpd_csrf_field(rq, f);
     fputs("<input type=\"hidden\" name=\"next\" value=\"", f);
     th_html_put(f, s_next(next));
     fputs("\"><div class=\"field\"><label for=\"user\">Tên đăng nhập</label>"
@@ -649,11 +649,11 @@ s_login_page(th_web_req_t *rq, unsigned status, const char *problem)
           "<input id=\"password\" name=\"password\" type=\"password\" "
           "autocomplete=\"current-password\" required></div>"
           "<div class=\"actions\"><button>Đăng nhập</button></div></form>\n", f);
-    return th_web_page_send(rq, status);
+    return th_httpd_page_send(rq, status);
 }
 
 static int
-s_login_get(th_web_req_t *rq, void *arg)
+s_login_get(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
     return s_login_page(rq, 200, NULL);
@@ -661,7 +661,7 @@ s_login_get(th_web_req_t *rq, void *arg)
 
 /* The failure slot of name (made when make; the oldest reused), NULL. */
 static s_fail_t *
-s_fail_slot(th_web_t *w, const char *name, bool make, int64_t now)
+s_fail_slot(th_httpd_t *w, const char *name, bool make, int64_t now)
 {
     s_fail_t *free_slot = NULL, *oldest = &w->fails[0];
     for (size_t i = 0; i < S_LOGIN_NAMES; i++) {
@@ -686,7 +686,7 @@ s_fail_slot(th_web_t *w, const char *name, bool make, int64_t now)
 
 /* Minutes until name may try again (0: now). */
 static int
-s_login_wait(th_web_t *w, const char *name, int64_t now)
+s_login_wait(th_httpd_t *w, const char *name, int64_t now)
 {
     if (now - w->fails_minute_at >= 60000) {
         w->fails_minute = 0;
@@ -701,10 +701,10 @@ s_login_wait(th_web_t *w, const char *name, int64_t now)
 }
 
 static int
-s_login_post(th_web_req_t *rq, void *arg)
+s_login_post(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
-    const char *user = th_web_field(rq, "user"), *pw = th_web_field(rq, "password");
+    const char *user = th_httpd_field(rq, "user"), *pw = th_httpd_field(rq, "password");
     int64_t now = th_now_ms();
     const char *name = user ? user : "";
     int wait = s_login_wait(rq->w, name, now);
@@ -716,7 +716,7 @@ s_login_post(th_web_req_t *rq, void *arg)
                  wait);
         return s_login_page(rq, 429, msg);
     }
-    if (!th_web_user_check(rq->w->office, user, pw)) {
+    if (!th_httpd_user_check(rq->w->office, user, pw)) {
         th_log(TH_LOG_WARN, "web: failed login for '%s'", user && s_user_name_ok(user) ? user
                                                                                       : "?");
         s_fail_t *f = s_fail_slot(rq->w, name, true, now);
@@ -735,18 +735,18 @@ s_login_post(th_web_req_t *rq, void *arg)
     rq->session = s;
     rq->new_cookie = true;
     th_log(TH_LOG_INFO, "web: %s logged in", user);
-    return th_web_redirect(rq, s_next(th_web_field(rq, "next")));
+    return th_httpd_redirect(rq, s_next(th_httpd_field(rq, "next")));
 }
 
 static int
-s_logout(th_web_req_t *rq, void *arg)
+s_logout(th_httpd_req_t *rq, void *arg)
 {
     (void)arg;
     if (rq->session)
         memset(rq->session, 0, sizeof *rq->session);
     rq->session = s_session_new(rq->w);
     rq->new_cookie = true;
-    return th_web_redirect(rq, "/");
+    return th_httpd_redirect(rq, "/");
 }
 
 /* ---- dispatch --------------------------------------------------------------------------- */
@@ -759,7 +759,7 @@ s_post_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *fi
     (void)kind;
     (void)content_type;
     (void)transfer_encoding;
-    th_web_req_t *rq = cls;
+    th_httpd_req_t *rq = cls;
     if (filename) {   /* forms here never upload files */
         rq->bad_field = true;
         return MHD_NO;
@@ -792,7 +792,7 @@ s_post_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *fi
 }
 
 static void
-s_req_free(th_web_req_t *rq)
+s_req_free(th_httpd_req_t *rq)
 {
     if (!rq)
         return;
@@ -820,17 +820,17 @@ s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 }
 
 static int
-s_dispatch(th_web_req_t *rq, const char *method)
+s_dispatch(th_httpd_req_t *rq, const char *method)
 {
-    th_web_t *w = rq->w;
+    th_httpd_t *w = rq->w;
     const char *sid = MHD_lookup_connection_value(rq->con, MHD_COOKIE_KIND, "th_session");
     rq->session = s_session_find(w, sid);
     if (rq->post) {
-        const char *tok = th_web_field(rq, "csrf");
+        const char *tok = th_httpd_field(rq, "csrf");
         if (!rq->session || !tok || strlen(tok) != S_TOKEN_HEX - 1 ||
             sodium_memcmp(tok, rq->session->csrf, S_TOKEN_HEX - 1) != 0) {
             th_log(TH_LOG_WARN, "web: POST %s refused: missing or wrong CSRF token", rq->path);
-            return th_web_fail(rq, 403, "Yêu cầu bị từ chối: phiên làm việc không hợp lệ "
+            return th_httpd_fail(rq, 403, "Yêu cầu bị từ chối: phiên làm việc không hợp lệ "
                                "hoặc đã hết hạn. Hãy tải lại trang rồi thử lại.");
         }
     } else if (!rq->session && !rq->api) {
@@ -838,12 +838,12 @@ s_dispatch(th_web_req_t *rq, const char *method)
         rq->new_cookie = true;
     }
     bool open = strcmp(rq->path, "/login") == 0 || strcmp(rq->path, "/style.css") == 0;
-    if (w->login && !open && !th_web_user(rq)) {
+    if (w->login && !open && !th_httpd_user(rq)) {
         if (rq->api)
-            return th_web_fail(rq, 401, "Cần đăng nhập");
+            return th_httpd_fail(rq, 401, "Cần đăng nhập");
         char loc[600];
         snprintf(loc, sizeof loc, "/login?next=%s", rq->post ? "/" : s_next(rq->path));
-        return th_web_redirect(rq, loc);
+        return th_httpd_redirect(rq, loc);
     }
     const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
     for (size_t i = 0; i < w->nroutes; i++) {
@@ -851,17 +851,17 @@ s_dispatch(th_web_req_t *rq, const char *method)
             int rc = w->routes[i].fn(rq, w->routes[i].arg);
             if (rc < 0) {
                 th_log(TH_LOG_ERROR, "web: %s %s failed: %s", method, rq->path, th_strerror(rc));
-                return th_web_fail(rq, 500, "Lỗi máy chủ; xem nhật ký của dịch vụ.");
+                return th_httpd_fail(rq, 500, "Lỗi máy chủ; xem nhật ký của dịch vụ.");
             }
             if (!rq->replied)
-                return th_web_fail(rq, 500, "Lỗi máy chủ: không có trả lời.");
+                return th_httpd_fail(rq, 500, "Lỗi máy chủ: không có trả lời.");
             return 0;
         }
     }
     for (size_t i = 0; i < w->nroutes; i++)
         if (strcmp(w->routes[i].path, rq->path) == 0)
-            return th_web_fail(rq, 405, "Phương thức không được hỗ trợ.");
-    return th_web_fail(rq, 404, "Không có trang này.");
+            return th_httpd_fail(rq, 405, "Phương thức không được hỗ trợ.");
+    return th_httpd_fail(rq, 404, "Không có trang này.");
 }
 
 static enum MHD_Result
@@ -869,8 +869,8 @@ s_access(void *cls, struct MHD_Connection *con, const char *url, const char *met
          const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
     (void)version;
-    th_web_t *w = cls;
-    th_web_req_t *rq = *con_cls;
+    th_httpd_t *w = cls;
+    th_httpd_req_t *rq = *con_cls;
     if (!rq) {
         bool post = strcmp(method, "POST") == 0;
         if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -886,7 +886,7 @@ s_access(void *cls, struct MHD_Connection *con, const char *url, const char *met
         if (post) {
             const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl && strtoull(cl, NULL, 10) > TH_WEB_BODY_MAX)
+            if (cl && strtoull(cl, NULL, 10) > TH_HTTPD_BODY_MAX)
                 rq->too_big = true;
             else if (!(rq->pp = MHD_create_post_processor(con, 4096, s_post_field, rq)))
                 rq->bad_field = true;   /* not a form encoding */
@@ -895,7 +895,7 @@ s_access(void *cls, struct MHD_Connection *con, const char *url, const char *met
     }
     if (*upload_size > 0) {
         rq->body += *upload_size;
-        if (rq->body > TH_WEB_BODY_MAX)
+        if (rq->body > TH_HTTPD_BODY_MAX)
             rq->too_big = true;
         if (!rq->too_big && !rq->bad_field && rq->pp &&
             MHD_post_process(rq->pp, upload, *upload_size) != MHD_YES)
@@ -907,9 +907,9 @@ s_access(void *cls, struct MHD_Connection *con, const char *url, const char *met
         return MHD_YES;
     int rc;
     if (rq->too_big)
-        rc = th_web_fail(rq, 413, "Dữ liệu gửi lên quá lớn.");
+        rc = th_httpd_fail(rq, 413, "Dữ liệu gửi lên quá lớn.");
     else if (rq->post && rq->bad_field)
-        rc = th_web_fail(rq, 400, "Dữ liệu gửi lên không đúng dạng biểu mẫu.");
+        rc = th_httpd_fail(rq, 400, "Dữ liệu gửi lên không đúng dạng biểu mẫu.");
     else
         rc = s_dispatch(rq, method);
     return rc == 0 ? MHD_YES : MHD_NO;
@@ -917,7 +917,7 @@ s_access(void *cls, struct MHD_Connection *con, const char *url, const char *met
 
 /* ---- the loop -------------------------------------------------------------------------- */
 
-static void s_run(th_web_t *w);
+static void s_run(th_httpd_t *w);
 
 static void
 s_on_timer(uv_timer_t *t)
@@ -937,7 +937,7 @@ s_on_poll(uv_poll_t *p, int status, int events)
    waits on next (0 when it has buffered work: edge-triggered epoll will
    not tell us again). */
 static void
-s_run(th_web_t *w)
+s_run(th_httpd_t *w)
 {
     if (!w->mhd)
         return;
@@ -965,14 +965,14 @@ s_log(void *cls, const char *fmt, va_list ap)
 static int
 s_start(void *self, th_daemon_t *d)
 {
-    th_web_t *w = self;
-    static const th_web_route_t builtin[] = {
+    th_httpd_t *w = self;
+    static const th_httpd_route_t builtin[] = {
         { "GET", "/style.css", s_style },
         { "GET", "/login", s_login_get },
         { "POST", "/login", s_login_post },
         { "POST", "/logout", s_logout },
     };
-    int rc = th_web_routes(w, builtin, sizeof builtin / sizeof *builtin, NULL);
+    int rc = th_httpd_routes(w, builtin, sizeof builtin / sizeof *builtin, NULL);
     if (rc < 0)
         return rc;
     w->mhd = MHD_start_daemon(
@@ -1020,7 +1020,7 @@ s_start(void *self, th_daemon_t *d)
 static void
 s_stop(void *self)
 {
-    th_web_t *w = self;
+    th_httpd_t *w = self;
     if (w->handles) {
         uv_poll_stop(&w->poll);
         uv_close((uv_handle_t *)&w->poll, NULL);
@@ -1031,7 +1031,7 @@ s_stop(void *self)
 }
 
 int
-th_web_add_connection(th_web_t *w, int fd)
+th_httpd_add_connection(th_httpd_t *w, int fd)
 {
     if (!w->mhd) {
         close(fd);
@@ -1047,7 +1047,7 @@ th_web_add_connection(th_web_t *w, int fd)
 }
 
 unsigned
-th_web_connections(const th_web_t *w)
+th_httpd_connections(const th_httpd_t *w)
 {
     if (!w->mhd)
         return 0;
@@ -1056,18 +1056,18 @@ th_web_connections(const th_web_t *w)
 }
 
 th_service_t
-th_web_service(th_web_t *w)
+th_httpd_service(th_httpd_t *w)
 {
     th_service_t s = { .name = "web", .start = s_start, .stop = s_stop, .self = w };
     return s;
 }
 
 void
-th_web_destroy(th_web_t **pp)
+th_httpd_destroy(th_httpd_t **pp)
 {
     if (!pp || !*pp)
         return;
-    th_web_t *w = *pp;
+    th_httpd_t *w = *pp;
     if (w->mhd)
         MHD_stop_daemon(w->mhd);
     if (w->destroy_fn)
