@@ -371,6 +371,11 @@ class Run:
         args = ["submit", "--dir", self.offices[name]["dir"], "--form", FORM, "--period", PERIOD,
                 "TT01=%d" % v] + (REPORT if first else [])
         r = self.cli(name, *args, check=False)
+        if r.returncode != 0 and "changed by another program meanwhile" in r.stderr:
+            # the daemon wrote the report at that moment (it issued it again
+            # after a floor): the clerk is told to submit again, and does
+            self.faults["conflicts"] = self.faults.get("conflicts", 0) + 1
+            r = self.cli(name, *args, check=False)
         if r.returncode != 0:
             self.bad("%s: the clerk's submission was refused" % c, r.stderr)
             return
