@@ -182,8 +182,10 @@ th_entry_renumber(th_store_txn_t *txn, th_office_t *o, const char *key, uint32_t
     if (rc == 0 && rev)
         *rev = rec.rev;
     if (rc == 0)
-        th_log(TH_LOG_WARN, "entry: the parent holds %s up to rev %u signed by another key: "
-               "rev %u issued again as rev %u", key, floor, cur.rev, rec.rev);
+        th_log(TH_LOG_WARN, "entry: the parent holds %s up to rev %u of another history "
+               "(another key, an entry on this office's behalf, or a store restored from "
+               "an older backup): rev %u issued again as rev %u", key, floor, cur.rev,
+               rec.rev);
 done:
     th_free(body);
     th_free(blob);

@@ -58,8 +58,9 @@ int th_entry_values_from_csv(const char *path, th_entry_value_t **values,
 void th_entry_values_free(th_entry_value_t *values, size_t n);
 
 /* Inside txn (write): when the parent holds report key up to rev floor,
-   signed by another key (this office was reinstalled with a new key, or a
-   hub entered the report on its behalf), this office's current revision of
+   of another history (this office was reinstalled with a new key, a hub
+   entered the report on its behalf, or the store was restored from an
+   older backup), this office's current revision of
    key, if it is at or below floor, is issued again as revision floor + 1:
    same values, status, author, note and submission time, signed now, and
    logged for the parent when submitted. *rev (may be NULL) gets the new
