@@ -537,6 +537,17 @@ th_units_day_for(const th_unit_t *unit, int32_t day)
     return day;
 }
 
+int32_t
+th_units_tree_day(const th_units_t *u, const char *code, int32_t day, const th_unit_t **unit)
+{
+    const th_unit_t *x = th_units_find(u, code, day);
+    if (!x && (x = th_units_find_latest(u, code)))
+        day = th_units_day_for(x, day);
+    if (unit)
+        *unit = x;
+    return day;
+}
+
 const th_unit_t *
 th_units_parent(const th_units_t *u, const th_unit_t *unit)
 {

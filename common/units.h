@@ -89,6 +89,13 @@ const th_unit_t *th_units_find_latest(const th_units_t *u, const char *code);
 /* day clamped into unit's validity: the day closest to `day` on which
    that version of the unit is in force. */
 int32_t th_units_day_for(const th_unit_t *unit, int32_t day);
+/* The day on which to read code in the tree: day itself when a unit code
+   is in force then, else the day closest to it on which the latest unit of
+   that code was (codes are reused across trees: a statement made by a unit
+   that has since merged away is read in its own tree); day when no unit
+   has the code. *unit (may be NULL) gets that unit, or NULL. */
+int32_t th_units_tree_day(const th_units_t *u, const char *code, int32_t day,
+                          const th_unit_t **unit);
 /* The parent of unit (a pointer from this registry) in its own set, or NULL
    for a root. Pointer valid while u lives. */
 const th_unit_t *th_units_parent(const th_units_t *u, const th_unit_t *unit);

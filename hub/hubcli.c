@@ -14,6 +14,7 @@
 #include "peers.h"
 #include "rekey.h"
 #include "returns.h"
+#include "rotation.h"
 #include "rollup.h"
 #include "period.h"
 
@@ -77,16 +78,12 @@ s_cmd_enroll(th_cli_opts_t *o, int argc, char **argv)
     s_enroll_t x = { .off = off };
     /* Codes are reused across trees: the child is looked up in the tree of
        this hub's own unit (today's, or the last day an older unit existed). */
-    int32_t day = th_time_day_vn(th_now_ms());
-    const th_unit_t *me = th_units_find(off->units, off->cfg.unit, day);
-    if (!me && (me = th_units_find_latest(off->units, off->cfg.unit)))
-        day = th_units_day_for(me, day);
+    int32_t day = th_units_tree_day(off->units, off->cfg.unit, th_time_day_vn(th_now_ms()),
+                                    NULL);
     /* A unit that has since merged away is still admitted: it may owe the
        reports of the periods before its merge, and corrections of them. */
-    const th_unit_t *u = th_units_find(off->units, o->unit, day);
-    int32_t uday = day;
-    if (!u && (u = th_units_find_latest(off->units, o->unit)))
-        uday = th_units_day_for(u, day);
+    const th_unit_t *u;
+    int32_t uday = th_units_tree_day(off->units, o->unit, day, &u);
     if (!u || strcmp(o->unit, off->cfg.unit) == 0 ||
         !th_units_in_subtree(off->units, off->cfg.unit, o->unit, uday)) {
         code = th_cli_fail(TH_EXIT_FAIL, "enroll: unit '%s' is not below unit %s in the "
@@ -166,7 +163,7 @@ s_revoke_txn(th_store_txn_t *txn, void *ctx)
         return rc;
     /* our own key rotation, if one runs, no longer waits for this child */
     char name[TH_UNIT_MAX + 16];
-    snprintf(name, sizeof name, "rotation.c.%s", x->unit);
+    snprintf(name, sizeof name, TH_ROTATION_CHILD "%s", x->unit);
     if ((rc = th_store_kv_del(txn, TH_DB_STATE, name)) < 0 && rc != TH_E_NOTFOUND)
         return rc;
     /* up the log, like the enrollment: every hub above refuses the key too */

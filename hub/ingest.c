@@ -244,10 +244,7 @@ s_statement(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, bool r
     const th_units_t *units = b->office->units;
     /* Codes are reused across trees: read the statement in the tree of the
        hub that made it (an older tree if that hub's unit no longer exists). */
-    int32_t day = th_time_day_vn(en->at);
-    const th_unit_t *eu = th_units_find(units, en->parent, day);
-    if (!eu && (eu = th_units_find_latest(units, en->parent)))
-        day = th_units_day_for(eu, day);
+    int32_t day = th_units_tree_day(units, en->parent, th_time_day_vn(en->at), NULL);
     if (!th_units_in_subtree(units, b->sender, en->parent, day) ||
         !th_units_in_subtree(units, en->parent, en->unit, day) ||
         strcmp(en->parent, en->unit) == 0)
@@ -326,10 +323,7 @@ s_rotate(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int *code
     if (th_enrollment_parse(e->blob, e->len, &en) < 0 || en.kind != TH_LOG_KIND_ROTATE ||
         strcmp(en.unit, en.parent) != 0)
         return s_refuse(code, reason, TH_E_PARSE, "Bản đổi khóa không đọc được");
-    int32_t day = th_time_day_vn(en.at);
-    const th_unit_t *eu = th_units_find(b->office->units, en.unit, day);
-    if (!eu && (eu = th_units_find_latest(b->office->units, en.unit)))
-        day = th_units_day_for(eu, day);
+    int32_t day = th_units_tree_day(b->office->units, en.unit, th_time_day_vn(en.at), NULL);
     if (!th_units_in_subtree(b->office->units, b->sender, en.unit, day))
         return s_refuse(code, reason, TH_E_UNIT, "Đổi khóa của đơn vị %s nằm ngoài phạm vi "
                         "của %s", en.unit, b->sender);

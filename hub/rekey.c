@@ -28,7 +28,7 @@ s_tell_child(const char *unit, void *ctx)
                            &seq);
     if (rc < 0)
         return rc;
-    snprintf(name, sizeof name, "rotation.c.%s", unit);
+    snprintf(name, sizeof name, TH_ROTATION_CHILD "%s", unit);
     x->children++;
     return th_store_state_put_u64(x->txn, name, seq);
 }
@@ -51,7 +51,7 @@ s_rekey_txn(th_store_txn_t *txn, void *ctx, const th_identity_t *fresh)
             return TH_E_INVALID;
         if ((rc = th_enrollment_log(txn, TH_LOG_KIND_ROTATE, e.unit, blob, sizeof blob,
                                     &seq)) < 0 ||
-            (rc = th_store_state_put_u64(txn, "rotation.seq", seq)) < 0)
+            (rc = th_store_state_put_u64(txn, TH_ROTATION_SEQ, seq)) < 0)
             return rc;
     }
     return th_peers_each_direct(txn, s_tell_child, x);
@@ -85,13 +85,18 @@ th_rekey_cmd(th_cli_opts_t *o, int argc, char **argv)
     if (off->has_prev) {
         if (th_store_read(off->store, s_progress_read, &p) < 0)
             memset(&p, 0, sizeof p);
-        code = th_cli_fail(TH_EXIT_FAIL, "rekey: the last key rotation is still in progress "
-                           "(waiting for %s%s%zu of %zu children%s%s): it ends by itself when "
-                           "they have the new key; see 'status'",
-                           p.refused[0] ? "the parent, which refused it: " :
-                           p.parent_has ? "" : "the parent, ",
-                           p.refused, p.npending, p.nchildren, p.npending ? ", first " : "",
-                           p.npending ? p.pending[0] : "");
+        char up[320] = "", down[96] = "";
+        if (p.refused[0])
+            snprintf(up, sizeof up, "the parent refused the new key (\"%s\"): ask its "
+                     "operator; ", p.refused);
+        else if (!p.parent_has)
+            snprintf(up, sizeof up, "the parent has not acknowledged it yet; ");
+        if (p.npending)
+            snprintf(down, sizeof down, "%zu of %zu children have not got it yet (first %s); ",
+                     p.npending, p.nchildren, p.pending[0]);
+        code = th_cli_fail(TH_EXIT_FAIL, "rekey: the last key rotation is still in progress: "
+                           "%s%sit ends by itself once they have the new key (see 'status')",
+                           up, down);
         th_office_destroy(&off);
         return code;
     }

@@ -69,6 +69,17 @@ s_state_txn(th_store_txn_t *txn, void *ctx)
     return rc < 0 ? rc : 0;
 }
 
+/* Any rotation recorded. */
+static int
+s_state_any(th_store_txn_t *txn, void *ctx)
+{
+    s_state_t *x = ctx;
+    uint8_t pk[32];
+    int rc = s_recorded(txn, pk);
+    x->recorded = rc == 1;
+    return rc < 0 ? rc : 0;
+}
+
 /* identity.key -> identity.prev (a link: identity.key stays), then
    identity.new over identity.key. Each step is atomic; repeating them
    after a crash gives the same result. */
@@ -114,12 +125,13 @@ th_rotation_load(const char *dir, th_store_t *store, th_identity_t *cur, th_iden
         }
         if (x.recorded) {
             th_log(TH_LOG_WARN, "rotation: finishing an interrupted key rotation in %s", dir);
-            if ((rc = s_swap(&p, dir)) < 0 || (rc = s_load_one(p.key, cur, errbuf, cap)) < 0) {
-                if (!errbuf[0] || rc != TH_E_KEY)
-                    snprintf(errbuf, cap, "cannot finish the key rotation in '%s': %s", dir,
-                             th_strerror(rc));
+            if ((rc = s_swap(&p, dir)) < 0) {
+                snprintf(errbuf, cap, "cannot finish the key rotation in '%s': %s", dir,
+                         th_strerror(rc));
                 return rc;
             }
+            if ((rc = s_load_one(p.key, cur, errbuf, cap)) < 0)
+                return rc;
         } else if (unlink(p.next) < 0 && errno != ENOENT) {
             /* a rekey that stopped before its commit: nothing happened */
             rc = -errno;
@@ -128,11 +140,29 @@ th_rotation_load(const char *dir, th_store_t *store, th_identity_t *cur, th_iden
             return rc;
         }
     }
-    if (access(p.prev, F_OK) == 0) {
-        if ((rc = s_load_one(p.prev, prev, errbuf, cap)) < 0)
-            return rc;
-        *has_prev = true;
+    if (access(p.prev, F_OK) != 0)
+        return 0;
+    /* identity.prev without a rotation recorded: one that ended and was
+       stopped before the file went (th_rotation_end clears the store
+       first) */
+    s_state_t x = { 0 };
+    if ((rc = th_store_read(store, s_state_any, &x)) < 0) {
+        snprintf(errbuf, cap, "cannot read the store: %s", th_strerror(rc));
+        return rc;
     }
+    if (!x.recorded) {
+        if (unlink(p.prev) < 0 && errno != ENOENT) {
+            rc = -errno;
+            snprintf(errbuf, cap, "cannot remove '%s' (left by a key rotation that ended): %s",
+                     p.prev, th_strerror(rc));
+            return rc;
+        }
+        th_log(TH_LOG_INFO, "rotation: removed the old key of a rotation that had ended");
+        return 0;
+    }
+    if ((rc = s_load_one(p.prev, prev, errbuf, cap)) < 0)
+        return rc;
+    *has_prev = true;
     return 0;
 }
 
@@ -180,8 +210,7 @@ th_rotation_begin(const char *dir, th_store_t *store, th_identity_t *cur, th_ide
     if ((rc = th_store_write(store, s_begin_txn, &x)) < 0) {
         unlink(p.next);
         th_identity_wipe(&fresh);
-        if (!errbuf[0])
-            snprintf(errbuf, cap, "cannot record the new key: %s", th_strerror(rc));
+        snprintf(errbuf, cap, "cannot record the new key: %s", th_strerror(rc));
         return rc;
     }
     if ((rc = s_swap(&p, dir)) < 0) {
@@ -241,15 +270,15 @@ th_rotation_end(const char *dir, th_store_t *store, th_identity_t *prev, bool *h
     int rc = s_paths(dir, &p);
     if (rc < 0)
         return rc;
-    if (unlink(p.prev) < 0 && errno != ENOENT)
-        return -errno;
-    if ((rc = s_sync_dir(dir)) < 0)
-        return rc;
+    /* the store first: an identity.prev left behind by a stop in between
+       is removed at the next open (th_rotation_load) */
     if ((rc = th_store_write(store, s_end_txn, NULL)) < 0)
         return rc;
     th_identity_wipe(prev);
     *has_prev = false;
-    return 0;
+    if (unlink(p.prev) < 0 && errno != ENOENT)
+        return -errno;
+    return s_sync_dir(dir);
 }
 
 typedef struct {
@@ -261,7 +290,7 @@ static int
 s_prog_child(const char *key, const void *val, size_t len, void *ctx)
 {
     s_prog_t *x = ctx;
-    const char *unit = key + strlen("rotation.c.");
+    const char *unit = key + strlen(TH_ROTATION_CHILD);
     if (len != 8 || !th_valid_unit_code(unit))
         return 0;
     uint64_t seq = 0;
@@ -284,22 +313,30 @@ th_rotation_progress(th_store_txn_t *txn, th_rotation_progress_t *p)
 {
     memset(p, 0, sizeof *p);
     uint8_t pk[32];
-    const void *v;
-    size_t len;
     int rc = s_recorded(txn, pk);
     if (rc <= 0)
         return rc;
     p->active = true;
     uint64_t acked;
-    if ((rc = th_store_state_get_u64(txn, "rotation.seq", &p->seq)) < 0 ||
+    if ((rc = th_rotation_parent(txn, &p->seq, p->refused, sizeof p->refused)) < 0 ||
         (rc = th_store_state_get_u64(txn, "uplink.acked", &acked)) < 0)
-        return rc;
-    rc = th_store_kv_get(txn, TH_DB_STATE, "rotation.refused", &v, &len);
-    if (rc == 0)
-        snprintf(p->refused, sizeof p->refused, "%.*s", (int)len, (const char *)v);
-    else if (rc != TH_E_NOTFOUND)
         return rc;
     p->parent_has = !p->refused[0] && acked >= p->seq;
     s_prog_t x = { txn, p };
-    return th_store_kv_each(txn, TH_DB_STATE, "rotation.c.", s_prog_child, &x);
+    return th_store_kv_each(txn, TH_DB_STATE, TH_ROTATION_CHILD, s_prog_child, &x);
+}
+
+int
+th_rotation_parent(th_store_txn_t *txn, uint64_t *seq, char *refused, size_t cap)
+{
+    const void *v;
+    size_t len;
+    int rc = th_store_state_get_u64(txn, TH_ROTATION_SEQ, seq);
+    if (rc < 0)
+        return rc;
+    refused[0] = '\0';
+    rc = th_store_kv_get(txn, TH_DB_STATE, TH_ROTATION_REFUSED, &v, &len);
+    if (rc == 0)
+        snprintf(refused, cap, "%.*s", (int)len, (const char *)v);
+    return rc == TH_E_NOTFOUND ? 0 : rc;
 }

@@ -9,7 +9,7 @@
     transaction, then identity.key is linked to identity.prev and
     identity.new renamed over identity.key. An interrupted swap is finished
     (or, when the store never recorded it, undone) by th_rotation_load at
-    the next open. */
+    the next open, and an identity.prev outliving its rotation removed. */
 #ifndef TH_ROTATION_H
 #define TH_ROTATION_H
 
@@ -29,6 +29,9 @@
      rotation.refused   the parent's reason when it refused the statement
      rotation.c.<unit>  u64, the seq of the META item with the new key
                         queued for that direct child */
+#define TH_ROTATION_SEQ     "rotation.seq"
+#define TH_ROTATION_REFUSED "rotation.refused"
+#define TH_ROTATION_CHILD   "rotation.c."   /* + the child's unit code */
 #define TH_ROTATION_PENDING_MAX 8
 typedef struct {
     bool active;              /* a rotation is recorded */
@@ -42,6 +45,11 @@ typedef struct {
 
 /* Fills *p inside txn. Returns 0 or store errors. */
 int th_rotation_progress(th_store_txn_t *txn, th_rotation_progress_t *p);
+
+/* The upward part alone: *seq (0 when none) and, when the parent refused
+   the statement, its reason into refused (cap bytes; "" when not).
+   Returns 0 or store errors. */
+int th_rotation_parent(th_store_txn_t *txn, uint64_t *seq, char *refused, size_t cap);
 
 /* At open, after the store: finishes or undoes an interrupted swap, then
    loads identity.prev into *prev when present (*has_prev), and *cur again
@@ -60,9 +68,10 @@ int th_rotation_begin(const char *dir, th_store_t *store, th_identity_t *cur,
                       int (*cb)(th_store_txn_t *txn, void *ctx, const th_identity_t *fresh),
                       void *ctx, char *errbuf, size_t cap);
 
-/* The rotation is over: identity.prev is deleted, *prev wiped, and every
-   "rotation.*" name in the store's state (the callers keep theirs under
-   that prefix too) cleared. Returns 0 or a negative error. */
+/* The rotation is over: every "rotation.*" name in the store's state (the
+   callers keep theirs under that prefix too) cleared, *prev wiped, then
+   identity.prev deleted (left behind, th_rotation_load removes it).
+   Returns 0 or a negative error. */
 int th_rotation_end(const char *dir, th_store_t *store, th_identity_t *prev, bool *has_prev);
 
 #endif

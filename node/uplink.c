@@ -5,6 +5,7 @@
 #include "metaq.h"
 #include "mem.h"
 #include "msg.h"
+#include "rotation.h"
 #include "zuv.h"
 
 #include <errno.h>
@@ -176,7 +177,7 @@ s_rej_entry(const th_store_log_entry_t *e, void *ctx)
     if (e->seq == x->rj->seq && e->kind == TH_LOG_KIND_ROTATE) {
         /* our new key refused: the link stays on the old one (status) */
         th_log(TH_LOG_ERROR, "uplink: the parent refused our new key: %s", x->rj->reason);
-        int rc = th_store_kv_put(x->txn, TH_DB_STATE, "rotation.refused", x->rj->reason,
+        int rc = th_store_kv_put(x->txn, TH_DB_STATE, TH_ROTATION_REFUSED, x->rj->reason,
                                  strlen(x->rj->reason));
         return rc < 0 ? rc : 1;
     }
@@ -420,14 +421,10 @@ s_keys_txn(th_store_txn_t *txn, th_uplink_t *u)
     u->has_next = rc == 1 && memcmp(u->next_pk, u->parent_pk, 32) != 0;
     if (!u->has_next)
         u->use_next = false;
-    if ((rc = th_store_state_get_u64(txn, "rotation.seq", &u->rot_seq)) < 0)
+    char refused[8];
+    if ((rc = th_rotation_parent(txn, &u->rot_seq, refused, sizeof refused)) < 0)
         return rc;
-    const void *v;
-    size_t len;
-    bool refused = (rc = th_store_kv_get(txn, TH_DB_STATE, "rotation.refused", &v, &len)) == 0;
-    if (rc < 0 && rc != TH_E_NOTFOUND)
-        return rc;
-    u->own_prev = u->o->has_prev && (u->rot_seq > u->acked || refused);
+    u->own_prev = u->o->has_prev && (u->rot_seq > u->acked || refused[0]);
     return 0;
 }
 
