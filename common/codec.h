@@ -110,6 +110,13 @@ int th_codec_record_encode(const th_record_t *r, uint8_t **out, size_t *len);
 int th_codec_record_decode(const uint8_t *buf, size_t len, th_record_t *out,
                            const uint8_t **body, size_t *body_len);
 
+/* The same for bytes this process's store vouches for (a matching seal,
+   th_store_revision_sealed: they passed th_codec_record_decode when they
+   were stored): the checks of the values, without the walk of the limits
+   and the canonical re-encoding, which were most of the time of a decode.
+   Never for bytes from outside: msgpack-c trusts declared lengths. */
+int th_codec_record_decode_sealed(const uint8_t *buf, size_t len, th_record_t *out);
+
 /* Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF)
    and no NUL byte: what every text the project encodes must be. */
 bool th_codec_utf8_valid(const uint8_t *s, size_t n);

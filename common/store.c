@@ -16,6 +16,9 @@
                   "store.log_seq" = u64 highest seq ever appended, so that
                   seqs are never reused even if the log is pruned one day
                   other names: written by other modules (u64 or opaque)
+      seals       key  = a revisions key, val = 16-byte tag (seal.h) of a
+                  revision its writer checked; added to a store made
+                  before it at the first open that may write
       units, forms, peers, receipts, quarantine, meta: key bytes -> opaque
 
     Map growth: th_store_write aborts on MDB_MAP_FULL, doubles the map and
@@ -28,11 +31,14 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "openreg.h"
+#include "seal.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <sys/statvfs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +58,7 @@
 #define S_LOGSEQ_NAME   "store.log_seq"
 
 /* Internal table indexes: the generic ones first, equal to th_store_db_t. */
-enum { S_REPORTS = TH_DB_META + 1, S_REVISIONS, S_LOG, S_NDB };
+enum { S_REPORTS = TH_DB_META + 1, S_REVISIONS, S_LOG, S_SEALS, S_NDB };
 
 static const char *const s_db_names[S_NDB] = {
     [TH_DB_STATE] = "state",         [TH_DB_UNITS] = "units",
@@ -60,11 +66,14 @@ static const char *const s_db_names[S_NDB] = {
     [TH_DB_RECEIPTS] = "receipts",   [TH_DB_QUARANTINE] = "quarantine",
     [TH_DB_META] = "meta",           [S_REPORTS] = "reports",
     [S_REVISIONS] = "revisions",     [S_LOG] = "log",
+    [S_SEALS] = "seals",
 };
 
 struct th_store {
     MDB_env *env;               /* owned; one per directory per process */
     MDB_dbi dbi[S_NDB];         /* handles, valid for the env's lifetime */
+    bool sealing;               /* seal_key loaded and the seals table open */
+    uint8_t seal_key[TH_SEAL_KEY_LEN];
     char *path;                 /* owned; realpath of the directory (registry key) */
     pthread_rwlock_t resize;    /* shared by each txn, exclusive to set the map size */
     int stale_cleared;          /* reader slots of dead processes cleared at open */
@@ -76,63 +85,6 @@ struct th_store_txn {
     bool write;                 /* false: read-only snapshot */
     bool map_full;              /* some operation hit MDB_MAP_FULL: grow and retry */
 };
-
-/* ------------------------------------------------------------------ */
-/* Process-wide registry of open directories: LMDB breaks its fcntl locks
-   when one process opens an environment twice. Entries carry the pid so
-   that a forked child, which never uses its parent's handle, may open the
-   directory for itself. */
-
-typedef struct s_reg {
-    char *path;
-    pid_t pid;
-    struct s_reg *next;
-} s_reg_t;
-
-static pthread_mutex_t s_reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static s_reg_t *s_reg_head;
-
-static int
-s_reg_add(const char *path)
-{
-    pid_t me = getpid();
-    int rc = 0;
-    pthread_mutex_lock(&s_reg_lock);
-    for (s_reg_t *r = s_reg_head; r; r = r->next)
-        if (r->pid == me && strcmp(r->path, path) == 0) {
-            rc = -EBUSY;
-            goto out;
-        }
-    s_reg_t *n = th_malloc(sizeof *n);
-    if (!n || !(n->path = th_strdup(path))) {
-        th_free(n);
-        rc = -ENOMEM;
-        goto out;
-    }
-    n->pid = me;
-    n->next = s_reg_head;
-    s_reg_head = n;
-out:
-    pthread_mutex_unlock(&s_reg_lock);
-    return rc;
-}
-
-static void
-s_reg_remove(const char *path)
-{
-    pid_t me = getpid();
-    pthread_mutex_lock(&s_reg_lock);
-    for (s_reg_t **pp = &s_reg_head; *pp; pp = &(*pp)->next) {
-        s_reg_t *r = *pp;
-        if (r->pid == me && strcmp(r->path, path) == 0) {
-            *pp = r->next;
-            th_free(r->path);
-            th_free(r);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&s_reg_lock);
-}
 
 /* ------------------------------------------------------------------ */
 /* Byte helpers */
@@ -345,8 +297,9 @@ s_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t *v, bool *found)
    version into a new store. Without create, opens nothing unless the
    schema says this is our store. */
 static int
-s_open_dbs(th_store_t *s, bool create)
+s_open_dbs(th_store_t *s, bool create, bool *seals_missing)
 {
+    *seals_missing = false;
     MDB_txn *txn = NULL;
     int rc = s_begin(s, create, &txn);
     if (rc < 0)
@@ -384,6 +337,10 @@ s_open_dbs(th_store_t *s, bool create)
         if (i == TH_DB_STATE)
             continue;
         mrc = mdb_dbi_open(txn, s_db_names[i], create ? MDB_CREATE : 0, &s->dbi[i]);
+        if (i == S_SEALS && mrc == MDB_NOTFOUND) {
+            *seals_missing = true;   /* a store made before seals */
+            continue;
+        }
         if (mrc != MDB_SUCCESS) {
             /* A schema-v1 store has every table: a missing one is damage. */
             rc = mrc == MDB_NOTFOUND ? TH_E_CORRUPT : s_err(mrc, "open table");
@@ -409,6 +366,30 @@ fail:
     mdb_txn_abort(txn);
     s_unlock(s);
     return rc;
+}
+
+/* Sealing is an optimisation: without it (no seal.key can be read or
+   made, or the table cannot be added) every revision read is verified. */
+static void
+s_open_seals(th_store_t *s, bool missing)
+{
+    int rc = th_seal_key_load(s->path, s->seal_key);
+    if (rc == 0 && missing) {
+        MDB_txn *txn = NULL;
+        if ((rc = s_begin(s, true, &txn)) == 0) {
+            int mrc = mdb_dbi_open(txn, s_db_names[S_SEALS], MDB_CREATE, &s->dbi[S_SEALS]);
+            if (mrc == MDB_SUCCESS)
+                mrc = mdb_txn_commit(txn);
+            else
+                mdb_txn_abort(txn);
+            s_unlock(s);
+            rc = s_err(mrc, "add table seals");
+        }
+    }
+    s->sealing = rc == 0;
+    if (rc < 0)
+        th_log(TH_LOG_WARN, "store: '%s' without seals (every revision read is verified "
+               "again): %s", s->path, th_strerror(rc));
 }
 
 th_store_t *
@@ -465,7 +446,7 @@ th_store_open(const char *dir, const th_store_opts_t *opts, int *err)
         *err = -ENOMEM;
         return NULL;
     }
-    if ((rc = s_reg_add(real)) < 0) {
+    if ((rc = th_openreg_add(real)) < 0) {
         th_free(s->path);
         th_free(s);
         *err = rc;
@@ -479,7 +460,7 @@ th_store_open(const char *dir, const th_store_opts_t *opts, int *err)
     rc = -pthread_rwlock_init(&s->resize, &ra);
     pthread_rwlockattr_destroy(&ra);
     if (rc < 0) {
-        s_reg_remove(real);
+        th_openreg_remove(real);
         th_free(s->path);
         th_free(s);
         *err = rc;
@@ -518,8 +499,10 @@ th_store_open(const char *dir, const th_store_opts_t *opts, int *err)
     s->stale_cleared = dead;
     th_log(dead > 0 ? TH_LOG_WARN : TH_LOG_DEBUG,
            "store: cleared %d stale reader slot(s) in '%s'", dead, real);
-    if ((rc = s_open_dbs(s, create)) < 0)
+    bool seals_missing;
+    if ((rc = s_open_dbs(s, create, &seals_missing)) < 0)
         goto fail;
+    s_open_seals(s, seals_missing);
     th_log(TH_LOG_DEBUG, "store: opened '%s' (map %zu bytes)", real, s_mapsize(s->env));
     *err = 0;
     return s;
@@ -527,7 +510,7 @@ fail:
     if (s->env)
         mdb_env_close(s->env);
     pthread_rwlock_destroy(&s->resize);
-    s_reg_remove(real);
+    th_openreg_remove(real);
     th_free(s->path);
     th_free(s);
     *err = rc;
@@ -541,8 +524,9 @@ th_store_destroy(th_store_t **self_p)
         return;
     th_store_t *s = *self_p;
     mdb_env_close(s->env);
+    sodium_memzero(s->seal_key, sizeof s->seal_key);
     pthread_rwlock_destroy(&s->resize);
-    s_reg_remove(s->path);
+    th_openreg_remove(s->path);
     th_free(s->path);
     th_free(s);
     *self_p = NULL;
@@ -749,6 +733,13 @@ th_store_put_revision(th_store_txn_t *txn, const th_store_rev_t *rev, bool log_i
     p[8] = rev->status;
     if (rev->len)
         memcpy(p + S_REV_HDR, rev->blob, rev->len);
+    if (rev->seal && s->sealing) {
+        uint8_t tag[TH_SEAL_TAG_LEN];
+        th_seal_tag(s->seal_key, rk, k2.mv_size, p, S_REV_HDR, rev->blob, rev->len, tag);
+        MDB_val sv = { sizeof tag, tag };
+        if ((mrc = mdb_put(txn->txn, s->dbi[S_SEALS], &k2, &sv, 0)) != MDB_SUCCESS)
+            return s_txerr(txn, mrc, "write seal");
+    }
 
     d.mv_size = S_REP_HDR + rev->len;
     if ((mrc = mdb_put(txn->txn, s->dbi[S_REPORTS], &k, &d, MDB_RESERVE)) != MDB_SUCCESS)
@@ -764,6 +755,24 @@ th_store_put_revision(th_store_txn_t *txn, const th_store_rev_t *rev, bool log_i
         return th_store_log_append(txn, TH_LOG_KIND_RECORD, rev->key, rev->rev, rev->blob,
                                    rev->len, seq_out);
     return 0;
+}
+
+bool
+th_store_revision_sealed(th_store_txn_t *txn, const th_store_rev_t *r)
+{
+    size_t klen;
+    if (s_check_txn(txn, false) < 0 || !r || !txn->s->sealing ||
+        s_keylen(r->key, false, &klen) < 0)
+        return false;
+    uint8_t rk[TH_STORE_KEY_MAX + 5], hdr[S_REV_HDR], tag[TH_SEAL_TAG_LEN];
+    MDB_val k = { s_rev_key(rk, r->key, klen, r->rev), rk }, d;
+    if (mdb_get(txn->txn, txn->s->dbi[S_SEALS], &k, &d) != MDB_SUCCESS ||
+        d.mv_size != TH_SEAL_TAG_LEN)
+        return false;
+    s_be64(hdr, (uint64_t)r->received_at);
+    hdr[8] = r->status;
+    th_seal_tag(txn->s->seal_key, rk, k.mv_size, hdr, sizeof hdr, r->blob, r->len, tag);
+    return sodium_memcmp(tag, d.mv_data, sizeof tag) == 0;
 }
 
 int

@@ -96,6 +96,10 @@ typedef struct {
     int64_t received_at;      /* Unix ms; when this store got it (as given) */
     const uint8_t *blob;      /* signed record bytes */
     size_t len;
+    bool seal;                /* th_store_put_revision only: the caller checked
+                                 blob (strict decode and signature, or signed it
+                                 here); store a seal (seal.h) so that readers may
+                                 trust it without verifying again */
 } th_store_rev_t;
 
 /* Common errors of every function taking a txn and a key:
@@ -124,6 +128,13 @@ typedef struct {
    its seq in *seq_out (seq_out may be NULL; *seq_out is 0 when !log_it). */
 int th_store_put_revision(th_store_txn_t *txn, const th_store_rev_t *rev, bool log_it,
                           uint64_t *seq_out);
+
+/* Whether revision r (as read by get_revision / each_revision in this
+   txn) carries a seal that matches its key, number, status, reception time
+   and bytes: then its writer checked exactly these bytes and a reader may
+   skip verifying the signature. False for a revision stored without seal,
+   altered since, or when the store runs without seals; never an error. */
+bool th_store_revision_sealed(th_store_txn_t *txn, const th_store_rev_t *r);
 
 /* The current revision of key into *out (out->key = key). TH_E_NOTFOUND. */
 int th_store_get_current(th_store_txn_t *txn, const char *key, th_store_rev_t *out);

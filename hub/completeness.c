@@ -122,16 +122,19 @@ typedef struct {
     th_office_t *o;
     th_completeness_t *c;
     const th_form_t *f;
+    th_completeness_counted_fn counted;   /* NULL: none */
+    void *counted_ctx;
 } s_read_t;
 
 typedef struct {
     const uint8_t **blobs;
     size_t *lens;
+    bool *sealed;            /* th_store_revision_sealed of each */
     size_t n, cap;
 } s_blobs_t;
 
 static int
-s_blobs_add(s_blobs_t *b, const uint8_t *blob, size_t len)
+s_blobs_add(s_blobs_t *b, const uint8_t *blob, size_t len, bool sealed)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 1024;
@@ -143,9 +146,14 @@ s_blobs_add(s_blobs_t *b, const uint8_t *blob, size_t len)
         if (!nl)
             return -ENOMEM;
         b->lens = nl;
+        bool *ns = th_realloc(b->sealed, cap * sizeof *ns);
+        if (!ns)
+            return -ENOMEM;
+        b->sealed = ns;
         b->cap = cap;
     }
     b->blobs[b->n] = blob;
+    b->sealed[b->n] = sealed;
     b->lens[b->n++] = len;
     return 0;
 }
@@ -159,23 +167,26 @@ typedef struct {
     bool latest_ok;          /* it decoded and verified */
     bool first_found;
     int64_t first_submitted; /* submitted_at of the earliest verified one */
-    /* two walks: the first collects the revisions that qualify (their
-       signatures are then checked on every core), the second reads them
-       with the verdicts, in the same order */
+    /* two walks: the first collects the revisions that qualify (they are
+       then decoded, and verified unless sealed, on every core), the second
+       takes their records, in the same order */
+    th_store_txn_t *txn;
     s_blobs_t *collect;      /* first walk: where they go */
-    const int8_t *verdict;   /* second walk: theirs, and the next one's index */
-    size_t *next;
+    th_record_t *recs;       /* second walk: theirs (taken), their results, */
+    const int *rcs;
+    size_t *next;            /* and the next one's index */
+    th_record_t *latest;     /* second walk, when wanted: the latest one decoded,
+                                when it counts (else cleared) */
 } s_walk_t;
 
-/* Decodes and verifies a stored revision and checks it is the report it is
-   filed as. Returns 1 when it counts, 0 when it does not (logged why), or
-   -ENOMEM: running out of memory must fail the computation, never drop a
-   report from it. */
+/* Checks a stored revision, decoded and verified (or sealed) with result
+   rc, is the report it is filed as. Returns 1 when it counts, 0 when it
+   does not (logged why; r cleared), or -ENOMEM: running out of memory must
+   fail the computation, never drop a report from it. */
 static int
-s_verified(const th_store_rev_t *sr, int8_t verdict, const char *form, const char *period,
+s_verified(const th_store_rev_t *sr, int rc, const char *form, const char *period,
            const char *unit, th_record_t *r)
 {
-    int rc = th_verify_decode(sr->blob, sr->len, verdict, r);
     if (rc == 0 && (strcmp(r->form, form) != 0 || strcmp(r->period, period) != 0 ||
                     strcmp(r->unit, unit) != 0 || r->status != TH_STATUS_SUBMITTED))
         rc = TH_E_INVALID;
@@ -197,11 +208,12 @@ s_walk_rev(const th_store_rev_t *sr, void *ctx)
     if (sr->status != TH_STATUS_SUBMITTED || sr->received_at > w->as_of)
         return 0;
     if (w->collect)
-        return s_blobs_add(w->collect, sr->blob, sr->len);
-    th_record_t r;
-    th_record_init(&r);
-    int8_t verdict = w->verdict ? w->verdict[(*w->next)++] : -1;
-    int ok = s_verified(sr, verdict, w->f->id, w->p->id, w->unit, &r);
+        return s_blobs_add(w->collect, sr->blob, sr->len,
+                           th_store_revision_sealed(w->txn, sr));
+    size_t k = (*w->next)++;
+    th_record_t r = w->recs[k];   /* taken */
+    th_record_init(&w->recs[k]);
+    int ok = s_verified(sr, w->rcs[k], w->f->id, w->p->id, w->unit, &r);
     if (ok < 0) {
         th_record_clear(&r);
         return ok;
@@ -211,6 +223,13 @@ s_walk_rev(const th_store_rev_t *sr, void *ctx)
     if (ok == 1 && !w->first_found) {
         w->first_found = true;
         w->first_submitted = r.submitted_at;
+    }
+    if (w->latest) {
+        th_record_clear(w->latest);
+        if (ok == 1) {
+            *w->latest = r;   /* moved: r owns nothing now */
+            th_record_init(&r);
+        }
     }
     th_record_clear(&r);
     return 0;
@@ -233,42 +252,51 @@ s_direct_child(const th_office_t *o, const char *code, int32_t day)
     return NULL;
 }
 
-static int s_units(th_store_txn_t *txn, s_read_t *s, const int8_t *verdict, size_t *next);
+static int s_units(th_store_txn_t *txn, s_read_t *s, th_record_t *recs, const int *rcs,
+                   size_t *next);
 
 static int
 s_read(th_store_txn_t *txn, void *ctx)
 {
     s_read_t *s = ctx;
     th_completeness_t *c = s->c;
-    /* the signatures of every revision that qualifies, on every core */
+    /* every revision that qualifies, decoded (and verified unless sealed)
+       on every core */
     s_blobs_t all = { 0 };
-    int8_t *verdict = NULL;
+    th_record_t *recs = NULL;
+    int *rcs = NULL;
     size_t next = 0;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < c->nunits; i++) {
         char key[TH_KEY_MAX];
         if (th_key_make(key, sizeof key, s->f->id, c->period.id, c->units[i].unit) < 0)
             rc = TH_E_LIMIT;
-        s_walk_t w = { .f = s->f, .p = &c->period, .as_of = c->as_of, .collect = &all };
+        s_walk_t w = { .f = s->f, .p = &c->period, .as_of = c->as_of, .txn = txn,
+                       .collect = &all };
         if (rc == 0)
             rc = th_store_each_revision(txn, key, s_walk_rev, &w);
     }
-    if (rc == 0 && !(verdict = th_malloc(all.n ? all.n : 1)))
+    if (rc == 0 && (!(recs = th_malloc((all.n ? all.n : 1) * sizeof *recs)) ||
+                    !(rcs = th_malloc((all.n ? all.n : 1) * sizeof *rcs))))
         rc = -ENOMEM;
     if (rc == 0)
-        th_verify_blobs(all.blobs, all.lens, all.n, verdict);
+        th_verify_decode_all(all.blobs, all.lens, all.sealed, all.n, recs, rcs);
     th_free(all.blobs);
     th_free(all.lens);
+    th_free(all.sealed);
     if (rc == 0)
-        rc = s_units(txn, s, verdict, &next);
-    th_free(verdict);
+        rc = s_units(txn, s, recs, rcs, &next);
+    for (size_t k = 0; rcs && k < all.n; k++)
+        th_record_clear(&recs[k]);
+    th_free(recs);
+    th_free(rcs);
     return rc;
 }
 
-/* The second walk: each unit's state from its revisions (verdict[]: their
-   signatures, in walk order). */
+/* The second walk: each unit's state from its revisions (recs[], rcs[]:
+   them decoded, in walk order). */
 static int
-s_units(th_store_txn_t *txn, s_read_t *s, const int8_t *verdict, size_t *next)
+s_units(th_store_txn_t *txn, s_read_t *s, th_record_t *recs, const int *rcs, size_t *next)
 {
     th_completeness_t *c = s->c;
     for (size_t i = 0; i < c->nunits; i++) {
@@ -276,9 +304,15 @@ s_units(th_store_txn_t *txn, s_read_t *s, const int8_t *verdict, size_t *next)
         char key[TH_KEY_MAX];
         if (th_key_make(key, sizeof key, s->f->id, c->period.id, x->unit) < 0)
             return TH_E_LIMIT;
+        th_record_t latest;
+        th_record_init(&latest);
         s_walk_t w = { .unit = x->unit, .f = s->f, .p = &c->period, .as_of = c->as_of,
-                       .verdict = verdict, .next = next };
+                       .recs = recs, .rcs = rcs, .next = next,
+                       .latest = s->counted ? &latest : NULL };
         int rc = th_store_each_revision(txn, key, s_walk_rev, &w);
+        if (rc == 0 && s->counted && w.latest_rev && w.latest_ok)
+            rc = s->counted(x, &latest, s->counted_ctx);
+        th_record_clear(&latest);
         if (rc < 0)
             return rc;
         x->deadline = th_entry_deadline(s->o, s->f, &c->period, x->unit);
@@ -337,6 +371,15 @@ th_completeness_compute(th_office_t *o, const char *form, const char *period,
                         const char *unit, int64_t as_of, th_completeness_t **out,
                         char *errbuf, size_t cap)
 {
+    return th_completeness_compute_each(o, form, period, unit, as_of, NULL, NULL, out, errbuf,
+                                        cap);
+}
+
+int
+th_completeness_compute_each(th_office_t *o, const char *form, const char *period,
+                             const char *unit, int64_t as_of, th_completeness_counted_fn fn,
+                             void *ctx, th_completeness_t **out, char *errbuf, size_t cap)
+{
     if (!o || !form || !period || !out)
         return th_errbuf(errbuf, cap, TH_E_INVALID, "missing argument");
     *out = NULL;
@@ -368,7 +411,7 @@ th_completeness_compute(th_office_t *o, const char *form, const char *period,
                                            s_add_unit, &b)) < 0)
             goto err;
     }
-    s_read_t s = { .o = o, .c = c, .f = f };
+    s_read_t s = { .o = o, .c = c, .f = f, .counted = fn, .counted_ctx = ctx };
     if ((rc = th_store_read(o->store, s_read, &s)) < 0)
         goto err;
     for (size_t i = 0; i < c->nunits; i++) {

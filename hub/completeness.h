@@ -97,6 +97,20 @@ int th_completeness_compute(th_office_t *o, const char *form, const char *period
                             const char *unit, int64_t as_of, th_completeness_t **out,
                             char *errbuf, size_t cap);
 
+/* The same, and fn(u, rec, ctx) for each expected unit u (in the order of
+   c->units: U first then depth-first, while the result is being built:
+   only u->unit, name and child are set yet) whose report counts, with
+   its counted revision decoded (rec: the latest submitted one received by
+   as_of, verified or sealed; borrowed for the call). One read of the store
+   serves both: the rollup folds its figures here. fn returning < 0 stops
+   and fails the computation with that error. fn may be NULL. */
+typedef int (*th_completeness_counted_fn)(const th_compl_unit_t *u, const th_record_t *rec,
+                                          void *ctx);
+int th_completeness_compute_each(th_office_t *o, const char *form, const char *period,
+                                 const char *unit, int64_t as_of,
+                                 th_completeness_counted_fn fn, void *ctx,
+                                 th_completeness_t **out, char *errbuf, size_t cap);
+
 /* JSON document: {"form","period","unit","unit_name","as_of" (ISO UTC),
    "totals":{expected,reported,on_time,late,missing,reported_rate,
    on_time_rate (null when expected is 0),clock_suspect},

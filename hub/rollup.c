@@ -3,7 +3,6 @@
     one store snapshot, and each counted report is folded into the
     accumulators of U and of the direct child whose subtree holds it. */
 #include "rollup.h"
-#include "verify.h"
 
 #include "completeness.h"
 #include "csv.h"
@@ -35,8 +34,7 @@ typedef struct {
 } s_acc_t;
 
 typedef struct {
-    char code[TH_UNIT_MAX];
-    const char *name;         /* borrowed from the registry during compute */
+    const char *code, *name;  /* borrowed from the completeness being built */
     long part;                /* index of the child part, -1 for U itself */
 } s_unit_t;
 
@@ -44,9 +42,7 @@ typedef struct {
     th_office_t *o;
     const th_form_t *f;
     th_rollup_t *r;
-    s_unit_t *units;
-    size_t nunits, cap;
-    long part;
+    long part;                /* of the last unit folded (units come grouped by part) */
     s_acc_t *acc;             /* (1 + nchildren) * nindicators */
     size_t ntexts_cap, nviol_cap;
 } s_ctx_t;
@@ -62,22 +58,34 @@ s_num(const th_value_t *v, double *d)
     }
 }
 
+/* The values of one indicator in one record: v for it, or nv and dv, the
+   numerator and denominator of a ratio (NULL when absent). */
+typedef struct {
+    const th_value_t *v, *nv, *dv;
+} s_vals_t;
+
+static s_vals_t
+s_vals(const th_indicator_t *ind, const th_record_t *rec)
+{
+    if (ind->agg == TH_AGG_RATIO)
+        return (s_vals_t){ NULL, th_record_get(rec, ind->numerator),
+                           th_record_get(rec, ind->denominator) };
+    return (s_vals_t){ th_record_get(rec, ind->code), NULL, NULL };
+}
+
 static void
-s_fold(s_acc_t *a, const th_form_t *f, const th_indicator_t *ind, const th_record_t *rec)
+s_fold(s_acc_t *a, const th_indicator_t *ind, const s_vals_t *x)
 {
     if (ind->agg == TH_AGG_RATIO) {
-        const th_value_t *nv = th_record_get(rec, ind->numerator);
-        const th_value_t *dv = th_record_get(rec, ind->denominator);
         double n, d;
-        if (nv && dv && s_num(nv, &n) && s_num(dv, &d)) {
+        if (x->nv && x->dv && s_num(x->nv, &n) && s_num(x->dv, &d)) {
             a->num += n;
             a->den += d;
             a->n++;
         }
-        (void)f;
         return;
     }
-    const th_value_t *v = th_record_get(rec, ind->code);
+    const th_value_t *v = x->v;
     double d;
     if (!v || !s_num(v, &d))
         return;
@@ -154,25 +162,6 @@ s_finish(th_rollup_value_t *out, const s_acc_t *a, const th_indicator_t *ind)
 }
 
 /* ---- unit list ---------------------------------------------------------- */
-
-static int
-s_add_unit(const th_unit_t *u, void *ctx)
-{
-    s_ctx_t *c = ctx;
-    if (c->nunits == c->cap) {
-        size_t n = c->cap ? c->cap * 2 : 64;
-        s_unit_t *nu = th_realloc(c->units, n * sizeof *nu);
-        if (!nu)
-            return -ENOMEM;
-        c->units = nu;
-        c->cap = n;
-    }
-    s_unit_t *x = &c->units[c->nunits++];
-    snprintf(x->code, sizeof x->code, "%s", u->code);
-    x->name = u->name;
-    x->part = c->part;
-    return 0;
-}
 
 static int
 s_add_child(const th_unit_t *u, void *ctx)
@@ -278,65 +267,36 @@ s_check_rules(s_ctx_t *c, const s_unit_t *u, const th_record_t *rec)
 
 /* ---- reading the store ---------------------------------------------------- */
 
-typedef struct {
-    int64_t as_of;
-    uint32_t rev;    /* latest submitted rev received by as_of, 0 = none */
-} s_latest_t;
-
+/* Folds the counted report of unit cu (decoded, verified or sealed, and
+   checked to be the report it is filed as, by the completeness walking the
+   store) into the rollup. */
 static int
-s_latest(const th_store_rev_t *sr, void *ctx)
+s_one(const th_compl_unit_t *cu, const th_record_t *rec, void *ctx)
 {
-    s_latest_t *l = ctx;
-    if (sr->status == TH_STATUS_SUBMITTED && sr->received_at <= l->as_of)
-        l->rev = sr->rev;
-    return 0;
-}
-
-/* The revision of a unit that counts: the latest submitted one received by
-   as_of. 0 and *sr (valid in txn), 1 when there is none, or store errors. */
-static int
-s_counted_rev(th_store_txn_t *txn, s_ctx_t *c, const char *key, th_store_rev_t *sr)
-{
-    s_latest_t l = { .as_of = c->r->as_of };
-    int rc = th_store_each_revision(txn, key, s_latest, &l);
-    if (rc < 0)
-        return rc;
-    if (l.rev == 0)
-        return 1;
-    return th_store_get_revision(txn, key, l.rev, sr);
-}
-
-/* Folds unit u's counted revision sr (its signature's verdict from
-   th_verify_blobs) into the rollup. */
-static int
-s_one(s_ctx_t *c, const s_unit_t *u, const th_store_rev_t *sr, int8_t verdict,
-      th_record_t *rec)
-{
-    const char *key = sr->key;
-    uint32_t rev = sr->rev;
-    int rc = th_verify_decode(sr->blob, sr->len, verdict, rec);
-    if (rc == 0 && (strcmp(rec->form, c->f->id) != 0 ||
-                    strcmp(rec->period, c->r->period.id) != 0 ||
-                    strcmp(rec->unit, u->code) != 0 || rec->status != TH_STATUS_SUBMITTED))
-        rc = TH_E_INVALID;
-    if (rc == -ENOMEM)
-        return rc;
-    if (rc < 0) {
-        th_log(TH_LOG_WARN, "rollup: revision %u of %s not counted: %s", rev, key,
-               th_strerror(rc));
-        return 0;
-    }
+    s_ctx_t *c = ctx;
+    th_rollup_t *r = c->r;
+    if (!cu->child[0])
+        c->part = -1;
+    else if (c->part < 0 || strcmp(r->children[c->part].unit, cu->child) != 0)
+        for (c->part = 0; (size_t)c->part < r->nchildren; c->part++)
+            if (strcmp(r->children[c->part].unit, cu->child) == 0)
+                break;
+    if ((size_t)c->part == r->nchildren)   /* both lists come from th_units_each_child */
+        return TH_E_INVALID;
+    const s_unit_t unit = { cu->unit, cu->name, c->part }, *u = &unit;
+    int rc;
     size_t ni = c->f->nindicators;
     c->r->total.counted++;
     if (u->part >= 0)
         c->r->children[u->part].counted++;
     for (size_t i = 0; i < ni; i++) {
         const th_indicator_t *ind = &c->f->indicators[i];
-        s_fold(&c->acc[i], c->f, ind, rec);
+        s_vals_t x = s_vals(ind, rec);   /* looked up once for both */
+        s_fold(&c->acc[i], ind, &x);
         if (u->part >= 0)
-            s_fold(&c->acc[(size_t)(u->part + 1) * ni + i], c->f, ind, rec);
+            s_fold(&c->acc[(size_t)(u->part + 1) * ni + i], ind, &x);
         if (ind->agg == TH_AGG_TEXT) {
-            const th_value_t *v = th_record_get(rec, ind->code);
+            const th_value_t *v = x.v;
             if (v && v->kind == TH_V_TEXT && v->u.s && v->u.s[0] &&
                 (rc = s_add_text(c, ind->code, u, v->u.s)) < 0)
                 return rc;
@@ -345,52 +305,6 @@ s_one(s_ctx_t *c, const s_unit_t *u, const th_store_rev_t *sr, int8_t verdict,
     if ((rc = s_check_rules(c, u, rec)) < 0)
         return rc;
     return 0;
-}
-
-static int
-s_read(th_store_txn_t *txn, void *ctx)
-{
-    s_ctx_t *c = ctx;
-    /* first the revision of every unit, and their signatures on every
-       core; then the folding, in unit order */
-    size_t n = c->nunits;
-    th_store_rev_t *revs = th_calloc(n ? n : 1, sizeof *revs);
-    const uint8_t **blobs = th_calloc(n ? n : 1, sizeof *blobs);
-    size_t *lens = th_calloc(n ? n : 1, sizeof *lens);
-    int8_t *verdict = th_calloc(n ? n : 1, 1);
-    char (*keys)[TH_KEY_MAX] = th_calloc(n ? n : 1, sizeof *keys);
-    int rc = revs && blobs && lens && verdict && keys ? 0 : -ENOMEM;
-    for (size_t k = 0; rc == 0 && k < n; k++) {
-        if (th_key_make(keys[k], sizeof keys[k], c->f->id, c->r->period.id,
-                        c->units[k].code) < 0) {
-            rc = TH_E_LIMIT;
-            break;
-        }
-        rc = s_counted_rev(txn, c, keys[k], &revs[k]);
-        if (rc == 0) {
-            revs[k].key = keys[k];
-            blobs[k] = revs[k].blob;
-            lens[k] = revs[k].len;
-        } else if (rc == 1) {
-            rc = 0;   /* nothing counts for this unit */
-        }
-    }
-    if (rc == 0)
-        th_verify_blobs(blobs, lens, n, verdict);
-    for (size_t k = 0; rc == 0 && k < n; k++) {
-        if (!blobs[k])
-            continue;
-        th_record_t rec;
-        th_record_init(&rec);
-        rc = s_one(c, &c->units[k], &revs[k], verdict[k], &rec);
-        th_record_clear(&rec);
-    }
-    th_free(revs);
-    th_free(blobs);
-    th_free(lens);
-    th_free(verdict);
-    th_free(keys);
-    return rc;
 }
 
 /* Texts are gathered in subtree order while the reports are read, then
@@ -445,9 +359,7 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
     if (as_of == INT64_MAX)
         as_of = th_now_ms();
     th_completeness_t *cm = NULL;
-    if ((rc = th_completeness_compute(o, form, period, u->code, as_of, &cm, errbuf, cap)) < 0)
-        return rc;
-    s_ctx_t c = { .o = o, .f = f };
+    s_ctx_t c = { .o = o, .f = f, .part = -1 };
     th_rollup_t *r = th_calloc(1, sizeof *r);
     if (!r) {
         rc = -ENOMEM;
@@ -464,22 +376,19 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
     }
     if ((rc = th_units_each_child(o->units, u->code, p.end, s_add_child, &c)) < 0)
         goto done;
-    c.part = -1;
-    if ((rc = s_add_unit(u, &c)) < 0)
-        goto done;
-    for (size_t i = 0; i < r->nchildren; i++) {
-        c.part = (long)i;
-        if ((rc = th_units_each_in_subtree(o->units, r->children[i].unit, p.end, NULL,
-                                           s_add_unit, &c)) < 0)
-            goto done;
-    }
     c.acc = th_calloc((r->nchildren + 1) * f->nindicators, sizeof *c.acc);
     if (!c.acc) {
         rc = -ENOMEM;
         goto done;
     }
-    if ((rc = th_store_read(o->store, s_read, &c)) < 0)
-        goto done;
+    /* one read of the store: the completeness walks every revision and
+       hands each counted report here */
+    if ((rc = th_completeness_compute_each(o, form, period, u->code, as_of, s_one, &c, &cm,
+                                           errbuf, cap)) < 0) {
+        th_free(c.acc);
+        th_rollup_destroy(&r);
+        return rc;
+    }
     if ((rc = s_sort_texts(f, r)) < 0)
         goto done;
     if ((rc = s_part_values(&r->total, f, c.acc)) < 0)
@@ -499,7 +408,6 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
         }
     }
 done:
-    th_free(c.units);
     th_free(c.acc);
     if (rc == 0)
         r->completeness = cm;

@@ -15,18 +15,32 @@
 typedef struct {
     const uint8_t *const *blobs;
     const size_t *lens;
+    const bool *sealed;       /* NULL: none */
     size_t n, from, step;
     int8_t *out;
+    th_record_t *recs;        /* th_verify_decode_all: the records and */
+    int *rcs;                 /* their results, instead of out */
 } s_share_t;
 
 static void *
 s_run(void *arg)
 {
     s_share_t *s = arg;
-    for (size_t i = s->from; i < s->n; i += s->step) {
+    for (size_t i = s->from; i < s->n && s->recs; i += s->step) {
+        th_record_init(&s->recs[i]);
+        s->rcs[i] = !s->blobs[i] ? TH_E_INVALID
+                  : th_verify_decode(s->blobs[i], s->lens[i],
+                                     s->sealed && s->sealed[i] ? TH_VERIFY_SEALED : -1,
+                                     &s->recs[i]);
+    }
+    for (size_t i = s->from; i < s->n && !s->recs; i += s->step) {
         s->out[i] = -1;
         if (!s->blobs[i])
             continue;
+        if (s->sealed && s->sealed[i]) {
+            s->out[i] = TH_VERIFY_SEALED;
+            continue;
+        }
         th_record_t r;
         const uint8_t *body;
         size_t bl;
@@ -38,8 +52,9 @@ s_run(void *arg)
     return NULL;
 }
 
-void
-th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, int8_t *out)
+static void
+s_share(const uint8_t *const *blobs, const size_t *lens, const bool *sealed, size_t n,
+        int8_t *out, th_record_t *recs, int *rcs)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t k = n < TH_VERIFY_MIN || cores < 2 ? 1
@@ -48,7 +63,7 @@ th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, int8_
     pthread_t th[TH_VERIFY_THREADS];
     bool started[TH_VERIFY_THREADS] = { false };
     for (size_t t = 0; t < k; t++)
-        sh[t] = (s_share_t){ blobs, lens, n, t, k, out };
+        sh[t] = (s_share_t){ blobs, lens, sealed, n, t, k, out, recs, rcs };
     for (size_t t = 1; t < k; t++)
         started[t] = pthread_create(&th[t], NULL, s_run, &sh[t]) == 0;
     s_run(&sh[0]);
@@ -58,6 +73,26 @@ th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, int8_
         else
             s_run(&sh[t]);   /* no thread: this share here */
     }
+}
+
+void
+th_verify_sealed(const uint8_t *const *blobs, const size_t *lens, const bool *sealed, size_t n,
+                 int8_t *out)
+{
+    s_share(blobs, lens, sealed, n, out, NULL, NULL);
+}
+
+void
+th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, int8_t *out)
+{
+    s_share(blobs, lens, NULL, n, out, NULL, NULL);
+}
+
+void
+th_verify_decode_all(const uint8_t *const *blobs, const size_t *lens, const bool *sealed,
+                     size_t n, th_record_t *recs, int *rcs)
+{
+    s_share(blobs, lens, sealed, n, NULL, recs, rcs);
 }
 
 void
@@ -81,6 +116,8 @@ th_verify_decode(const uint8_t *blob, size_t len, int8_t verdict, th_record_t *o
 {
     if (verdict == 0)
         return TH_E_SIG;
+    if (verdict == TH_VERIFY_SEALED)
+        return th_codec_record_decode_sealed(blob, len, out);
     if (verdict == 1)
         return th_codec_record_decode(blob, len, out, NULL, NULL);
     return th_entry_decode_verified(blob, len, out);

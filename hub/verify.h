@@ -14,6 +14,7 @@
 #ifndef TH_VERIFY_H
 #define TH_VERIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,13 +31,28 @@
    decode: the caller looks at it itself). */
 void th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, int8_t *out);
 
+/* The same, except that a blob with sealed[i] (its store seal matched,
+   th_store_revision_sealed) is not verified: out[i] = TH_VERIFY_SEALED. */
+#define TH_VERIFY_SEALED 2
+void th_verify_sealed(const uint8_t *const *blobs, const size_t *lens, const bool *sealed,
+                      size_t n, int8_t *out);
+
+/* Decodes every blob on every core as th_verify_decode would with verdict
+   TH_VERIFY_SEALED (sealed[i]) or -1 (verified here): recs[i] (n of them,
+   uninitialised) gets the record and rcs[i] the result (TH_E_INVALID for
+   a NULL blob). The caller clears every recs[i]. */
+void th_verify_decode_all(const uint8_t *const *blobs, const size_t *lens, const bool *sealed,
+                          size_t n, th_record_t *recs, int *rcs);
+
 /* The same for a batch's entries; only TH_MSG_ENTRY_RECORD ones are
    checked (-1 for the others). */
 void th_verify_entries(const th_msg_entry_t *entries, size_t n, int8_t *out);
 
 /* Decodes blob into out (initialised) with the verdict th_verify_blobs
-   gave it: 1 decodes without verifying again, 0 is TH_E_SIG, -1 decodes
-   and verifies here (th_entry_decode_verified). Returns as that does. */
+   gave it: 1 decodes without verifying again, TH_VERIFY_SEALED decodes
+   bytes the store vouches for (th_codec_record_decode_sealed), 0 is
+   TH_E_SIG, -1 decodes and verifies here (th_entry_decode_verified).
+   Returns as those do. */
 int th_verify_decode(const uint8_t *blob, size_t len, int8_t verdict, th_record_t *out);
 
 #endif

@@ -123,6 +123,7 @@ s_put(th_store_txn_t *txn, void *ctx)
         .received_at = x->rec->submitted_at,
         .blob = blob,
         .len = blob_len,
+        .seal = true,   /* signed here */
     };
     x->seq = 0;
     rc = th_store_put_revision(txn, &r, x->rec->status == TH_STATUS_SUBMITTED,
@@ -177,7 +178,8 @@ th_entry_renumber(th_store_txn_t *txn, th_office_t *o, const char *key, uint32_t
     if ((rc = th_codec_record_encode(&rec, &blob, &blob_len)) < 0)
         goto done;
     th_store_rev_t r = { .key = key, .rev = rec.rev, .status = (uint8_t)rec.status,
-                         .received_at = th_now_ms(), .blob = blob, .len = blob_len };
+                         .received_at = th_now_ms(), .blob = blob, .len = blob_len,
+                         .seal = true };   /* signed here */
     rc = th_store_put_revision(txn, &r, rec.status == TH_STATUS_SUBMITTED, NULL);
     if (rc == 0 && rev)
         *rev = rec.rev;

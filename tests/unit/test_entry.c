@@ -79,6 +79,7 @@ typedef struct {
     uint32_t rev;
     th_record_t *out;
     int tamper_at;   /* -1: read as stored */
+    bool sealed;     /* out: the store vouches for it (th_store_revision_sealed) */
 } s_read_t;
 
 static int
@@ -89,6 +90,7 @@ s_read_rev(th_store_txn_t *txn, void *ctx)
     int rc = th_store_get_revision(txn, r->key, r->rev, &sr);
     if (rc < 0)
         return rc;
+    r->sealed = th_store_revision_sealed(txn, &sr);
     uint8_t *copy = th_memdup(sr.blob, sr.len);
     if (!copy)
         return -ENOMEM;
@@ -132,10 +134,11 @@ test_entry_revisions_signed_and_carried_over(void **state)
 
     th_record_t r;
     th_record_init(&r);
-    s_read_t q = { "dvcq-6thang|2026S1|25459", 3, &r, -1 };
+    s_read_t q = { "dvcq-6thang|2026S1|25459", 3, &r, -1, false };
     assert_int_equal(th_store_read(o->store, s_read_rev, &q), 0);
     assert_int_equal(th_record_get(&r, "TT01")->u.i, 4);
     assert_int_equal(th_record_get(&r, "TT02")->u.i, 120);   /* carried over */
+    assert_true(q.sealed);   /* signed here: readers need not verify it again */
     assert_memory_equal(r.origin, o->id.pk, 32);
     assert_int_equal(r.status, TH_STATUS_SUBMITTED);
     th_record_clear(&r);
@@ -169,7 +172,7 @@ test_entry_rejection_stores_nothing(void **state)
     th_problems_clear(&pr);
     th_record_t r;
     th_record_init(&r);
-    s_read_t q = { "dvcq-6thang|2027S1|25459", 1, &r, -1 };
+    s_read_t q = { "dvcq-6thang|2027S1|25459", 1, &r, -1, false };
     assert_int_equal(th_store_read(o->store, s_read_rev, &q), TH_E_NOTFOUND);
     th_office_destroy(&o);
 }
@@ -184,7 +187,7 @@ test_entry_tampered_blob_is_detected(void **state)
     assert_int_equal(s_submit(o, "2028S1", false, &pr, &res, S_NFULL, s_full), 0);
     th_record_t r;
     th_record_init(&r);
-    s_read_t q = { "dvcq-6thang|2028S1|25459", res.rev, &r, -1 };
+    s_read_t q = { "dvcq-6thang|2028S1|25459", res.rev, &r, -1, false };
     assert_int_equal(th_store_read(o->store, s_read_rev, &q), 0);
     th_record_clear(&r);
     /* any single changed byte of the stored blob fails decoding or signature */

@@ -131,6 +131,7 @@ typedef struct {
     const char *key;
     uint32_t rev;
     int found;
+    bool sealed;     /* the current revision carries the store's seal */
     size_t quarantined;
 } s_q_t;
 
@@ -149,6 +150,7 @@ s_query(th_store_txn_t *txn, void *ctx)
     th_store_rev_t r;
     q->found = th_store_get_current(txn, q->key, &r) == 0;
     q->rev = q->found ? r.rev : 0;
+    q->sealed = q->found && th_store_revision_sealed(txn, &r);
     q->quarantined = 0;
     return th_store_kv_each(txn, TH_DB_QUARANTINE, "", s_count_q, q);
 }
@@ -252,6 +254,7 @@ test_ingest_district_hub_batch(void **state)
     assert_int_equal(th_store_read(hub->store, s_query, &q), 0);
     assert_true(q.found);
     assert_int_equal(q.rev, 2);
+    assert_true(q.sealed);   /* applied after every check: sealed */
     assert_int_equal(q.quarantined, 8);
 
     /* the same batch again (lost ACK): nothing applied twice */

@@ -1453,6 +1453,171 @@ test_store_stale_reader_cleared(void **state)
     close(p[1]);
 }
 
+/* ------------------------------------------------------------------ */
+/* Seals (seal.h) */
+
+typedef struct {
+    uint32_t rev;
+    bool seal;
+    const char *blob;
+} s_sealput_t;
+
+static int
+s_sealput(th_store_txn_t *txn, void *ctx)
+{
+    const s_sealput_t *p = ctx;
+    th_store_rev_t r = { .key = "f|2026|u", .rev = p->rev, .status = 1,
+                         .received_at = 1700000000000 + p->rev,
+                         .blob = (const uint8_t *)p->blob, .len = strlen(p->blob),
+                         .seal = p->seal };
+    return th_store_put_revision(txn, &r, false, NULL);
+}
+
+typedef struct {
+    bool sealed[4];           /* by rev, 1..3 */
+    bool other_status, other_time;
+    char blob1[16];
+} s_sealget_t;
+
+typedef struct {
+    s_sealget_t g;
+    th_store_txn_t *txn;
+} s_sealget_ctx_t;
+
+static int
+s_sealget_cb(const th_store_rev_t *r, void *ctx)
+{
+    s_sealget_ctx_t *c = ctx;
+    s_sealget_t *g = &c->g;
+    th_store_txn_t *txn = c->txn;
+    if (r->rev < 4)
+        g->sealed[r->rev] = th_store_revision_sealed(txn, r);
+    if (r->rev == 1) {
+        snprintf(g->blob1, sizeof g->blob1, "%.*s", (int)r->len, (const char *)r->blob);
+        th_store_rev_t x = *r;
+        x.status = 0;
+        g->other_status = th_store_revision_sealed(txn, &x);
+        x = *r;
+        x.received_at++;
+        g->other_time = th_store_revision_sealed(txn, &x);
+    }
+    return 0;
+}
+
+static int
+s_sealget(th_store_txn_t *txn, void *ctx)
+{
+    s_sealget_ctx_t *c = ctx;
+    memset(&c->g, 0, sizeof c->g);
+    c->txn = txn;
+    return th_store_each_revision(txn, "f|2026|u", s_sealget_cb, c);
+}
+
+static s_sealget_t
+s_seals_of(const char *dir)
+{
+    th_store_t *s = s_open(dir, false, 0);
+    s_sealget_ctx_t c;
+    assert_int_equal(th_store_read(s, s_sealget, &c), 0);
+    th_store_destroy(&s);
+    return c.g;
+}
+
+/* Raw LMDB on a closed store: flip the first blob byte of rev 1 (header 9
+   bytes), or drop the seals table as a store made before seals has none. */
+static void
+s_raw(const char *dir, bool drop_seals)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    if (drop_seals) {
+        assert_int_equal(mdb_dbi_open(txn, "seals", 0, &dbi), 0);
+        assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+    } else {
+        assert_int_equal(mdb_dbi_open(txn, "revisions", 0, &dbi), 0);
+        uint8_t k[13] = "f|2026|u";
+        k[8] = 0;
+        k[9] = k[10] = k[11] = 0;
+        k[12] = 1;
+        MDB_val key = { sizeof k, k }, d;
+        assert_int_equal(mdb_get(txn, dbi, &key, &d), 0);
+        uint8_t buf[64];
+        assert_true(d.mv_size <= sizeof buf && d.mv_size > 9);
+        memcpy(buf, d.mv_data, d.mv_size);
+        buf[9] ^= 0x20;   /* 'a' -> 'A' */
+        MDB_val nd = { d.mv_size, buf };
+        assert_int_equal(mdb_put(txn, dbi, &key, &nd, 0), 0);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+static void
+test_store_seals(void **state)
+{
+    fx_t *fx = *state;
+    char key_path[160];
+    snprintf(key_path, sizeof key_path, "%s/seal.key", fx->dir);
+    th_store_t *s = s_open(fx->dir, true, 0);
+    s_sealput_t p1 = { 1, true, "alpha" }, p2 = { 2, false, "beta" };
+    assert_int_equal(th_store_write(s, s_sealput, &p1), 0);
+    assert_int_equal(th_store_write(s, s_sealput, &p2), 0);
+    th_store_destroy(&s);
+    struct stat st;
+    assert_int_equal(stat(key_path, &st), 0);
+    assert_int_equal(st.st_size, 32);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    /* sealed when asked, not otherwise; the seal covers status and time;
+       a reopened store keeps its key */
+    s_sealget_t g = s_seals_of(fx->dir);
+    assert_true(g.sealed[1]);
+    assert_false(g.sealed[2]);
+    assert_false(g.other_status);
+    assert_false(g.other_time);
+
+    /* bytes altered behind the store's back: no longer sealed */
+    s_raw(fx->dir, false);
+    g = s_seals_of(fx->dir);
+    assert_string_equal(g.blob1, "Alpha");
+    assert_false(g.sealed[1]);
+
+    /* a store made before seals: the table is added at open, the old
+       revisions are unsealed, new ones sealed */
+    s_raw(fx->dir, true);
+    s = s_open(fx->dir, false, 0);
+    s_sealput_t p3 = { 3, true, "gamma" };
+    assert_int_equal(th_store_write(s, s_sealput, &p3), 0);
+    th_store_destroy(&s);
+    g = s_seals_of(fx->dir);
+    assert_false(g.sealed[1]);
+    assert_true(g.sealed[3]);
+
+    /* a store restored without its seal.key gets a new one: nothing of
+       the old key's seals holds */
+    assert_int_equal(unlink(key_path), 0);
+    g = s_seals_of(fx->dir);
+    assert_false(g.sealed[3]);
+    assert_int_equal(stat(key_path, &st), 0);
+
+    /* a damaged seal.key: the store still opens and works, without seals */
+    FILE *f = fopen(key_path, "wb");
+    assert_non_null(f);
+    fputs("short", f);
+    fclose(f);
+    s = s_open(fx->dir, false, 0);
+    s_sealput_t p4 = { 4, true, "delta" };
+    assert_int_equal(th_store_write(s, s_sealput, &p4), 0);
+    th_store_destroy(&s);
+    g = s_seals_of(fx->dir);
+    assert_false(g.sealed[3]);
+}
+
 int
 main(void)
 {
@@ -1476,6 +1641,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_store_crash_safety, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_store_stale_reader_cleared, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_store_seals, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
