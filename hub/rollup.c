@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mem.h"
 #include "present.h"
+#include "vnnum.h"
 #include "store.h"
 #include "table.h"
 #include "units.h"
@@ -660,11 +661,11 @@ th_rollup_format(const th_rollup_value_t *v, bool human, char *buf, size_t cap)
     if (!v->present)
         snprintf(buf, cap, "%s", human ? "—" : "");
     else if (v->is_int && human)
-        th_fmt_int_vn(v->i, buf, cap);
+        th_vnnum_format_int(v->i, buf, cap);
     else if (v->is_int)
         snprintf(buf, cap, "%" PRId64, v->i);
     else if (human)
-        th_fmt_dec_vn(v->d, buf, cap);
+        th_vnnum_format_dec(v->d, buf, cap);
     else
         snprintf(buf, cap, "%.10g", v->d);
 }
@@ -676,9 +677,9 @@ s_print_table(const void *res, const th_form_t *f)
     char label[64], when[32], a[48], b[48], c3[48];
     th_period_label_vn(&r->period, label, sizeof label);
     th_time_format_vn(r->as_of, when);
-    th_fmt_int_vn((int64_t)r->total.reported, a, sizeof a);
-    th_fmt_int_vn((int64_t)r->total.expected, b, sizeof b);
-    th_fmt_int_vn((int64_t)r->total.on_time, c3, sizeof c3);
+    th_vnnum_format_int((int64_t)r->total.reported, a, sizeof a);
+    th_vnnum_format_int((int64_t)r->total.expected, b, sizeof b);
+    th_vnnum_format_int((int64_t)r->total.on_time, c3, sizeof c3);
     printf("TỔNG HỢP: %s\nKỳ báo cáo: %s (%s)\nĐơn vị: %s — %s\nSố liệu tính đến: %s\n"
            "Đơn vị đã báo cáo: %s/%s (đúng hạn: %s)\n\n", r->title, label, r->period.id,
            r->total.unit, r->total.name, when, a, b, c3);
