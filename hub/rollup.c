@@ -3,6 +3,7 @@
     one store snapshot, and each counted report is folded into the
     accumulators of U and of the direct child whose subtree holds it. */
 #include "rollup.h"
+#include "validate.h"
 #include "verify.h"
 
 #include "completeness.h"

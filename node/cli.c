@@ -11,6 +11,7 @@
 #include "office.h"
 #include "period.h"
 #include "present.h"
+#include "validate.h"
 #include "vnnum.h"
 #include "status.h"
 #include "httpd.h"

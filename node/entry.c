@@ -7,6 +7,7 @@
 #include "log.h"
 #include "mem.h"
 #include "period.h"
+#include "validate.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -4,6 +4,7 @@
 #include "builtin.h"
 #include "err.h"
 #include "file.h"
+#include "form_ini.h"
 #include "log.h"
 #include "mem.h"
 #include "period.h"

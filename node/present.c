@@ -4,6 +4,7 @@
 #include "period.h"
 
 #include "err.h"
+#include "validate.h"
 #include "vnnum.h"
 
 #include <limits.h>

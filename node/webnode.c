@@ -6,6 +6,7 @@
 #include "mem.h"
 #include "period.h"
 #include "present.h"
+#include "validate.h"
 #include "vnnum.h"
 #include "status.h"
 #include "store.h"

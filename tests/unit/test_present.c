@@ -10,6 +10,7 @@
 
 #include "builtin.h"
 #include "err.h"
+#include "form_ini.h"
 #include "present.h"
 #include "vnnum.h"
 
