@@ -9,6 +9,7 @@
 #include "codec.h"
 #include "err.h"
 #include "mem.h"
+#include "mpk.h"
 
 #include <msgpack.h>
 
@@ -142,43 +143,11 @@ th_codec_check(const uint8_t *buf, size_t len, const th_codec_limits_t *lim)
 
 /* --------------------------------------------------------------- validity */
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF,
-   and no NUL, because the record keeps text as C strings. */
+/* The check lives with the decoders' getters (mpk.c), which need it too. */
 bool
 th_codec_utf8_valid(const uint8_t *s, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        uint32_t cp, min;
-        if (c >= 0xc2 && c <= 0xdf) {
-            k = 1; cp = c & 0x1f; min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 2; cp = c & 0x0f; min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            k = 3; cp = c & 0x07; min = 0x10000;
-        } else {
-            return false;
-        }
-        if (k > n - i - 1)
-            return false;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + j] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
-    return true;
+    return th_mpk_utf8_valid(s, n);
 }
 
 /* A text field: < TH_TEXT_MAX bytes (as th_record_set enforces), UTF-8. */
@@ -262,42 +231,10 @@ s_record_check(const th_record_t *r)
 
 /* ----------------------------------------------------------------- encode */
 
-int
-th_codec_buf_write(void *data, const char *b, size_t n)
-{
-    th_codec_buf_t *sb = data;
-    if (sb->oom)
-        return -1;
-    if (n > sb->cap - sb->len) {
-        size_t ncap = sb->cap ? sb->cap : 256;
-        while (ncap - sb->len < n)
-            ncap *= 2;
-        uint8_t *np = th_realloc(sb->p, ncap);
-        if (!np) {
-            sb->oom = true;
-            return -1;
-        }
-        sb->p = np;
-        sb->cap = ncap;
-    }
-    memcpy(sb->p + sb->len, b, n);
-    sb->len += n;
-    return 0;
-}
-
-static void
-s_pack_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    msgpack_pack_str(pk, n);
-    if (n)
-        msgpack_pack_str_body(pk, s, n);
-}
-
 static void
 s_pack_key(msgpack_packer *pk, const char *k)
 {
-    s_pack_str(pk, k);
+    th_mpk_pack_str(pk, k);
 }
 
 int
@@ -309,9 +246,9 @@ th_codec_record_body(const th_record_t *r, uint8_t **out, size_t *len)
     if (rc < 0)
         return rc;
 
-    th_codec_buf_t sb = { 0 };
+    th_mpk_buf_t sb = { 0 };
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, th_codec_buf_write);
+    msgpack_packer_init(&pk, &sb, th_mpk_buf_write);
 
     /* Keys in bytewise order; adding a key means placing it here and in
        s_keys below, and bumping TH_CODEC_VERSION. */
@@ -319,18 +256,18 @@ th_codec_record_body(const th_record_t *r, uint8_t **out, size_t *len)
     s_pack_key(&pk, "at");
     msgpack_pack_int64(&pk, r->submitted_at);
     s_pack_key(&pk, "author");
-    s_pack_str(&pk, r->author);
+    th_mpk_pack_str(&pk, r->author);
     s_pack_key(&pk, "form");
-    s_pack_str(&pk, r->form);
+    th_mpk_pack_str(&pk, r->form);
     s_pack_key(&pk, "fv");
     msgpack_pack_uint32(&pk, r->form_version);
     s_pack_key(&pk, "key");
     msgpack_pack_bin(&pk, TH_PUBKEY_LEN);
     msgpack_pack_bin_body(&pk, r->origin, TH_PUBKEY_LEN);
     s_pack_key(&pk, "note");
-    s_pack_str(&pk, r->note);
+    th_mpk_pack_str(&pk, r->note);
     s_pack_key(&pk, "period");
-    s_pack_str(&pk, r->period);
+    th_mpk_pack_str(&pk, r->period);
     s_pack_key(&pk, "proxy");
     if (r->proxy)
         msgpack_pack_true(&pk);
@@ -341,14 +278,14 @@ th_codec_record_body(const th_record_t *r, uint8_t **out, size_t *len)
     s_pack_key(&pk, "st");
     msgpack_pack_uint32(&pk, (uint32_t)r->status);
     s_pack_key(&pk, "unit");
-    s_pack_str(&pk, r->unit);
+    th_mpk_pack_str(&pk, r->unit);
     s_pack_key(&pk, "v");
     msgpack_pack_uint32(&pk, TH_CODEC_VERSION);
     s_pack_key(&pk, "vals");
     msgpack_pack_map(&pk, r->nvalues);
     for (size_t i = 0; i < r->nvalues; i++) {
         const th_value_t *v = &r->values[i];
-        s_pack_str(&pk, v->code);
+        th_mpk_pack_str(&pk, v->code);
         switch (v->kind) {
         case TH_V_INT: msgpack_pack_int64(&pk, v->u.i); break;
         case TH_V_DEC: msgpack_pack_double(&pk, v->u.d); break;
@@ -358,7 +295,7 @@ th_codec_record_body(const th_record_t *r, uint8_t **out, size_t *len)
             else
                 msgpack_pack_false(&pk);
             break;
-        case TH_V_TEXT: s_pack_str(&pk, v->u.s); break;
+        case TH_V_TEXT: th_mpk_pack_str(&pk, v->u.s); break;
         }
     }
     if (sb.oom) {
@@ -382,7 +319,7 @@ th_codec_record_encode(const th_record_t *r, uint8_t **out, size_t *len)
         return rc;
 
     /* Sized exactly: array header, bin32 header at most, body, sig. */
-    th_codec_buf_t sb = { 0 };
+    th_mpk_buf_t sb = { 0 };
     sb.cap = 1 + 5 + blen + 2 + TH_SIG_LEN;
     sb.p = th_malloc(sb.cap);
     if (!sb.p) {
@@ -390,7 +327,7 @@ th_codec_record_encode(const th_record_t *r, uint8_t **out, size_t *len)
         return -ENOMEM;
     }
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, th_codec_buf_write);
+    msgpack_packer_init(&pk, &sb, th_mpk_buf_write);
     msgpack_pack_array(&pk, 2);
     msgpack_pack_bin(&pk, blen);
     msgpack_pack_bin_body(&pk, body, blen);
@@ -440,64 +377,21 @@ s_find_key(const msgpack_object_str *k)
     return -1;
 }
 
-/* Into a fixed identifier array: plain bytes, validated by the caller. */
-static int
-s_get_id(const msgpack_object *o, char *dst, size_t cap)
-{
-    if (o->type != MSGPACK_OBJECT_STR)
-        return TH_E_TYPE;
-    if (o->via.str.size >= cap || memchr(o->via.str.ptr, '\0', o->via.str.size))
-        return TH_E_INVALID;
-    memcpy(dst, o->via.str.ptr, o->via.str.size);
-    dst[o->via.str.size] = '\0';
-    return 0;
-}
-
 /* Heap text; "" gives NULL when empty_null (author, note). */
 static int
 s_get_text(const msgpack_object *o, char **dst, bool empty_null)
 {
-    if (o->type != MSGPACK_OBJECT_STR)
-        return TH_E_TYPE;
-    size_t n = o->via.str.size;
-    if (n >= TH_TEXT_MAX)
-        return TH_E_LIMIT;
-    if (!th_codec_utf8_valid((const uint8_t *)o->via.str.ptr, n))
-        return TH_E_INVALID;
+    const char *t;
+    size_t n;
+    int rc = th_mpk_str(o, TH_TEXT_MAX - 1, &t, &n);
+    if (rc < 0)
+        return rc;
     if (n == 0 && empty_null) {
         *dst = NULL;
         return 0;
     }
-    *dst = th_strndup(n ? o->via.str.ptr : "", n);
+    *dst = th_strndup(n ? t : "", n);
     return *dst ? 0 : -ENOMEM;
-}
-
-static int
-s_get_uint(const msgpack_object *o, uint64_t max, uint64_t *v)
-{
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return TH_E_INVALID;
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return TH_E_TYPE;
-    if (o->via.u64 > max)
-        return TH_E_INVALID;
-    *v = o->via.u64;
-    return 0;
-}
-
-static int
-s_get_int64(const msgpack_object *o, int64_t *v)
-{
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        *v = o->via.i64;
-        return 0;
-    }
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return TH_E_TYPE;
-    if (o->via.u64 > (uint64_t)INT64_MAX)
-        return TH_E_INVALID;
-    *v = (int64_t)o->via.u64;
-    return 0;
 }
 
 static int
@@ -507,7 +401,7 @@ s_get_value(const msgpack_object *o, th_value_t *v)
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
     case MSGPACK_OBJECT_NEGATIVE_INTEGER:
         v->kind = TH_V_INT;
-        return s_get_int64(o, &v->u.i);
+        return th_mpk_int64(o, &v->u.i);
     case MSGPACK_OBJECT_FLOAT64:
         if (!isfinite(o->via.f64))
             return TH_E_INVALID;
@@ -555,7 +449,7 @@ s_get_vals(const msgpack_object *o, th_record_t *r)
                               &kv->key.via.str) >= 0)
             return TH_E_CANON;
         th_value_t *v = &r->values[i];
-        int rc = s_get_id(&kv->key, v->code, sizeof v->code);
+        int rc = th_mpk_id(&kv->key, v->code, sizeof v->code);
         if (rc < 0)
             return rc;
         if (!th_valid_indicator_code(v->code))
@@ -575,16 +469,16 @@ s_get_field(int k, const msgpack_object *o, th_record_t *r)
     int rc;
     switch (k) {
     case K_AT:
-        return s_get_int64(o, &r->submitted_at);
+        return th_mpk_int64(o, &r->submitted_at);
     case K_AUTHOR:
         return s_get_text(o, &r->author, true);
     case K_FORM:
-        rc = s_get_id(o, r->form, sizeof r->form);
+        rc = th_mpk_id(o, r->form, sizeof r->form);
         if (rc == 0 && !th_valid_form_id(r->form))
             rc = TH_E_INVALID;
         return rc;
     case K_FV:
-        rc = s_get_uint(o, UINT32_MAX, &u);
+        rc = th_mpk_uint(o, UINT32_MAX, &u);
         r->form_version = (uint32_t)u;
         return rc;
     case K_KEY:
@@ -597,7 +491,7 @@ s_get_field(int k, const msgpack_object *o, th_record_t *r)
     case K_NOTE:
         return s_get_text(o, &r->note, true);
     case K_PERIOD:
-        rc = s_get_id(o, r->period, sizeof r->period);
+        rc = th_mpk_id(o, r->period, sizeof r->period);
         if (rc == 0 && !s_valid_period(r->period))
             rc = TH_E_INVALID;
         return rc;
@@ -607,22 +501,22 @@ s_get_field(int k, const msgpack_object *o, th_record_t *r)
         r->proxy = o->via.boolean;
         return 0;
     case K_REV:
-        rc = s_get_uint(o, UINT32_MAX, &u);
+        rc = th_mpk_uint(o, UINT32_MAX, &u);
         if (rc == 0 && u == 0)
             rc = TH_E_INVALID;
         r->rev = (uint32_t)u;
         return rc;
     case K_ST:
-        rc = s_get_uint(o, TH_STATUS_SUBMITTED, &u);
+        rc = th_mpk_uint(o, TH_STATUS_SUBMITTED, &u);
         r->status = (th_status_t)u;
         return rc;
     case K_UNIT:
-        rc = s_get_id(o, r->unit, sizeof r->unit);
+        rc = th_mpk_id(o, r->unit, sizeof r->unit);
         if (rc == 0 && !th_valid_unit_code(r->unit))
             rc = TH_E_INVALID;
         return rc;
     case K_V:
-        rc = s_get_uint(o, UINT64_MAX, &u);
+        rc = th_mpk_uint(o, UINT64_MAX, &u);
         if (rc == 0 && u != TH_CODEC_VERSION)
             rc = TH_E_INVALID;
         return rc;

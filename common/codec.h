@@ -121,16 +121,4 @@ int th_codec_record_decode_sealed(const uint8_t *buf, size_t len, th_record_t *o
    and no NUL byte: what every text the project encodes must be. */
 bool th_codec_utf8_valid(const uint8_t *s, size_t n);
 
-/* A growing output buffer for msgpack-c's packer, allocated through
-   th_realloc (so allocation failures are injectable):
-   msgpack_packer_init(&pk, &buf, th_codec_buf_write). After packing, oom
-   tells whether an allocation failed; p (len bytes) belongs to the caller. */
-typedef struct {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-    bool oom;
-} th_codec_buf_t;
-int th_codec_buf_write(void *data, const char *b, size_t n);
-
 #endif

@@ -11,6 +11,7 @@
 #include "msg.h"
 #include "err.h"
 #include "mem.h"
+#include "mpk.h"
 
 #include <msgpack.h>
 
@@ -129,7 +130,6 @@ s_own_str(s_priv_t *p, const char *s, size_t n, const char **out)
 
 /* ------------------------------------------------------------ validity */
 
-
 /* A C string of at most max bytes, UTF-8. NULL counts as "". */
 static bool
 s_text_ok(const char *s, size_t max)
@@ -243,16 +243,6 @@ s_check(const th_msg_t *m, size_t *blob_bytes)
 
 /* ------------------------------------------------------------- encode */
 
-
-static void
-s_pack_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    msgpack_pack_str(pk, n);
-    if (n)
-        msgpack_pack_str_body(pk, s, n);
-}
-
 static void
 s_pack_bin(msgpack_packer *pk, const uint8_t *b, size_t n)
 {
@@ -271,105 +261,105 @@ s_pack_body(msgpack_packer *pk, const th_msg_t *m)
     };
     bool check = m->type == TH_MSG_WELCOME && m->check_seq;
     msgpack_pack_map(pk, 2 + nfields[m->type] + (check ? 2 : 0));
-    s_pack_str(pk, "t");
+    th_mpk_pack_str(pk, "t");
     msgpack_pack_uint32(pk, (uint32_t)m->type);
-    s_pack_str(pk, "v");
+    th_mpk_pack_str(pk, "v");
     msgpack_pack_uint32(pk, TH_MSG_VERSION);
 
     switch (m->type) {
     case TH_MSG_HELLO:
-        s_pack_str(pk, "unit");
-        s_pack_str(pk, m->unit);
-        s_pack_str(pk, "clock");
+        th_mpk_pack_str(pk, "unit");
+        th_mpk_pack_str(pk, m->unit);
+        th_mpk_pack_str(pk, "clock");
         msgpack_pack_int64(pk, m->clock);
-        s_pack_str(pk, "meta_upto");
+        th_mpk_pack_str(pk, "meta_upto");
         msgpack_pack_uint64(pk, m->meta_upto);
-        s_pack_str(pk, "head");
+        th_mpk_pack_str(pk, "head");
         msgpack_pack_uint64(pk, m->head);
-        s_pack_str(pk, "agent");
-        s_pack_str(pk, m->agent);
+        th_mpk_pack_str(pk, "agent");
+        th_mpk_pack_str(pk, m->agent);
         break;
     case TH_MSG_WELCOME:
-        s_pack_str(pk, "resume_after");
+        th_mpk_pack_str(pk, "resume_after");
         msgpack_pack_uint64(pk, m->resume_after);
-        s_pack_str(pk, "clock");
+        th_mpk_pack_str(pk, "clock");
         msgpack_pack_int64(pk, m->clock);
-        s_pack_str(pk, "window");
+        th_mpk_pack_str(pk, "window");
         msgpack_pack_uint32(pk, m->window);
-        s_pack_str(pk, "unit");
-        s_pack_str(pk, m->unit);
+        th_mpk_pack_str(pk, "unit");
+        th_mpk_pack_str(pk, m->unit);
         if (check) {
-            s_pack_str(pk, "check_seq");
+            th_mpk_pack_str(pk, "check_seq");
             msgpack_pack_uint64(pk, m->check_seq);
-            s_pack_str(pk, "check");
+            th_mpk_pack_str(pk, "check");
             s_pack_bin(pk, m->check, TH_DIGEST_LEN);
         }
         break;
     case TH_MSG_BATCH:
-        s_pack_str(pk, "after");
+        th_mpk_pack_str(pk, "after");
         msgpack_pack_uint64(pk, m->after);
-        s_pack_str(pk, "through");
+        th_mpk_pack_str(pk, "through");
         msgpack_pack_uint64(pk, m->through ? m->through
                                            : m->entries[m->nentries - 1].seq);
-        s_pack_str(pk, "entries");
+        th_mpk_pack_str(pk, "entries");
         msgpack_pack_array(pk, m->nentries);
         for (size_t i = 0; i < m->nentries; i++) {
             const th_msg_entry_t *e = &m->entries[i];
             msgpack_pack_map(pk, 3);
-            s_pack_str(pk, "seq");
+            th_mpk_pack_str(pk, "seq");
             msgpack_pack_uint64(pk, e->seq);
-            s_pack_str(pk, "kind");
+            th_mpk_pack_str(pk, "kind");
             msgpack_pack_uint32(pk, e->kind);
-            s_pack_str(pk, "blob");
+            th_mpk_pack_str(pk, "blob");
             s_pack_bin(pk, e->blob, e->len);
         }
         break;
     case TH_MSG_ACK:
-        s_pack_str(pk, "upto");
+        th_mpk_pack_str(pk, "upto");
         msgpack_pack_uint64(pk, m->upto);
-        s_pack_str(pk, "rejected");
+        th_mpk_pack_str(pk, "rejected");
         msgpack_pack_array(pk, m->nrejected);
         for (size_t i = 0; i < m->nrejected; i++) {
             const th_msg_reject_t *r = &m->rejected[i];
             msgpack_pack_map(pk, 3);
-            s_pack_str(pk, "seq");
+            th_mpk_pack_str(pk, "seq");
             msgpack_pack_uint64(pk, r->seq);
-            s_pack_str(pk, "code");
+            th_mpk_pack_str(pk, "code");
             msgpack_pack_int32(pk, r->code);
-            s_pack_str(pk, "reason");
-            s_pack_str(pk, r->reason);
+            th_mpk_pack_str(pk, "reason");
+            th_mpk_pack_str(pk, r->reason);
         }
         break;
     case TH_MSG_META:
-        s_pack_str(pk, "items");
+        th_mpk_pack_str(pk, "items");
         msgpack_pack_array(pk, m->nmeta);
         for (size_t i = 0; i < m->nmeta; i++) {
             const th_msg_meta_t *it = &m->meta[i];
             msgpack_pack_map(pk, 4);
-            s_pack_str(pk, "seq");
+            th_mpk_pack_str(pk, "seq");
             msgpack_pack_uint64(pk, it->seq);
-            s_pack_str(pk, "kind");
+            th_mpk_pack_str(pk, "kind");
             msgpack_pack_uint32(pk, it->kind);
-            s_pack_str(pk, "key");
-            s_pack_str(pk, it->key);
-            s_pack_str(pk, "blob");
+            th_mpk_pack_str(pk, "key");
+            th_mpk_pack_str(pk, it->key);
+            th_mpk_pack_str(pk, "blob");
             s_pack_bin(pk, it->blob, it->len);
         }
         break;
     case TH_MSG_META_ACK:
-        s_pack_str(pk, "upto");
+        th_mpk_pack_str(pk, "upto");
         msgpack_pack_uint64(pk, m->upto);
         break;
     case TH_MSG_PING:
     case TH_MSG_PONG:
-        s_pack_str(pk, "clock");
+        th_mpk_pack_str(pk, "clock");
         msgpack_pack_int64(pk, m->clock);
         break;
     case TH_MSG_ERROR:
-        s_pack_str(pk, "code");
+        th_mpk_pack_str(pk, "code");
         msgpack_pack_int32(pk, m->code);
-        s_pack_str(pk, "reason");
-        s_pack_str(pk, m->reason);
+        th_mpk_pack_str(pk, "reason");
+        th_mpk_pack_str(pk, m->reason);
         break;
     }
 }
@@ -387,7 +377,7 @@ th_msg_encode(const th_msg_t *m, uint8_t **out, size_t *len)
         return TH_E_LIMIT;
 
     /* One allocation in the common case: blobs plus a bound on the rest. */
-    th_codec_buf_t sb = { 0 };
+    th_mpk_buf_t sb = { 0 };
     size_t n = m->nentries > m->nmeta ? m->nentries : m->nmeta;
     if (m->type == TH_MSG_ACK)
         n = m->nrejected;
@@ -402,7 +392,7 @@ th_msg_encode(const th_msg_t *m, uint8_t **out, size_t *len)
         return -ENOMEM;
 
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, th_codec_buf_write);
+    msgpack_packer_init(&pk, &sb, th_mpk_buf_write);
     s_pack_body(&pk, m);
     if (sb.oom) {
         th_free(sb.p);
@@ -577,44 +567,12 @@ s_index(const msgpack_object *o, const msgpack_object *f[K_COUNT])
 }
 
 static int
-s_uint(const msgpack_object *o, uint64_t max, uint64_t *v)
-{
-    if (!o)
-        return TH_E_INVALID;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return TH_E_INVALID;
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return TH_E_TYPE;
-    if (o->via.u64 > max)
-        return TH_E_INVALID;
-    *v = o->via.u64;
-    return 0;
-}
-
-static int
 s_seq(const msgpack_object *o, uint64_t *v)
 {
-    int rc = s_uint(o, UINT64_MAX, v);
+    int rc = th_mpk_uint(o, UINT64_MAX, v);
     if (rc == 0 && *v == 0)
         rc = TH_E_INVALID;
     return rc;
-}
-
-static int
-s_int64(const msgpack_object *o, int64_t *v)
-{
-    if (!o)
-        return TH_E_INVALID;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        *v = o->via.i64;
-        return 0;
-    }
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return TH_E_TYPE;
-    if (o->via.u64 > (uint64_t)INT64_MAX)
-        return TH_E_INVALID;
-    *v = (int64_t)o->via.u64;
-    return 0;
 }
 
 /* An error code: a negative int32. */
@@ -633,35 +591,12 @@ s_code(const msgpack_object *o, int32_t *v)
     return 0;
 }
 
-/* A UTF-8 string of at most max bytes; returns its bytes in *s, *n. */
-static int
-s_str(const msgpack_object *o, size_t max, const char **s, size_t *n)
-{
-    if (!o)
-        return TH_E_INVALID;
-    if (o->type != MSGPACK_OBJECT_STR)
-        return TH_E_TYPE;
-    if (o->via.str.size > max)
-        return TH_E_LIMIT;
-    if (!th_codec_utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
-        return TH_E_INVALID;
-    *s = o->via.str.ptr;
-    *n = o->via.str.size;
-    return 0;
-}
-
 static int
 s_unit(const msgpack_object *o, char unit[TH_UNIT_MAX])
 {
-    if (!o)
-        return TH_E_INVALID;
-    if (o->type != MSGPACK_OBJECT_STR)
-        return TH_E_TYPE;
-    size_t n = o->via.str.size;
-    if (n == 0 || n >= TH_UNIT_MAX || memchr(o->via.str.ptr, '\0', n))
-        return TH_E_INVALID;
-    memcpy(unit, o->via.str.ptr, n);
-    unit[n] = '\0';
+    int rc = th_mpk_id(o, unit, TH_UNIT_MAX);
+    if (rc < 0)
+        return rc;
     return th_valid_unit_code(unit) ? 0 : TH_E_INVALID;
 }
 
@@ -729,7 +664,7 @@ s_dec_entries(s_dec_t *d, const msgpack_object *o, th_msg_t *m)
         th_msg_entry_t *e = &m->entries[i];
         uint64_t kind = 0;
         if ((rc = s_seq(f[K_SEQ], &e->seq)) < 0 ||
-            (rc = s_uint(f[K_KIND], TH_MSG_ENTRY_ROTATE, &kind)) < 0 ||
+            (rc = th_mpk_uint(f[K_KIND], TH_MSG_ENTRY_ROTATE, &kind)) < 0 ||
             (rc = s_blob(d, f[K_BLOB], &e->blob, &e->len)) < 0)
             return rc;
         if (kind < TH_MSG_ENTRY_RECORD || e->len == 0)
@@ -766,7 +701,7 @@ s_dec_rejected(s_dec_t *d, const msgpack_object *o, th_msg_t *m)
         size_t sn = 0;
         if ((rc = s_seq(f[K_SEQ], &r->seq)) < 0 ||
             (rc = s_code(f[K_CODE], &r->code)) < 0 ||
-            (rc = s_str(f[K_REASON], TH_MSG_REASON_MAX, &s, &sn)) < 0)
+            (rc = th_mpk_str(f[K_REASON], TH_MSG_REASON_MAX, &s, &sn)) < 0)
             return rc;
         if (r->seq > m->upto || (i && r->seq <= m->rejected[i - 1].seq))
             return TH_E_INVALID;
@@ -799,8 +734,8 @@ s_dec_items(s_dec_t *d, const msgpack_object *o, th_msg_t *m)
         const char *s = NULL;
         size_t sn = 0;
         if ((rc = s_seq(f[K_SEQ], &it->seq)) < 0 ||
-            (rc = s_uint(f[K_KIND], TH_MSG_META_KEY, &kind)) < 0 ||
-            (rc = s_str(f[K_KEY], TH_KEY_MAX - 1, &s, &sn)) < 0 ||
+            (rc = th_mpk_uint(f[K_KIND], TH_MSG_META_KEY, &kind)) < 0 ||
+            (rc = th_mpk_str(f[K_KEY], TH_KEY_MAX - 1, &s, &sn)) < 0 ||
             (rc = s_blob(d, f[K_BLOB], &it->blob, &it->len)) < 0)
             return rc;
         if (kind < TH_MSG_META_FORM || sn == 0)
@@ -824,8 +759,8 @@ s_dec_top(s_dec_t *d, const msgpack_object *o, th_msg_t *m)
     if (rc < 0)
         return rc;
     uint64_t t = 0, v = 0, u = 0;
-    if ((rc = s_uint(f[K_T], UINT64_MAX, &t)) < 0 ||
-        (rc = s_uint(f[K_V], UINT64_MAX, &v)) < 0)
+    if ((rc = th_mpk_uint(f[K_T], UINT64_MAX, &t)) < 0 ||
+        (rc = th_mpk_uint(f[K_V], UINT64_MAX, &v)) < 0)
         return rc;
     if (t < TH_MSG_HELLO || t > TH_MSG_ERROR || v != TH_MSG_VERSION)
         return TH_E_INVALID;
@@ -836,19 +771,19 @@ s_dec_top(s_dec_t *d, const msgpack_object *o, th_msg_t *m)
     switch (m->type) {
     case TH_MSG_HELLO:
         if ((rc = s_unit(f[K_UNIT], m->unit)) < 0 ||
-            (rc = s_int64(f[K_CLOCK], &m->clock)) < 0 ||
-            (rc = s_uint(f[K_META_UPTO], UINT64_MAX, &m->meta_upto)) < 0 ||
-            (rc = s_uint(f[K_HEAD], UINT64_MAX, &m->head)) < 0 ||
-            (rc = s_str(f[K_AGENT], TH_MSG_AGENT_MAX, &s, &sn)) < 0)
+            (rc = th_mpk_int64(f[K_CLOCK], &m->clock)) < 0 ||
+            (rc = th_mpk_uint(f[K_META_UPTO], UINT64_MAX, &m->meta_upto)) < 0 ||
+            (rc = th_mpk_uint(f[K_HEAD], UINT64_MAX, &m->head)) < 0 ||
+            (rc = th_mpk_str(f[K_AGENT], TH_MSG_AGENT_MAX, &s, &sn)) < 0)
             return rc;
         if (sn)
             memcpy(m->agent, s, sn);
         m->agent[sn] = '\0';
         return 0;
     case TH_MSG_WELCOME:
-        if ((rc = s_uint(f[K_RESUME_AFTER], UINT64_MAX, &m->resume_after)) < 0 ||
-            (rc = s_int64(f[K_CLOCK], &m->clock)) < 0 ||
-            (rc = s_uint(f[K_WINDOW], TH_MSG_WINDOW_MAX, &u)) < 0 ||
+        if ((rc = th_mpk_uint(f[K_RESUME_AFTER], UINT64_MAX, &m->resume_after)) < 0 ||
+            (rc = th_mpk_int64(f[K_CLOCK], &m->clock)) < 0 ||
+            (rc = th_mpk_uint(f[K_WINDOW], TH_MSG_WINDOW_MAX, &u)) < 0 ||
             (rc = s_unit(f[K_UNIT], m->unit)) < 0)
             return rc;
         if (u < 1)
@@ -870,7 +805,7 @@ s_dec_top(s_dec_t *d, const msgpack_object *o, th_msg_t *m)
         return 0;
     case TH_MSG_BATCH:
         if ((rc = s_seq(f[K_THROUGH], &m->through)) < 0 ||
-            (rc = s_uint(f[K_AFTER], UINT64_MAX, &m->after)) < 0)
+            (rc = th_mpk_uint(f[K_AFTER], UINT64_MAX, &m->after)) < 0)
             return rc;
         if (m->after >= m->through)
             return TH_E_INVALID;
@@ -880,19 +815,19 @@ s_dec_top(s_dec_t *d, const msgpack_object *o, th_msg_t *m)
             return TH_E_INVALID;
         return 0;
     case TH_MSG_ACK:
-        if ((rc = s_uint(f[K_UPTO], UINT64_MAX, &m->upto)) < 0)
+        if ((rc = th_mpk_uint(f[K_UPTO], UINT64_MAX, &m->upto)) < 0)
             return rc;
         return s_dec_rejected(d, f[K_REJECTED], m);
     case TH_MSG_META:
         return s_dec_items(d, f[K_ITEMS], m);
     case TH_MSG_META_ACK:
-        return s_uint(f[K_UPTO], UINT64_MAX, &m->upto);
+        return th_mpk_uint(f[K_UPTO], UINT64_MAX, &m->upto);
     case TH_MSG_PING:
     case TH_MSG_PONG:
-        return s_int64(f[K_CLOCK], &m->clock);
+        return th_mpk_int64(f[K_CLOCK], &m->clock);
     case TH_MSG_ERROR:
         if ((rc = s_code(f[K_CODE], &m->code)) < 0 ||
-            (rc = s_str(f[K_REASON], TH_MSG_REASON_MAX, &s, &sn)) < 0)
+            (rc = th_mpk_str(f[K_REASON], TH_MSG_REASON_MAX, &s, &sn)) < 0)
             return rc;
         return s_own_str(d->p, s, sn, &m->reason);
     }

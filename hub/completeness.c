@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mem.h"
 #include "present.h"
+#include "vnnum.h"
 #include "peers.h"
 #include "store.h"
 #include "table.h"
@@ -536,7 +537,7 @@ s_pct(const th_compl_count_t *k, double v, char *buf, size_t cap)
         snprintf(buf, cap, "—");
         return;
     }
-    th_fmt_dec_vn(v, buf, cap);
+    th_vnnum_format_dec(v, buf, cap);
     size_t n = strlen(buf);
     snprintf(buf + n, cap - n, "%%");
 }
@@ -544,7 +545,7 @@ s_pct(const th_compl_count_t *k, double v, char *buf, size_t cap)
 static void
 s_num_vn(size_t v, char *buf, size_t cap)
 {
-    th_fmt_int_vn((int64_t)v, buf, cap);
+    th_vnnum_format_int((int64_t)v, buf, cap);
 }
 
 static int

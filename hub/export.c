@@ -7,6 +7,7 @@
 #include "mem.h"
 #include "period.h"
 #include "present.h"
+#include "vnnum.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -552,13 +553,13 @@ th_export_cell_format(const th_xcell_t *c, bool human, char *buf, size_t cap)
         break;
     case TH_XCELL_INT:
         if (human)
-            th_fmt_int_vn(c->i, buf, cap);
+            th_vnnum_format_int(c->i, buf, cap);
         else
             snprintf(buf, cap, "%" PRId64, c->i);
         break;
     case TH_XCELL_DEC:
         if (human)
-            th_fmt_dec_vn(c->d, buf, cap);
+            th_vnnum_format_dec(c->d, buf, cap);
         else
             snprintf(buf, cap, "%.2f", c->d);
         break;

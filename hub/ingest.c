@@ -8,6 +8,7 @@
 #include "metaq.h"
 #include "mem.h"
 #include "peers.h"
+#include "validate.h"
 #include "verify.h"
 #include "period.h"
 

@@ -1,8 +1,11 @@
 /*  rollup: consolidated figures of a form and period below one unit (see
-    rollup.h). The units are listed first (in memory), their reports read in
-    one store snapshot, and each counted report is folded into the
-    accumulators of U and of the direct child whose subtree holds it. */
+    rollup.h). The completeness walks the store in one snapshot and hands
+    each counted report here (th_completeness_compute_each), where it is
+    folded into the accumulators of U and of the direct child whose subtree
+    holds it. */
 #include "rollup.h"
+
+#include "validate.h"
 
 #include "completeness.h"
 #include "csv.h"
@@ -11,6 +14,7 @@
 #include "log.h"
 #include "mem.h"
 #include "present.h"
+#include "vnnum.h"
 #include "store.h"
 #include "table.h"
 #include "units.h"
@@ -568,11 +572,11 @@ th_rollup_format(const th_rollup_value_t *v, bool human, char *buf, size_t cap)
     if (!v->present)
         snprintf(buf, cap, "%s", human ? "—" : "");
     else if (v->is_int && human)
-        th_fmt_int_vn(v->i, buf, cap);
+        th_vnnum_format_int(v->i, buf, cap);
     else if (v->is_int)
         snprintf(buf, cap, "%" PRId64, v->i);
     else if (human)
-        th_fmt_dec_vn(v->d, buf, cap);
+        th_vnnum_format_dec(v->d, buf, cap);
     else
         snprintf(buf, cap, "%.10g", v->d);
 }
@@ -584,9 +588,9 @@ s_print_table(const void *res, const th_form_t *f)
     char label[64], when[32], a[48], b[48], c3[48];
     th_period_label_vn(&r->period, label, sizeof label);
     th_time_format_vn(r->as_of, when);
-    th_fmt_int_vn((int64_t)r->total.reported, a, sizeof a);
-    th_fmt_int_vn((int64_t)r->total.expected, b, sizeof b);
-    th_fmt_int_vn((int64_t)r->total.on_time, c3, sizeof c3);
+    th_vnnum_format_int((int64_t)r->total.reported, a, sizeof a);
+    th_vnnum_format_int((int64_t)r->total.expected, b, sizeof b);
+    th_vnnum_format_int((int64_t)r->total.on_time, c3, sizeof c3);
     printf("TỔNG HỢP: %s\nKỳ báo cáo: %s (%s)\nĐơn vị: %s — %s\nSố liệu tính đến: %s\n"
            "Đơn vị đã báo cáo: %s/%s (đúng hạn: %s)\n\n", r->title, label, r->period.id,
            r->total.unit, r->total.name, when, a, b, c3);

@@ -8,6 +8,7 @@
 #include "mem.h"
 #include "period.h"
 #include "present.h"
+#include "vnnum.h"
 #include "returns.h"
 #include "rollup.h"
 #include "units.h"
@@ -221,8 +222,8 @@ s_progress(FILE *f, const th_completeness_t *c)
 {
     const th_compl_count_t *t = &c->total;
     char a[32], b[32];
-    th_fmt_dec_vn(t->reported_rate, a, sizeof a);
-    th_fmt_dec_vn(t->on_time_rate, b, sizeof b);
+    th_vnnum_format_dec(t->reported_rate, a, sizeof a);
+    th_vnnum_format_dec(t->on_time_rate, b, sizeof b);
     /* a <progress> element: the page's policy allows no inline style */
     fprintf(f, "<div id=\"progress\"><p>Đã báo cáo <b>%zu/%zu</b> đơn vị (%s%%): đúng hạn "
             "%zu (%s%%), trễ hạn %zu, chưa báo cáo %zu.</p>\n<progress max=\"%zu\" "

@@ -11,6 +11,8 @@
 #include "office.h"
 #include "period.h"
 #include "present.h"
+#include "validate.h"
+#include "vnnum.h"
 #include "status.h"
 #include "httpd.h"
 #include "webnode.h"
@@ -418,7 +420,7 @@ s_show_text(const s_show_t *s, const th_record_t *r, bool sig_ok, int64_t receiv
         if (v)
             th_fmt_value_vn(ind, v, buf, sizeof buf);
         else if (ind->computed && th_form_computed(f, ind, r, &d) == 0)
-            th_fmt_dec_vn(d, buf, sizeof buf);
+            th_vnnum_format_dec(d, buf, sizeof buf);
         else
             snprintf(buf, sizeof buf, "(chưa nhập)");
         printf("    %-8s %s: %s%s%s\n", ind->code, ind->label, buf,

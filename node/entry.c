@@ -3,14 +3,15 @@
 #include "codec.h"
 #include "csv.h"
 #include "err.h"
+#include "file.h"
 #include "log.h"
 #include "mem.h"
 #include "period.h"
+#include "validate.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -359,6 +360,9 @@ th_entry_values_free(th_entry_value_t *values, size_t n)
     th_free(values);
 }
 
+/* A values file is a few hundred rows: larger is surely a wrong path. */
+#define S_VALUES_CSV_MAX ((size_t)16 << 20)
+
 int
 th_entry_values_from_csv(const char *path, th_entry_value_t **values, size_t *n,
                          char *errbuf, size_t cap)
@@ -366,32 +370,15 @@ th_entry_values_from_csv(const char *path, th_entry_value_t **values, size_t *n,
     *values = NULL;
     *n = 0;
     errbuf[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = -errno;
-        snprintf(errbuf, cap, "cannot open '%s': %s", path, strerror(-e));
-        return e;
-    }
     char *text = NULL;
     size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    int rc = mem ? 0 : -ENOMEM;
-    char buf[8192];
-    size_t r;
-    while (rc == 0 && (r = fread(buf, 1, sizeof buf, f)) > 0) {
-        if (fwrite(buf, 1, r, mem) != r)
-            rc = -ENOMEM;
-        if (len > ((size_t)16 << 20))
-            rc = TH_E_LIMIT;
-    }
-    if (rc == 0 && ferror(f))
-        rc = -EIO;
-    fclose(f);
-    if (mem)
-        fclose(mem);
+    int rc = th_file_read(path, S_VALUES_CSV_MAX, &text, &len);
     if (rc < 0) {
-        free(text);
-        snprintf(errbuf, cap, "cannot read '%s': %s", path, th_strerror(rc));
+        /* opening failed, unless reading did */
+        if (rc == -EIO || rc == TH_E_LIMIT || rc == -ENOMEM)
+            snprintf(errbuf, cap, "cannot read '%s': %s", path, th_strerror(rc));
+        else
+            snprintf(errbuf, cap, "cannot open '%s': %s", path, strerror(-rc));
         return rc;
     }
     th_csv_t *c = th_csv_new(text, len);
@@ -428,7 +415,7 @@ th_entry_values_from_csv(const char *path, th_entry_value_t **values, size_t *n,
         snprintf(errbuf, cap, "%s:%u: %s", path, c ? th_csv_line(c) : 0,
                  rc == TH_E_PARSE ? "malformed CSV (check the quotes)" : th_strerror(rc));
     th_csv_destroy(&c);
-    free(text);
+    th_free(text);
     if (rc < 0) {
         th_entry_values_free(vals, nv);
         return rc;

@@ -14,6 +14,7 @@
 
 #include "forms.h"
 #include "office.h"
+#include "validate.h"
 
 typedef struct {
     const char *code;

@@ -2,6 +2,7 @@
 #include "metaq.h"
 #include "entry.h"
 #include "err.h"
+#include "form_ini.h"
 #include "log.h"
 #include "mem.h"
 #include "period.h"

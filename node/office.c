@@ -3,6 +3,8 @@
 #include "office.h"
 #include "builtin.h"
 #include "err.h"
+#include "file.h"
+#include "form_ini.h"
 #include "log.h"
 #include "mem.h"
 #include "period.h"
@@ -39,48 +41,16 @@ s_path(char *buf, size_t cap, const char *dir, const char *name)
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
+/* Forms and unit lists an operator names: larger is surely a wrong path. */
+#define S_FILE_MAX ((size_t)128 << 20)
+
+/* A whole file (th_file_read); one too large is -EFBIG, "File too large",
+   as init has always said of it. */
 static int
 s_read_file(const char *path, char **text, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -errno;
-    size_t cap = 4096, n = 0;
-    char *buf = th_malloc(cap);
-    int rc = 0;
-    while (buf) {
-        if (n + 1 >= cap) {
-            if (cap > ((size_t)64 << 20)) {
-                rc = -EFBIG;
-                break;
-            }
-            char *nb = th_realloc(buf, cap * 2);
-            if (!nb)
-                break;
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0) {
-            if (ferror(f))
-                rc = -EIO;
-            break;
-        }
-    }
-    fclose(f);
-    if (!buf || (rc == 0 && n + 1 > cap)) {
-        th_free(buf);
-        return -ENOMEM;
-    }
-    if (rc < 0) {
-        th_free(buf);
-        return rc;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return 0;
+    int rc = th_file_read(path, S_FILE_MAX, text, len);
+    return rc == TH_E_LIMIT ? -EFBIG : rc;
 }
 
 /* What init writes into the store, gathered before the write transaction

@@ -4,76 +4,25 @@
 #include "period.h"
 
 #include "err.h"
+#include "validate.h"
+#include "vnnum.h"
 
-#include <inttypes.h>
 #include <limits.h>
 #include <locale.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
 #include <wctype.h>
-
-static void
-s_group(const char *digits, char *buf, size_t cap)
-{
-    size_t n = strlen(digits), o = 0;
-    for (size_t i = 0; i < n && o + 2 < cap; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = '.';
-        buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
-}
-
-void
-th_fmt_int_vn(int64_t v, char *buf, size_t cap)
-{
-    char digits[24];
-    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    snprintf(digits, sizeof digits, "%" PRIu64, mag);
-    if (v < 0 && cap > 1) {
-        buf[0] = '-';
-        s_group(digits, buf + 1, cap - 1);
-    } else {
-        s_group(digits, buf, cap);
-    }
-}
-
-void
-th_fmt_dec_vn(double v, char *buf, size_t cap)
-{
-    if (!isfinite(v)) {
-        snprintf(buf, cap, "—");
-        return;
-    }
-    double r = round(fabs(v) * 100.0);
-    if (r > 9e15) {   /* beyond exact integers: print plainly */
-        snprintf(buf, cap, "%.0f", v);
-        return;
-    }
-    int64_t whole = (int64_t)(r / 100.0);
-    int cents = (int)(r - (double)whole * 100.0);
-    char ip[40];
-    th_fmt_int_vn(whole, ip, sizeof ip);
-    const char *sign = (v < 0 && r > 0) ? "-" : "";
-    if (cents == 0)
-        snprintf(buf, cap, "%s%s", sign, ip);
-    else if (cents % 10 == 0)
-        snprintf(buf, cap, "%s%s,%d", sign, ip, cents / 10);
-    else
-        snprintf(buf, cap, "%s%s,%02d", sign, ip, cents);
-}
 
 void
 th_fmt_value_vn(const th_indicator_t *ind, const th_value_t *v, char *buf, size_t cap)
 {
     switch (v->kind) {
     case TH_V_INT:
-        th_fmt_int_vn(v->u.i, buf, cap);
+        th_vnnum_format_int(v->u.i, buf, cap);
         return;
     case TH_V_DEC:
-        th_fmt_dec_vn(v->u.d, buf, cap);
+        th_vnnum_format_dec(v->u.d, buf, cap);
         return;
     case TH_V_BOOL:
         snprintf(buf, cap, "%s", v->u.b ? "Có" : "Không");

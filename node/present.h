@@ -1,9 +1,9 @@
 /*  present: how values and records are shown to people and programs.
 
-    One place for the Vietnamese number format (1.234.567 and 12,5), yes/no
-    words, enum labels, and the JSON shape of records and forms, so that the
-    CLI, the web pages and the exports all say the same thing. JSON values
-    are jansson objects owned by the caller (json_decref). */
+    One place for values as people read them (numbers through vnnum.h),
+    yes/no words, enum labels, and the JSON shape of records and forms, so
+    that the CLI, the web pages and the exports all say the same thing.
+    JSON values are jansson objects owned by the caller (json_decref). */
 #ifndef TH_PRESENT_H
 #define TH_PRESENT_H
 
@@ -15,12 +15,9 @@
 #include "forms.h"
 #include "model.h"
 
-/* "1.234.567", "-12" */
-void th_fmt_int_vn(int64_t v, char *buf, size_t cap);
-/* Up to 2 decimals, comma separator, trailing zeros dropped: "12,5", "1.234,57" */
-void th_fmt_dec_vn(double v, char *buf, size_t cap);
 /* A value as a person reads it, per its indicator (ind may be NULL):
-   numbers as above, bools "Có"/"Không", enum options by label, text as is. */
+   numbers by th_vnnum_format_int and th_vnnum_format_dec (vnnum.h), bools
+   "Có"/"Không", enum options by label, text as is. */
 void th_fmt_value_vn(const th_indicator_t *ind, const th_value_t *v, char *buf,
                      size_t cap);
 

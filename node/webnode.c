@@ -6,6 +6,8 @@
 #include "mem.h"
 #include "period.h"
 #include "present.h"
+#include "validate.h"
+#include "vnnum.h"
 #include "status.h"
 #include "store.h"
 #include "units.h"
@@ -89,7 +91,7 @@ s_value_text(const th_form_t *f, const th_indicator_t *ind, const th_record_t *r
     double d;
     const th_value_t *v = ind->computed ? NULL : th_record_get(r, ind->code);
     if (ind->computed && th_form_computed(f, ind, r, &d) == 0)
-        th_fmt_dec_vn(d, buf, cap);
+        th_vnnum_format_dec(d, buf, cap);
     else if (v)
         th_fmt_value_vn(ind, v, buf, cap);
 }
@@ -259,7 +261,7 @@ s_field(th_httpd_req_t *rq, FILE *f, const th_form_t *form, const th_indicator_t
     } else if (r && ind->computed) {
         double v;
         if (th_form_computed(form, ind, r, &v) == 0)
-            th_fmt_dec_vn(v, cur, sizeof cur);
+            th_vnnum_format_dec(v, cur, sizeof cur);
     } else if (r) {
         const th_value_t *v = th_record_get(r, ind->code);
         if (v && v->kind == TH_V_TEXT)

@@ -23,6 +23,7 @@
 #include "bench_clock.h"
 #include "bench_records.h"
 #include "err.h"
+#include "form_ini.h"
 #include "metaq.h"
 #include "msg.h"
 #include "office.h"

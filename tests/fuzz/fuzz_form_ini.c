@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "form_ini.h"
 #include "forms.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

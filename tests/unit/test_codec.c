@@ -22,37 +22,7 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static void
-s_set_int(th_record_t *r, const char *code, int64_t i)
-{
-    th_value_t v = { .kind = TH_V_INT, .u.i = i };
-    snprintf(v.code, sizeof v.code, "%s", code);
-    assert_int_equal(th_record_set(r, &v), 0);
-}
-
-static void
-s_set_dec(th_record_t *r, const char *code, double d)
-{
-    th_value_t v = { .kind = TH_V_DEC, .u.d = d };
-    snprintf(v.code, sizeof v.code, "%s", code);
-    assert_int_equal(th_record_set(r, &v), 0);
-}
-
-static void
-s_set_bool(th_record_t *r, const char *code, bool b)
-{
-    th_value_t v = { .kind = TH_V_BOOL, .u.b = b };
-    snprintf(v.code, sizeof v.code, "%s", code);
-    assert_int_equal(th_record_set(r, &v), 0);
-}
-
-static void
-s_set_text(th_record_t *r, const char *code, const char *s)
-{
-    th_value_t v = { .kind = TH_V_TEXT, .u.s = (char *)s };
-    snprintf(v.code, sizeof v.code, "%s", code);
-    assert_int_equal(th_record_set(r, &v), 0);
-}
+#include "record_fixture.h"
 
 static void
 s_header(th_record_t *r)

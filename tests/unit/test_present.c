@@ -10,25 +10,27 @@
 
 #include "builtin.h"
 #include "err.h"
+#include "form_ini.h"
 #include "present.h"
+#include "vnnum.h"
 
 static void
 test_present_vietnamese_numbers(void **state)
 {
     (void)state;
     char b[64];
-    th_fmt_int_vn(0, b, sizeof b);          assert_string_equal(b, "0");
-    th_fmt_int_vn(999, b, sizeof b);        assert_string_equal(b, "999");
-    th_fmt_int_vn(1000, b, sizeof b);       assert_string_equal(b, "1.000");
-    th_fmt_int_vn(1234567, b, sizeof b);    assert_string_equal(b, "1.234.567");
-    th_fmt_int_vn(-1234, b, sizeof b);      assert_string_equal(b, "-1.234");
-    th_fmt_int_vn(INT64_MIN, b, sizeof b);  assert_string_equal(b, "-9.223.372.036.854.775.808");
-    th_fmt_dec_vn(12.5, b, sizeof b);       assert_string_equal(b, "12,5");
-    th_fmt_dec_vn(95.8333, b, sizeof b);    assert_string_equal(b, "95,83");
-    th_fmt_dec_vn(1234.567, b, sizeof b);   assert_string_equal(b, "1.234,57");
-    th_fmt_dec_vn(100.0, b, sizeof b);      assert_string_equal(b, "100");
-    th_fmt_dec_vn(-0.5, b, sizeof b);       assert_string_equal(b, "-0,5");
-    th_fmt_dec_vn(0.004, b, sizeof b);      assert_string_equal(b, "0");
+    th_vnnum_format_int(0, b, sizeof b);          assert_string_equal(b, "0");
+    th_vnnum_format_int(999, b, sizeof b);        assert_string_equal(b, "999");
+    th_vnnum_format_int(1000, b, sizeof b);       assert_string_equal(b, "1.000");
+    th_vnnum_format_int(1234567, b, sizeof b);    assert_string_equal(b, "1.234.567");
+    th_vnnum_format_int(-1234, b, sizeof b);      assert_string_equal(b, "-1.234");
+    th_vnnum_format_int(INT64_MIN, b, sizeof b);  assert_string_equal(b, "-9.223.372.036.854.775.808");
+    th_vnnum_format_dec(12.5, b, sizeof b);       assert_string_equal(b, "12,5");
+    th_vnnum_format_dec(95.8333, b, sizeof b);    assert_string_equal(b, "95,83");
+    th_vnnum_format_dec(1234.567, b, sizeof b);   assert_string_equal(b, "1.234,57");
+    th_vnnum_format_dec(100.0, b, sizeof b);      assert_string_equal(b, "100");
+    th_vnnum_format_dec(-0.5, b, sizeof b);       assert_string_equal(b, "-0,5");
+    th_vnnum_format_dec(0.004, b, sizeof b);      assert_string_equal(b, "0");
 }
 
 static void
