@@ -33,12 +33,6 @@
 /* ---- small helpers -------------------------------------------------------- */
 
 static bool
-s_is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-static bool
 s_valid_level(const char *s)
 {
     size_t n = strlen(s);
@@ -349,7 +343,7 @@ s_close_entity(s_ps_t *ps)
                  tok = strtok_r(NULL, "|", &save)) {
                 char *colon = strchr(tok, ':');
                 char *b = tok;
-                while (s_is_space(*b))
+                while (th_form_space(*b))
                     b++;
                 if (!colon) {
                     s_err(ps, kl[K_OPTIONS], "indicator %s: option '%s' is not 'code: label'",
@@ -357,13 +351,13 @@ s_close_entity(s_ps_t *ps)
                     return;
                 }
                 char *e = colon;
-                while (e > b && s_is_space(e[-1]))
+                while (e > b && th_form_space(e[-1]))
                     e--;
                 char *lb = colon + 1;
-                while (s_is_space(*lb))
+                while (th_form_space(*lb))
                     lb++;
                 char *le = lb + strlen(lb);
-                while (le > lb && s_is_space(le[-1]))
+                while (le > lb && th_form_space(le[-1]))
                     le--;
                 *le = '\0';
                 if (!s_valid_id(b, (size_t)(e - b)) || (size_t)(e - b) >= TH_CODE_MAX) {
@@ -431,11 +425,11 @@ s_header(s_ps_t *ps, const char *hdr, size_t n)
     if (ps->err)
         return;
     size_t k = 0;
-    while (k < n && !s_is_space(hdr[k]))
+    while (k < n && !th_form_space(hdr[k]))
         k++;
     const char *arg = hdr + k;
     size_t an = n - k;
-    while (an && s_is_space(*arg)) {
+    while (an && th_form_space(*arg)) {
         arg++;
         an--;
     }
@@ -584,7 +578,7 @@ s_reader(char *str, int num, void *stream)
 
     /* Classify as inih will. */
     size_t b = 0;
-    while (b < n && s_is_space(s[b]))
+    while (b < n && th_form_space(s[b]))
         b++;
     ps->cont = false;
     if (b == n || s[b] == ';' || s[b] == '#')
@@ -601,11 +595,11 @@ s_reader(char *str, int num, void *stream)
         }
         const char *h = s + b + 1;
         size_t hn = (size_t)(e - h);
-        while (hn && s_is_space(*h)) {
+        while (hn && th_form_space(*h)) {
             h++;
             hn--;
         }
-        while (hn && s_is_space(h[hn - 1]))
+        while (hn && th_form_space(h[hn - 1]))
             hn--;
         ps->prev_name = false;
         s_header(ps, h, hn);
@@ -617,7 +611,7 @@ s_reader(char *str, int num, void *stream)
             eq = s + i;
             break;
         }
-        if (s[i] == ';' && i > b && s_is_space(s[i - 1]))
+        if (s[i] == ';' && i > b && th_form_space(s[i - 1]))
             break;
     }
     if (!eq) {
@@ -734,11 +728,11 @@ s_form_key(s_ps_t *ps, const char *name, const char *v)
             const char *e = strchr(p, ',');
             size_t n = e ? (size_t)(e - p) : strlen(p);
             const char *b = p;
-            while (n && s_is_space(*b)) {
+            while (n && th_form_space(*b)) {
                 b++;
                 n--;
             }
-            while (n && s_is_space(b[n - 1]))
+            while (n && th_form_space(b[n - 1]))
                 n--;
             char lvl[TH_LEVEL_MAX];
             if (n == 0 || n >= TH_LEVEL_MAX) {
@@ -876,12 +870,12 @@ s_handler(void *user, const char *section, const char *name, const char *value)
         char part[TH_FORM_LINE_MAX + 1];
         snprintf(part, sizeof part, "%s", value);
         for (char *c = part + 1; *c; c++)
-            if (*c == ';' && s_is_space(c[-1])) {
+            if (*c == ';' && th_form_space(c[-1])) {
                 *c = '\0';
                 break;
             }
         size_t pn = strlen(part);
-        while (pn && s_is_space(part[pn - 1]))
+        while (pn && th_form_space(part[pn - 1]))
             part[--pn] = '\0';
         if (!pn)
             return 1;

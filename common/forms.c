@@ -70,6 +70,12 @@ s_lower(const char *s, size_t n, char *out, size_t cap)
     out[j] = '\0';
 }
 
+bool
+th_form_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
 int
 th_yesno_parse(const char *s, bool *out)
 {

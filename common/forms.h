@@ -47,6 +47,10 @@ int th_agg_parse(const char *s, th_agg_t *out);
    (*out untouched) for anything else, including a text of 16 bytes or more. */
 int th_yesno_parse(const char *s, bool *out);
 
+/* The white space trimmed around words of form files and typed values:
+   ASCII space, tab, CR, LF, VT, FF. */
+bool th_form_space(char c);
+
 /* All strings below are owned by the form, NUL-terminated, never NULL
    ("" when absent) and live until th_form_destroy. */
 

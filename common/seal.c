@@ -51,19 +51,19 @@ s_make_key(const char *dir, const char *path)
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s/.seal.key.XXXXXX", dir) >= (int)sizeof tmp)
         return -ENAMETOOLONG;
+    if (sodium_init() < 0)   /* idempotent; randombytes needs it */
+        return -EIO;
     int fd = mkstemp(tmp);   /* 0600 */
     if (fd < 0)
         return -errno;
-    if (sodium_init() < 0) {   /* idempotent; randombytes needs it */
-        close(fd);
-        unlink(tmp);
-        return -EIO;
-    }
     uint8_t key[TH_SEAL_KEY_LEN];
     randombytes_buf(key, sizeof key);
     int rc = 0;
-    if (write(fd, key, sizeof key) != (ssize_t)sizeof key)
-        rc = errno ? -errno : -EIO;
+    ssize_t w = write(fd, key, sizeof key);
+    if (w < 0)
+        rc = -errno;
+    else if (w != (ssize_t)sizeof key)
+        rc = -ENOSPC;   /* a short write of 32 bytes: the disk is full */
     sodium_memzero(key, sizeof key);
     if (rc == 0 && fsync(fd) < 0)
         rc = -errno;

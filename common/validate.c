@@ -15,12 +15,6 @@
 #include "mem.h"
 #include "vnnum.h"
 
-static bool
-s_is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
 /* ---- values typed by users -------------------------------------------------- */
 
 #define S_MSG_INT   "Phải là số nguyên"
@@ -46,11 +40,11 @@ th_form_parse_value(const th_indicator_t *ind, const char *text, th_value_t *out
     }
     size_t n = strlen(text);
     const char *s = text;
-    while (n && s_is_space(*s)) {
+    while (n && th_form_space(*s)) {
         s++;
         n--;
     }
-    while (n && s_is_space(s[n - 1]))
+    while (n && th_form_space(s[n - 1]))
         n--;
     switch (ind->type) {
     case TH_IT_INT:
@@ -267,7 +261,7 @@ static bool
 s_blank(const char *s)
 {
     for (; s && *s; s++)
-        if (!s_is_space(*s))
+        if (!th_form_space(*s))
             return false;
     return true;
 }

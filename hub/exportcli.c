@@ -51,10 +51,8 @@ th_export_cmd(th_cli_opts_t *o, int argc, char **argv)
         return th_cli_fail(TH_EXIT_USAGE, "export: an XLSX file cannot go to standard "
                            "output; give --out FILE.xlsx");
     int64_t as_of;
-    int code = th_cli_as_of("export", o->as_of, &as_of);
-    if (code != 0)
-        return code;
-    th_office_t *off = th_cli_open(o->dir, &code);
+    int code;
+    th_office_t *off = th_cli_open_as_of("export", o, &as_of, &code);
     if (!off)
         return code;
     char err[512];

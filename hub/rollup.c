@@ -43,7 +43,6 @@ typedef struct {
 } s_unit_t;
 
 typedef struct {
-    th_office_t *o;
     const th_form_t *f;
     th_rollup_t *r;
     long part;                /* of the last unit folded (units come grouped by part) */
@@ -279,14 +278,17 @@ s_one(const th_compl_unit_t *cu, const th_record_t *rec, void *ctx)
 {
     s_ctx_t *c = ctx;
     th_rollup_t *r = c->r;
-    if (!cu->child[0])
+    /* units come grouped by child: look the part up only when it changes */
+    if (!cu->child[0]) {
         c->part = -1;
-    else if (c->part < 0 || strcmp(r->children[c->part].unit, cu->child) != 0)
-        for (c->part = 0; (size_t)c->part < r->nchildren; c->part++)
-            if (strcmp(r->children[c->part].unit, cu->child) == 0)
-                break;
-    if ((size_t)c->part == r->nchildren)   /* both lists come from th_units_each_child */
-        return TH_E_INVALID;
+    } else if (c->part < 0 || strcmp(r->children[c->part].unit, cu->child) != 0) {
+        size_t i = 0;
+        while (i < r->nchildren && strcmp(r->children[i].unit, cu->child) != 0)
+            i++;
+        if (i == r->nchildren)   /* cannot happen: both lists come from th_units_each_child */
+            return TH_E_INVALID;
+        c->part = (long)i;
+    }
     const s_unit_t unit = { cu->unit, cu->name, c->part }, *u = &unit;
     int rc;
     size_t ni = c->f->nindicators;
@@ -363,7 +365,7 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
     if (as_of == INT64_MAX)
         as_of = th_now_ms();
     th_completeness_t *cm = NULL;
-    s_ctx_t c = { .o = o, .f = f, .part = -1 };
+    s_ctx_t c = { .f = f, .part = -1 };
     th_rollup_t *r = th_calloc(1, sizeof *r);
     if (!r) {
         rc = -ENOMEM;

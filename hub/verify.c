@@ -12,58 +12,65 @@
 #include <stdbool.h>
 #include <unistd.h>
 
+/* One thread's share of a call: blobs from, from + step, ... Either out
+   (th_verify_blobs: verdicts) or recs and rcs (th_verify_decode_all). */
 typedef struct {
     const uint8_t *const *blobs;
     const size_t *lens;
-    const bool *sealed;       /* NULL: none */
+    const bool *sealed;       /* th_verify_decode_all; NULL: none */
     size_t n, from, step;
     int8_t *out;
-    th_record_t *recs;        /* th_verify_decode_all: the records and */
-    int *rcs;                 /* their results, instead of out */
+    th_record_t *recs;
+    int *rcs;
 } s_share_t;
+
+static int8_t
+s_verdict(const uint8_t *blob, size_t len)
+{
+    if (!blob)
+        return -1;
+    th_record_t r;
+    const uint8_t *body;
+    size_t bl;
+    th_record_init(&r);
+    int8_t v = -1;
+    if (th_codec_record_decode(blob, len, &r, &body, &bl) == 0)
+        v = th_verify(r.origin, body, bl, r.sig) == 0 ? 1 : 0;
+    th_record_clear(&r);
+    return v;
+}
 
 static void *
 s_run(void *arg)
 {
     s_share_t *s = arg;
-    for (size_t i = s->from; i < s->n && s->recs; i += s->step) {
-        th_record_init(&s->recs[i]);
-        s->rcs[i] = !s->blobs[i] ? TH_E_INVALID
-                  : th_verify_decode(s->blobs[i], s->lens[i],
-                                     s->sealed && s->sealed[i] ? TH_VERIFY_SEALED : -1,
-                                     &s->recs[i]);
-    }
-    for (size_t i = s->from; i < s->n && !s->recs; i += s->step) {
-        s->out[i] = -1;
-        if (!s->blobs[i])
-            continue;
-        if (s->sealed && s->sealed[i]) {
-            s->out[i] = TH_VERIFY_SEALED;
+    for (size_t i = s->from; i < s->n; i += s->step) {
+        if (!s->recs) {
+            s->out[i] = s_verdict(s->blobs[i], s->lens[i]);
             continue;
         }
-        th_record_t r;
-        const uint8_t *body;
-        size_t bl;
-        th_record_init(&r);
-        if (th_codec_record_decode(s->blobs[i], s->lens[i], &r, &body, &bl) == 0)
-            s->out[i] = th_verify(r.origin, body, bl, r.sig) == 0 ? 1 : 0;
-        th_record_clear(&r);
+        th_record_init(&s->recs[i]);
+        int8_t how = s->sealed && s->sealed[i] ? TH_VERIFY_SEALED : -1;
+        s->rcs[i] = s->blobs[i] ? th_verify_decode(s->blobs[i], s->lens[i], how, &s->recs[i])
+                                : TH_E_INVALID;
     }
     return NULL;
 }
 
 static void
-s_share(const uint8_t *const *blobs, const size_t *lens, const bool *sealed, size_t n,
-        int8_t *out, th_record_t *recs, int *rcs)
+s_share(s_share_t job)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t k = n < TH_VERIFY_MIN || cores < 2 ? 1
+    size_t k = job.n < TH_VERIFY_MIN || cores < 2 ? 1
              : (size_t)(cores > TH_VERIFY_THREADS ? TH_VERIFY_THREADS : cores);
     s_share_t sh[TH_VERIFY_THREADS];
     pthread_t th[TH_VERIFY_THREADS];
     bool started[TH_VERIFY_THREADS] = { false };
-    for (size_t t = 0; t < k; t++)
-        sh[t] = (s_share_t){ blobs, lens, sealed, n, t, k, out, recs, rcs };
+    for (size_t t = 0; t < k; t++) {
+        sh[t] = job;
+        sh[t].from = t;
+        sh[t].step = k;
+    }
     for (size_t t = 1; t < k; t++)
         started[t] = pthread_create(&th[t], NULL, s_run, &sh[t]) == 0;
     s_run(&sh[0]);
@@ -76,23 +83,17 @@ s_share(const uint8_t *const *blobs, const size_t *lens, const bool *sealed, siz
 }
 
 void
-th_verify_sealed(const uint8_t *const *blobs, const size_t *lens, const bool *sealed, size_t n,
-                 int8_t *out)
-{
-    s_share(blobs, lens, sealed, n, out, NULL, NULL);
-}
-
-void
 th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, int8_t *out)
 {
-    s_share(blobs, lens, NULL, n, out, NULL, NULL);
+    s_share((s_share_t){ .blobs = blobs, .lens = lens, .n = n, .out = out });
 }
 
 void
 th_verify_decode_all(const uint8_t *const *blobs, const size_t *lens, const bool *sealed,
                      size_t n, th_record_t *recs, int *rcs)
 {
-    s_share(blobs, lens, sealed, n, NULL, recs, rcs);
+    s_share((s_share_t){ .blobs = blobs, .lens = lens, .sealed = sealed, .n = n,
+                         .recs = recs, .rcs = rcs });
 }
 
 void

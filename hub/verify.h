@@ -1,13 +1,14 @@
 /*  verify: the Ed25519 checks of many records, spread over the machine's
     cores.
 
-    Verification bounds a hub's ingest and its consolidations
-    (docs/benchmarks.md, workloads 3 and 4: the strict decode and the
-    signature check are most of th_ingest_batch, of rollup and of
-    completeness, which verify what they read). th_verify_blobs runs them
-    for many records on up to TH_VERIFY_THREADS threads (the caller's
-    included) before the callers' own checks, which then take the verdict
-    (th_verify_decode) instead of verifying again. Only signatures are
+    Verification bounds a hub's ingest (docs/benchmarks.md, workload 3: the
+    strict decode and the signature check are most of th_ingest_batch).
+    th_verify_blobs runs them for many records on up to TH_VERIFY_THREADS
+    threads (the caller's included) before the ingest's own checks, which
+    then take the verdict (th_verify_decode) instead of verifying again.
+    th_verify_decode_all does the decoding itself on those threads for the
+    consolidations, which read revisions the store mostly vouches for
+    (seal.h) and verify the others. Only signatures and decoding are
     decided here; every other check stays with the caller. Thread-safe; no
     state between calls (threads are started and joined per call: tens of
     microseconds against milliseconds of work). */
@@ -31,16 +32,14 @@
    decode: the caller looks at it itself). */
 void th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, int8_t *out);
 
-/* The same, except that a blob with sealed[i] (its store seal matched,
-   th_store_revision_sealed) is not verified: out[i] = TH_VERIFY_SEALED. */
+/* The verdict of th_verify_decode for bytes the store vouches for (their
+   seal matched, th_store_revision_sealed). */
 #define TH_VERIFY_SEALED 2
-void th_verify_sealed(const uint8_t *const *blobs, const size_t *lens, const bool *sealed,
-                      size_t n, int8_t *out);
 
 /* Decodes every blob on every core as th_verify_decode would with verdict
-   TH_VERIFY_SEALED (sealed[i]) or -1 (verified here): recs[i] (n of them,
-   uninitialised) gets the record and rcs[i] the result (TH_E_INVALID for
-   a NULL blob). The caller clears every recs[i]. */
+   TH_VERIFY_SEALED (sealed[i]; sealed may be NULL) or -1 (verified here):
+   recs[i] (n of them, uninitialised) gets the record and rcs[i] the result
+   (TH_E_INVALID for a NULL blob). The caller clears every recs[i]. */
 void th_verify_decode_all(const uint8_t *const *blobs, const size_t *lens, const bool *sealed,
                           size_t n, th_record_t *recs, int *rcs);
 

@@ -691,14 +691,16 @@ s_cmd_status(th_cli_opts_t *o, int argc, char **argv)
 
 /* ---- report commands (hub) ------------------------------------------------ */
 
-int
-th_cli_as_of(const char *cmd, const char *text, int64_t *as_of)
+th_office_t *
+th_cli_open_as_of(const char *cmd, const th_cli_opts_t *o, int64_t *as_of, int *code)
 {
     *as_of = INT64_MAX;
-    if (text && th_time_parse_iso_end(text, as_of) < 0)
-        return th_cli_fail(TH_EXIT_USAGE, "%s: invalid --as-of '%s' (write 2026-11-01 or "
-                           "2026-11-01T17:00+07:00)", cmd, text);
-    return 0;
+    if (o->as_of && th_time_parse_iso_end(o->as_of, as_of) < 0) {
+        *code = th_cli_fail(TH_EXIT_USAGE, "%s: invalid --as-of '%s' (write 2026-11-01 or "
+                            "2026-11-01T17:00+07:00)", cmd, o->as_of);
+        return NULL;
+    }
+    return th_cli_open(o->dir, code);
 }
 
 int
@@ -711,10 +713,8 @@ th_cli_report(const th_cli_report_t *rep, th_cli_opts_t *o, int argc, char **arg
         return th_cli_fail(TH_EXIT_USAGE, "%s: --format must be table, csv or json, not '%s'",
                            rep->name, fmt);
     int64_t as_of;
-    int code = th_cli_as_of(rep->name, o->as_of, &as_of);
-    if (code != 0)
-        return code;
-    th_office_t *off = th_cli_open(o->dir, &code);
+    int code;
+    th_office_t *off = th_cli_open_as_of(rep->name, o, &as_of, &code);
     if (!off)
         return code;
     char err[512];

@@ -67,10 +67,13 @@ typedef struct {
     int (*table)(const void *res, const th_form_t *f);
     void (*destroy)(void **res);
 } th_cli_report_t;
-/* --as-of of command cmd: *as_of = INT64_MAX (now) when text is NULL,
-   else the instant it names (th_time_parse_iso_end). Returns 0, or prints
-   the usage error and returns TH_EXIT_USAGE. */
-int th_cli_as_of(const char *cmd, const char *text, int64_t *as_of);
+/* For the commands that read the store as of a time (rollup, completeness,
+   export): *as_of from o->as_of (INT64_MAX, now, when not given; else the
+   instant it names, th_time_parse_iso_end), then the office of o->dir.
+   Returns the office, or NULL with *code set after printing why (an
+   invalid --as-of of command cmd: TH_EXIT_USAGE). */
+th_office_t *th_cli_open_as_of(const char *cmd, const th_cli_opts_t *o, int64_t *as_of,
+                               int *code);
 
 int th_cli_report(const th_cli_report_t *rep, th_cli_opts_t *o, int argc, char **argv);
 
