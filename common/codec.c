@@ -199,7 +199,12 @@ s_record_check(const th_record_t *r)
         return TH_E_INVALID;
     if (r->rev == 0)
         return TH_E_INVALID;
-    if (s_check_text(r->author) < 0 || s_check_text(r->note) < 0)
+    if (s_check_text(r->author) < 0 || s_check_text(r->note) < 0 ||
+        s_check_text(r->doc) < 0)
+        return TH_E_INVALID;
+    if (!s_terminated(r->by, sizeof r->by))
+        return TH_E_INVALID;
+    if (r->proxy ? !th_valid_unit_code(r->by) : (r->by[0] || (r->doc && r->doc[0])))
         return TH_E_INVALID;
     if (r->nvalues > TH_VALUES_MAX || (r->nvalues && !r->values))
         return TH_E_INVALID;
@@ -251,12 +256,18 @@ th_codec_record_body(const th_record_t *r, uint8_t **out, size_t *len)
     msgpack_packer_init(&pk, &sb, th_mpk_buf_write);
 
     /* Keys in bytewise order; adding a key means placing it here and in
-       s_keys below, and bumping TH_CODEC_VERSION. */
-    msgpack_pack_map(&pk, 13);
+       s_keys below, and a new format version (older records keep theirs). */
+    msgpack_pack_map(&pk, r->proxy ? 15 : 13);
     s_pack_key(&pk, "at");
     msgpack_pack_int64(&pk, r->submitted_at);
     s_pack_key(&pk, "author");
     th_mpk_pack_str(&pk, r->author);
+    if (r->proxy) {
+        s_pack_key(&pk, "by");
+        th_mpk_pack_str(&pk, r->by);
+        s_pack_key(&pk, "doc");
+        th_mpk_pack_str(&pk, r->doc);
+    }
     s_pack_key(&pk, "form");
     th_mpk_pack_str(&pk, r->form);
     s_pack_key(&pk, "fv");
@@ -280,7 +291,7 @@ th_codec_record_body(const th_record_t *r, uint8_t **out, size_t *len)
     s_pack_key(&pk, "unit");
     th_mpk_pack_str(&pk, r->unit);
     s_pack_key(&pk, "v");
-    msgpack_pack_uint32(&pk, TH_CODEC_VERSION);
+    msgpack_pack_uint32(&pk, r->proxy ? TH_CODEC_VERSION_PROXY : TH_CODEC_VERSION);
     s_pack_key(&pk, "vals");
     msgpack_pack_map(&pk, r->nvalues);
     for (size_t i = 0; i < r->nvalues; i++) {
@@ -346,14 +357,17 @@ th_codec_record_encode(const th_record_t *r, uint8_t **out, size_t *len)
 /* ----------------------------------------------------------------- decode */
 
 enum {
-    K_AT, K_AUTHOR, K_FORM, K_FV, K_KEY, K_NOTE, K_PERIOD, K_PROXY, K_REV,
-    K_ST, K_UNIT, K_V, K_VALS, K_COUNT
+    K_AT, K_AUTHOR, K_BY, K_DOC, K_FORM, K_FV, K_KEY, K_NOTE, K_PERIOD, K_PROXY,
+    K_REV, K_ST, K_UNIT, K_V, K_VALS, K_COUNT
 };
 
 static const char *const s_keys[K_COUNT] = {
-    "at", "author", "form", "fv", "key", "note", "period", "proxy", "rev",
-    "st", "unit", "v", "vals",
+    "at", "author", "by", "doc", "form", "fv", "key", "note", "period", "proxy",
+    "rev", "st", "unit", "v", "vals",
 };
+
+/* the keys of a version 1 body; version 2 adds by and doc */
+#define S_KEYS_V1 (((1u << K_COUNT) - 1) & ~((1u << K_BY) | (1u << K_DOC)))
 
 /* Bytewise order of two msgpack strings, shorter first on a common prefix. */
 static int
@@ -463,7 +477,7 @@ s_get_vals(const msgpack_object *o, th_record_t *r)
 }
 
 static int
-s_get_field(int k, const msgpack_object *o, th_record_t *r)
+s_get_field(int k, const msgpack_object *o, th_record_t *r, uint64_t *ver)
 {
     uint64_t u = 0;
     int rc;
@@ -472,6 +486,13 @@ s_get_field(int k, const msgpack_object *o, th_record_t *r)
         return th_mpk_int64(o, &r->submitted_at);
     case K_AUTHOR:
         return s_get_text(o, &r->author, true);
+    case K_BY:
+        rc = th_mpk_id(o, r->by, sizeof r->by);
+        if (rc == 0 && !th_valid_unit_code(r->by))
+            rc = TH_E_INVALID;
+        return rc;
+    case K_DOC:
+        return s_get_text(o, &r->doc, true);
     case K_FORM:
         rc = th_mpk_id(o, r->form, sizeof r->form);
         if (rc == 0 && !th_valid_form_id(r->form))
@@ -517,8 +538,9 @@ s_get_field(int k, const msgpack_object *o, th_record_t *r)
         return rc;
     case K_V:
         rc = th_mpk_uint(o, UINT64_MAX, &u);
-        if (rc == 0 && u != TH_CODEC_VERSION)
+        if (rc == 0 && u != TH_CODEC_VERSION && u != TH_CODEC_VERSION_PROXY)
             rc = TH_E_INVALID;
+        *ver = u;
         return rc;
     case K_VALS:
         return s_get_vals(o, r);
@@ -533,6 +555,7 @@ s_get_body(const msgpack_object *o, th_record_t *r)
     if (o->type != MSGPACK_OBJECT_MAP)
         return TH_E_TYPE;
     unsigned seen = 0;
+    uint64_t ver = 0;
     for (uint32_t i = 0; i < o->via.map.size; i++) {
         const msgpack_object_kv *kv = &o->via.map.ptr[i];
         if (kv->key.type != MSGPACK_OBJECT_STR)
@@ -546,11 +569,14 @@ s_get_body(const msgpack_object *o, th_record_t *r)
                               &kv->key.via.str) >= 0)
             return TH_E_CANON;
         seen |= 1u << k;
-        int rc = s_get_field(k, &kv->val, r);
+        int rc = s_get_field(k, &kv->val, r, &ver);
         if (rc < 0)
             return rc;
     }
-    if (seen != (1u << K_COUNT) - 1)
+    /* version 1: an office's own report; version 2: an entry on its
+       behalf, with who entered it and from what */
+    if (ver == TH_CODEC_VERSION_PROXY ? seen != (1u << K_COUNT) - 1 || !r->proxy
+                                      : seen != S_KEYS_V1 || r->proxy)
         return TH_E_INVALID;
     return 0;
 }

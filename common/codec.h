@@ -14,6 +14,8 @@
     Canonical body (DESIGN §3), keys in this (bytewise sorted) order:
       at      submitted_at, int (smallest msgpack int form)
       author  str ("" when NULL)
+      by      (version 2 only) str, th_valid_unit_code: the hub that entered it
+      doc     (version 2 only) str ("" when NULL): the document it came from
       form    str, th_valid_form_id
       fv      form_version, uint
       key     origin public key, bin 32
@@ -23,7 +25,10 @@
       rev     uint >= 1
       st      status, uint 0 (draft) or 1 (submitted)
       unit    str, th_valid_unit_code
-      v       format version, uint, TH_CODEC_VERSION
+      v       format version, uint: TH_CODEC_VERSION, or TH_CODEC_VERSION_PROXY
+              for an entry on behalf of a unit (proxy true), which alone has
+              the keys by and doc (so that every record made before them
+              keeps its bytes and its signature)
       vals    map code -> value, codes sorted bytewise and unique;
               TH_V_INT -> smallest int, TH_V_DEC -> float64, TH_V_BOOL ->
               true/false, TH_V_TEXT -> str (NULL text encodes as "")
@@ -40,6 +45,7 @@
 #include <stdint.h>
 
 #define TH_CODEC_VERSION 1
+#define TH_CODEC_VERSION_PROXY 2
 
 /* Deepest nesting th_codec_check walks; a larger max_depth acts as this. */
 #define TH_CODEC_DEPTH_CAP 256
@@ -72,8 +78,9 @@ int th_codec_check(const uint8_t *buf, size_t len, const th_codec_limits_t *lim)
    Returns 0, -ENOMEM, or TH_E_INVALID when r violates the model invariants
    (bad form/unit/period identifier, status not draft/submitted, rev 0,
    values unsorted/duplicate/NULL array, bad code or kind, non-finite
-   decimal, text/author/note >= TH_TEXT_MAX bytes or not UTF-8 or
-   containing NUL, more than TH_VALUES_MAX values). r is not modified. */
+   decimal, text/author/note/doc >= TH_TEXT_MAX bytes or not UTF-8 or
+   containing NUL, more than TH_VALUES_MAX values; proxy without a valid
+   by, or by or doc set without proxy). r is not modified. */
 int th_codec_record_body(const th_record_t *r, uint8_t **out, size_t *len);
 
 /* Signed blob of r: [bin body, bin r->sig]. The signature is copied as is

@@ -32,6 +32,7 @@ th_record_clear(th_record_t *r)
     th_free(r->values);
     th_free(r->author);
     th_free(r->note);
+    th_free(r->doc);
     th_record_init(r);
 }
 
@@ -54,10 +55,12 @@ th_record_copy(th_record_t *dst, const th_record_t *src)
     *dst = *src;
     dst->author = NULL;
     dst->note = NULL;
+    dst->doc = NULL;
     dst->values = NULL;
     dst->nvalues = 0;
     if ((src->author && !(dst->author = th_strdup(src->author))) ||
-        (src->note && !(dst->note = th_strdup(src->note))))
+        (src->note && !(dst->note = th_strdup(src->note))) ||
+        (src->doc && !(dst->doc = th_strdup(src->doc))))
         goto oom;
     if (src->nvalues) {
         dst->values = th_calloc(src->nvalues, sizeof *dst->values);

@@ -3,6 +3,10 @@
     A record is one revision of one report, keyed by (form, period, unit).
     Only the owning office creates revisions of its key, so rev numbers are
     assigned by one writer and the highest rev wins everywhere (DESIGN §3).
+    The one exception is an entry on behalf of an office without a node
+    (nhập thay): its parent hub signs it (proxy, by = the hub's unit, doc =
+    the paper it came from); when the office's own node reports later, the
+    hub tells it the rev it holds and the office numbers above it.
     Identifiers are short and bounded, so they live in fixed arrays; values,
     author and note are heap-owned by the record (th_record_clear frees). */
 #ifndef TH_MODEL_H
@@ -56,6 +60,10 @@ typedef struct {
     char *author;                   /* owned, NULL = empty */
     char *note;                     /* owned, NULL = empty */
     bool proxy;                     /* entered by a hub on behalf of the unit */
+    char by[TH_UNIT_MAX];           /* proxy: unit of the hub that entered it,
+                                       "" otherwise */
+    char *doc;                      /* proxy: owned, the document it was entered
+                                       from (số/ký hiệu, ngày), NULL = none */
     uint8_t origin[TH_PUBKEY_LEN];  /* Ed25519 public key of the signer */
     uint8_t sig[TH_SIG_LEN];        /* over the canonical body (codec) */
     size_t nvalues;

@@ -400,6 +400,13 @@ s_on_tick(uv_timer_t *t)
         if (th_store_write(c->o->store, s_forms_txn, &g) == 0)
             c->forms_gen = g.gen;
     }
+    /* units added by `units add` (another process) since the last tick */
+    bool changed;
+    char why[256];
+    if (th_office_reload_units(c->o, &changed, why, sizeof why) < 0)
+        th_log(TH_LOG_WARN, "collector: cannot read the unit lists again: %s", why);
+    else if (changed)
+        th_log(TH_LOG_INFO, "collector: unit lists read again (a unit was added)");
     for (size_t i = 0; i < c->nchildren; i++) {
         s_child_t *ch = &c->children[i];
         /* a child silent for three timeouts has gone; its next HELLO says

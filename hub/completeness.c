@@ -89,6 +89,7 @@ s_add_unit(const th_unit_t *u, void *ctx)
         return -ENOMEM;
     c->nunits++;
     snprintf(x->unit, sizeof x->unit, "%s", u->code);
+    snprintf(x->level, sizeof x->level, "%s", u->level);
     snprintf(x->child, sizeof x->child, "%s", b->child);
     x->deadline = INT32_MIN;
     return 0;

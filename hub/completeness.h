@@ -45,6 +45,7 @@ typedef enum {
 typedef struct {
     char unit[TH_UNIT_MAX];
     char *name;                 /* owned by the result */
+    char level[TH_LEVEL_MAX];   /* its level: commune, district, department, ... */
     char child[TH_UNIT_MAX];    /* direct child of U whose subtree holds it;
                                    "" when it is U itself */
     th_compl_state_t state;
@@ -99,7 +100,7 @@ int th_completeness_compute(th_office_t *o, const char *form, const char *period
 
 /* The same, and fn(u, rec, ctx) for each expected unit u (in the order of
    c->units: U first then depth-first, while the result is being built:
-   only u->unit, name and child are set yet) whose report counts, with
+   only u->unit, name, level and child are set yet) whose report counts, with
    its counted revision decoded (rec: the latest submitted one received by
    as_of, verified or sealed; borrowed for the call). One read of the store
    serves both: the rollup folds its figures here. fn returning < 0 stops

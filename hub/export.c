@@ -217,7 +217,7 @@ static void
 s_part_breakdown(s_build_t *b)
 {
     const th_rollup_t *r = b->x->rollup;
-    if (r->nchildren == 0)
+    if (r->nchildren == 0 && r->ngroups == 0)
         return;
     size_t nnum = 0;
     for (size_t i = 0; i < b->f->nindicators; i++)
@@ -238,6 +238,17 @@ s_part_breakdown(s_build_t *b)
     for (size_t k = 0; k < r->nchildren; k++)
         s_breakdown_row(b, p, TH_XROW_DATA, &r->children[k], r->children[k].unit,
                         r->children[k].name);
+    if (r->has_own) {
+        char own[160];
+        snprintf(own, sizeof own, "%s (báo cáo của chính đơn vị)", r->own.name);
+        s_breakdown_row(b, p, TH_XROW_DATA, &r->own, r->own.unit, own);
+    }
+    if (r->ngroups > 0) {
+        s_text(b, s_row(b, p, TH_XROW_HEADING), "Theo khối đơn vị báo cáo (mỗi báo cáo "
+               "tính một lần; cộng các khối bằng tổng cộng)");
+        for (size_t g = 0; g < r->ngroups; g++)
+            s_breakdown_row(b, p, TH_XROW_DATA, &r->groups[g], "", r->groups[g].name);
+    }
     s_breakdown_row(b, p, TH_XROW_TOTAL, &r->total, r->total.unit, "Tổng cộng");
 }
 

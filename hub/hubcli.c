@@ -16,6 +16,7 @@
 #include "returns.h"
 #include "rotation.h"
 #include "rollup.h"
+#include "unitlist.h"
 #include "period.h"
 
 #include <inttypes.h>
@@ -317,6 +318,47 @@ static const th_cli_cmd_t s_cmds[] = {
       "still waits for; a second rekey is refused until it is over.\n"
       "Example:\n  systemctl stop tonghop-hub\n  tonghop-hub rekey --dir /var/lib/tonghop\n"
       "  systemctl start tonghop-hub\n" },
+    { "submit", th_cli_submit,
+      "dir form period values draft author note for document",
+      "--dir D --form F --period P [--for UNIT [--document TEXT]] [--draft] "
+      "[--author NAME] [--note TEXT] (--values FILE.csv | CODE=VALUE ...)",
+      "Enters a revision of this hub's own report for form F and period P or, with\n"
+      "--for, of a child office that has no node yet (nhập thay), from its paper or\n"
+      "e-mailed report. Values not given keep their current value; CODE= removes one.\n"
+      "The form's checks run first: if any fails, each problem is listed and nothing\n"
+      "is stored. An entry on behalf of an office is marked so, signed by this hub and\n"
+      "counted like any report; when the office's own node reports later, its report\n"
+      "replaces the entry (the node numbers its revision after the entry's).",
+      "Options:\n"
+      "  --for UNIT         a direct child of this hub's unit without its own report\n"
+      "  --document TEXT    the document it came from: số/ký hiệu văn bản, ngày\n"
+      "  --form F, --period P, --draft, --values FILE.csv, --author NAME, --note TEXT\n"
+      "                     as for an office's own report\n"
+      "Example:\n"
+      "  tonghop-hub submit --dir D --for 25459 --form dvcq-nam --period 2026 \\\n"
+      "      --document 'Báo cáo số 45/BC-UBND ngày 20/10/2026' TT01=12 TT02=1.500\n" },
+    { "units", th_unitlist_cmd, "dir code name level parent json format",
+      "(add --code CODE --name NAME --level department [--parent CODE] | list [--json] "
+      "[--format csv]) --dir D",
+      "units add: adds a reporting unit outside the administrative tree to this hub's\n"
+      "unit list: a provincial department or agency (sở, ban, ngành) with a code of\n"
+      "your choice, below this hub's unit (or --parent, a unit below it). It may then\n"
+      "be enrolled, report the forms that name the level 'department', and it is\n"
+      "counted in completeness and rollups (group 'Khối sở, ngành'). A running daemon\n"
+      "takes it up within a few seconds.\n"
+      "units list: the tree in force today below this hub, departments included;\n"
+      "with --format csv, a unit list for 'tonghop-node init --units FILE.csv' of an\n"
+      "office whose unit is not in the official lists (a department's node).",
+      "Options:\n"
+      "  --code CODE    1 to 15 of A-Z a-z 0-9 - _, used by no other unit (e.g. 80-SNV)\n"
+      "  --name NAME    the unit's name in Vietnamese\n"
+      "  --level L      department\n"
+      "  --parent CODE  the unit it reports to (default: this hub's unit)\n"
+      "  --json         (list) one JSON document\n"
+      "  --format csv   (list) code,name,level,parent_code rows (UTF-8)\n"
+      "Examples:\n"
+      "  tonghop-hub units add --dir D --code 80-SNV --name 'Sở Nội vụ' --level department\n"
+      "  tonghop-hub units list --dir D --json\n" },
     { "rollup", th_rollup_cmd, "dir form period unit as-of format",
       "--dir D --form F --period P [--unit U] [--as-of ISO8601] [--format table|csv|json]",
       "Consolidates a form for a period over every unit below U (default: this hub's\n"

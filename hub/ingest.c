@@ -51,8 +51,9 @@ s_has_parent(const th_ingest_t *b)
     return b->office->cfg.parent_endpoint[0] != '\0';
 }
 
-/* Is origin the enrolled key of unit, or (proxy) of an office above it up
-   to and including the sender? */
+/* Is origin the enrolled key of unit, or (an entry on its behalf) of the
+   hub it names as by, which must be the unit's parent in the tree of the
+   period and lie in the sender's subtree? */
 static int
 s_signer_ok(th_store_txn_t *txn, th_ingest_t *b, const th_record_t *r, int32_t day,
             int *code, char *reason)
@@ -65,18 +66,16 @@ s_signer_ok(th_store_txn_t *txn, th_ingest_t *b, const th_record_t *r, int32_t d
         return 0;
     if (r->proxy) {
         const th_unit_t *u = th_units_find(b->office->units, r->unit, day);
-        while (u && u->parent[0]) {
-            u = th_units_parent(b->office->units, u);
-            if (!u)
-                break;
-            int k = th_peers_key(txn, u->code, pk, NULL);
-            if (k < 0 && k != TH_E_NOTFOUND)
-                return k;
-            if (k == 0 && memcmp(pk, r->origin, 32) == 0)
-                return 0;
-            if (strcmp(u->code, b->sender) == 0)
-                break;
-        }
+        if (!u || strcmp(u->parent, r->by) != 0 ||
+            !th_units_in_subtree(b->office->units, b->sender, r->by, day))
+            return s_refuse(code, reason, TH_E_UNIT, "Báo cáo nhập thay cho đơn vị %s bởi %s: "
+                            "%s không phải đơn vị cấp trên trực tiếp của %s", r->unit, r->by,
+                            r->by, r->unit);
+        int k = th_peers_key(txn, r->by, pk, NULL);
+        if (k < 0 && k != TH_E_NOTFOUND)
+            return k;
+        if (k == 0 && memcmp(pk, r->origin, 32) == 0)
+            return 0;
     }
     int64_t at;
     int k = th_peers_revoked(txn, r->unit, r->origin, &at);

@@ -42,13 +42,59 @@ typedef struct {
     long part;                /* index of the child part, -1 for U itself */
 } s_unit_t;
 
+/* The accumulators, nindicators each: the total, each child, U's own
+   report, then each group. */
 typedef struct {
     const th_form_t *f;
     th_rollup_t *r;
     long part;                /* of the last unit folded (units come grouped by part) */
-    s_acc_t *acc;             /* (1 + nchildren) * nindicators */
+    s_acc_t *acc;             /* (2 + nchildren + ngroups) * nindicators */
     size_t ntexts_cap, nviol_cap;
 } s_ctx_t;
+
+static s_acc_t *
+s_acc_child(const s_ctx_t *c, size_t k)
+{
+    return &c->acc[(1 + k) * c->f->nindicators];
+}
+
+static s_acc_t *
+s_acc_own(const s_ctx_t *c)
+{
+    return &c->acc[(1 + c->r->nchildren) * c->f->nindicators];
+}
+
+static s_acc_t *
+s_acc_group(const s_ctx_t *c, size_t g)
+{
+    return &c->acc[(2 + c->r->nchildren + g) * c->f->nindicators];
+}
+
+/* index of the group of level, or -1 */
+static long
+s_group_of(const th_rollup_t *r, const char *level)
+{
+    for (size_t g = 0; g < r->ngroups; g++)
+        if (strcmp(r->groups[g].level, level) == 0)
+            return (long)g;
+    return -1;
+}
+
+const char *
+th_rollup_group_label(const char *level, char *buf, size_t cap)
+{
+    static const char *const names[][2] = {
+        { "department", "Khối sở, ngành" }, { "district", "Khối huyện" },
+        { "commune", "Khối xã" },           { "province", "Khối tỉnh" },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcmp(level, names[i][0]) == 0) {
+            snprintf(buf, cap, "%s", names[i][1]);
+            return buf;
+        }
+    snprintf(buf, cap, "Khối %s", level);
+    return buf;
+}
 
 static bool
 s_num(const th_value_t *v, double *d)
@@ -184,6 +230,29 @@ s_add_child(const th_unit_t *u, void *ctx)
     return 0;
 }
 
+/* U's own part (when its level reports the form) and one group per level
+   when the form names several. */
+static int
+s_add_own_groups(th_rollup_t *r, const th_form_t *f, const th_unit_t *u)
+{
+    r->has_own = th_form_reported_by(f, u->level);
+    snprintf(r->own.unit, sizeof r->own.unit, "%s", u->code);
+    if (!(r->own.name = th_strdup(u->name)))
+        return -ENOMEM;
+    if (f->nlevels < 2)
+        return 0;
+    if (!(r->groups = th_calloc(f->nlevels, sizeof *r->groups)))
+        return -ENOMEM;
+    for (size_t g = 0; g < f->nlevels; g++) {
+        th_rollup_part_t *p = &r->groups[r->ngroups++];
+        char label[64];
+        snprintf(p->level, sizeof p->level, "%s", f->levels[g]);
+        if (!(p->name = th_strdup(th_rollup_group_label(p->level, label, sizeof label))))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 /* ---- per report: texts and rules ---------------------------------------- */
 
 static int
@@ -292,15 +361,24 @@ s_one(const th_compl_unit_t *cu, const th_record_t *rec, void *ctx)
     const s_unit_t unit = { cu->unit, cu->name, c->part }, *u = &unit;
     int rc;
     size_t ni = c->f->nindicators;
-    c->r->total.counted++;
+    /* besides the total: the child's part, or U's own; and the group */
+    s_acc_t *part = u->part >= 0 ? s_acc_child(c, (size_t)u->part) : s_acc_own(c);
+    long g = s_group_of(r, cu->level);
+    s_acc_t *group = g >= 0 ? s_acc_group(c, (size_t)g) : NULL;
+    r->total.counted++;
     if (u->part >= 0)
-        c->r->children[u->part].counted++;
+        r->children[u->part].counted++;
+    else
+        r->own.counted++;
+    if (group)
+        r->groups[g].counted++;
     for (size_t i = 0; i < ni; i++) {
         const th_indicator_t *ind = &c->f->indicators[i];
-        s_vals_t x = s_vals(ind, rec);   /* looked up once for both */
+        s_vals_t x = s_vals(ind, rec);   /* looked up once for all */
         s_fold(&c->acc[i], ind, &x);
-        if (u->part >= 0)
-            s_fold(&c->acc[(size_t)(u->part + 1) * ni + i], ind, &x);
+        s_fold(&part[i], ind, &x);
+        if (group)
+            s_fold(&group[i], ind, &x);
         if (ind->agg == TH_AGG_TEXT) {
             const th_value_t *v = x.v;
             if (v && v->kind == TH_V_TEXT && v->u.s && v->u.s[0] &&
@@ -382,7 +460,9 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
     }
     if ((rc = th_units_each_child(o->units, u->code, p.end, s_add_child, &c)) < 0)
         goto done;
-    c.acc = th_calloc((r->nchildren + 1) * f->nindicators, sizeof *c.acc);
+    if ((rc = s_add_own_groups(r, f, u)) < 0)
+        goto done;
+    c.acc = th_calloc((2 + r->nchildren + r->ngroups) * f->nindicators, sizeof *c.acc);
     if (!c.acc) {
         rc = -ENOMEM;
         goto done;
@@ -402,9 +482,28 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
     r->total.expected = cm->total.expected;
     r->total.reported = cm->total.reported;
     r->total.on_time = cm->total.on_time;
+    if ((rc = s_part_values(&r->own, f, s_acc_own(&c))) < 0)
+        goto done;
+    for (size_t g = 0; g < r->ngroups; g++)
+        if ((rc = s_part_values(&r->groups[g], f, s_acc_group(&c, g))) < 0)
+            goto done;
+    /* the reporting counts of U's own report and of each group */
+    for (size_t i = 0; i < cm->nunits; i++) {
+        const th_compl_unit_t *x = &cm->units[i];
+        long g = s_group_of(r, x->level);
+        th_rollup_part_t *parts[2] = { x->child[0] ? NULL : &r->own,
+                                       g >= 0 ? &r->groups[g] : NULL };
+        for (size_t k = 0; k < 2; k++) {
+            if (!parts[k])
+                continue;
+            parts[k]->expected++;
+            parts[k]->reported += x->state != TH_COMPL_MISSING;
+            parts[k]->on_time += x->state == TH_COMPL_ON_TIME;
+        }
+    }
     for (size_t i = 0; i < r->nchildren; i++) {
         th_rollup_part_t *pt = &r->children[i];
-        if ((rc = s_part_values(pt, f, &c.acc[(i + 1) * f->nindicators])) < 0)
+        if ((rc = s_part_values(pt, f, s_acc_child(&c, i))) < 0)
             goto done;
         /* both lists come from th_units_each_child on the same day */
         if (i < cm->nchildren && strcmp(cm->children[i].unit, pt->unit) == 0) {
@@ -447,6 +546,10 @@ th_rollup_destroy(th_rollup_t **pp)
     for (size_t i = 0; i < r->nchildren; i++)
         s_part_free(&r->children[i]);
     th_free(r->children);
+    s_part_free(&r->own);
+    for (size_t g = 0; g < r->ngroups; g++)
+        s_part_free(&r->groups[g]);
+    th_free(r->groups);
     for (size_t i = 0; i < r->ntexts; i++) {
         th_free(r->texts[i].name);
         th_free(r->texts[i].text);
@@ -528,6 +631,21 @@ th_rollup_json(const th_rollup_t *r)
                                        p->name, "values", s_values_json(p), "reporting",
                                        s_reporting_json(p))) != 0;
     }
+    json_t *groups = json_array();
+    oom |= !groups || json_object_set_new(doc, "groups", groups) != 0;
+    for (size_t g = 0; groups && g < r->ngroups; g++) {
+        const th_rollup_part_t *p = &r->groups[g];
+        oom |= json_array_append_new(
+                   groups, json_pack("{s:s, s:s, s:o, s:o}", "level", p->level, "name",
+                                     p->name, "values", s_values_json(p), "reporting",
+                                     s_reporting_json(p))) != 0;
+    }
+    if (r->has_own)
+        oom |= json_object_set_new(doc, "own",
+                                   json_pack("{s:s, s:s, s:o, s:o}", "unit", r->own.unit,
+                                             "name", r->own.name, "values",
+                                             s_values_json(&r->own), "reporting",
+                                             s_reporting_json(&r->own))) != 0;
     for (size_t i = 0; i < r->ntexts; i++) {
         const th_rollup_text_t *t = &r->texts[i];
         json_t *list = json_object_get(texts, t->code);
@@ -583,6 +701,58 @@ th_rollup_format(const th_rollup_value_t *v, bool human, char *buf, size_t cap)
         snprintf(buf, cap, "%.10g", v->d);
 }
 
+/* U's own report and the groups of reporting units, with the figures of
+   the summed indicators as columns. */
+static int
+s_print_groups(const th_rollup_t *r, const th_form_t *f)
+{
+    size_t nnum = 0;
+    for (size_t i = 0; i < f->nindicators; i++)
+        nnum += f->indicators[i].agg != TH_AGG_TEXT;
+    const char **hdr = th_calloc(2 + nnum, sizeof *hdr);
+    const char **row = th_calloc(2 + nnum, sizeof *row);
+    char (*cells)[48] = th_calloc(nnum ? nnum : 1, sizeof *cells);
+    th_table_t *t = NULL;
+    int rc = hdr && row && cells ? 0 : -ENOMEM;
+    if (rc == 0) {
+        hdr[0] = "Khối / đơn vị";
+        hdr[1] = "Đã báo cáo";
+        for (size_t i = 0, k = 2; i < f->nindicators; i++)
+            if (f->indicators[i].agg != TH_AGG_TEXT)
+                hdr[k++] = f->indicators[i].code;
+        if (!(t = th_table_new(2 + nnum, hdr)))
+            rc = -ENOMEM;
+    }
+    for (size_t k = 1; t && k < 2 + nnum; k++)
+        th_table_align(t, k, TH_TABLE_RIGHT);
+    char own[160], count[48];
+    snprintf(own, sizeof own, "%s (báo cáo của chính đơn vị)", r->own.name);
+    size_t nparts = r->ngroups + (r->has_own ? 1 : 0);
+    for (size_t p = 0; rc == 0 && p < nparts; p++) {
+        const th_rollup_part_t *pt = r->has_own && p == 0 ? &r->own
+                                                          : &r->groups[p - r->has_own];
+        snprintf(count, sizeof count, "%zu/%zu", pt->reported, pt->expected);
+        row[0] = pt == &r->own ? own : pt->name;
+        row[1] = count;
+        for (size_t i = 0, k = 0; i < f->nindicators && i < pt->nvalues; i++)
+            if (f->indicators[i].agg != TH_AGG_TEXT) {
+                th_rollup_format(&pt->values[i], true, cells[k], sizeof cells[k]);
+                row[2 + k] = cells[k];
+                k++;
+            }
+        rc = th_table_add_row(t, row);
+    }
+    if (rc == 0) {
+        printf("\nTheo khối đơn vị báo cáo (mỗi báo cáo tính một lần):\n");
+        rc = th_table_print(t, stdout);
+    }
+    th_table_destroy(&t);
+    th_free(hdr);
+    th_free(row);
+    th_free(cells);
+    return rc;
+}
+
 static int
 s_print_table(const void *res, const th_form_t *f)
 {
@@ -633,6 +803,8 @@ s_print_table(const void *res, const th_form_t *f)
             rc = th_table_print(tc, stdout);
         th_table_destroy(&tc);
     }
+    if (rc == 0 && (r->ngroups > 0 || r->has_own))
+        rc = s_print_groups(r, f);
     if (rc == 0 && r->nviolations > 0) {
         printf("\nVi phạm quy tắc kiểm tra số liệu:\n");
         for (size_t i = 0; i < r->nviolations; i++)

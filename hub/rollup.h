@@ -15,6 +15,13 @@
     each direct child of U (the breakdown), every rule of the form is
     evaluated on each counted report (SKIP is no violation), and the
     reporting counts come from completeness (same snapshot time).
+    Each report is counted once: a hub that reports its own work (a
+    district, whose communes report theirs) has its own report beside its
+    communes', never a consolidation of them. When U's own level reports
+    the form, U's own report is a part of its own (own); when the form is
+    reported by several levels, the same is computed per level of the
+    reporting units (groups: "Khối sở, ngành", "Khối huyện", "Khối xã"),
+    whose sums are the total's.
     Thread rules: as for the office (one thread at a time per office); a
     result is immutable and may be read by any thread. */
 #ifndef TH_ROLLUP_H
@@ -43,10 +50,12 @@ typedef struct {
     double num, den;        /* ratio only: the sums */
 } th_rollup_value_t;
 
-/* Totals of U, or of one direct child's subtree. */
+/* Totals of U, of one direct child's subtree, of U's own report, or of
+   the reporting units of one level (a group). */
 typedef struct {
-    char unit[TH_UNIT_MAX];
-    char *name;                  /* owned by the result */
+    char unit[TH_UNIT_MAX];      /* "" for a group */
+    char level[TH_LEVEL_MAX];    /* a group's level, "" otherwise */
+    char *name;                  /* owned by the result (a group: its label) */
     size_t nvalues;              /* = form's nindicators, form order; text
                                     indicators have present = false */
     th_rollup_value_t *values;
@@ -78,6 +87,10 @@ typedef struct th_rollup {
     th_rollup_part_t total;      /* U */
     size_t nchildren;            /* direct children of U in force, file order */
     th_rollup_part_t *children;
+    bool has_own;                /* U's level reports the form: own is set */
+    th_rollup_part_t own;        /* U's own report (unit U) */
+    size_t ngroups;              /* the form's levels when it has several, form */
+    th_rollup_part_t *groups;    /* order; 0 and NULL otherwise */
     size_t ntexts;               /* form order, then subtree order */
     th_rollup_text_t *texts;
     size_t nviolations;          /* subtree order, then rule order */
@@ -105,6 +118,8 @@ int th_rollup_compute(th_office_t *o, const char *form, const char *period,
    "values":{CODE:number|null} (numeric indicators; ints as integers),
    "reporting":{"expected","reported","on_time","counted"},
    "children":[{"unit","name","values","reporting"}],
+   "own":{"unit","name","values","reporting"} (only when has_own),
+   "groups":[{"level","name","values","reporting"}],
    "texts":{CODE:[{"unit","name","text"}]},
    "violations":[{"unit","name","rule","message"}]}. New reference owned by
    the caller; NULL on allocation failure or NULL r. */
@@ -117,6 +132,11 @@ const th_rollup_value_t *th_rollup_value(const th_rollup_part_t *part, const cha
    null) or as a program reads it (plain "1234.5", "" for null); buf gets
    at most cap bytes, NUL-terminated. */
 void th_rollup_format(const th_rollup_value_t *v, bool human, char *buf, size_t cap);
+
+/* The Vietnamese name of the group of reporting units of a level: "Khối
+   sở, ngành" (department), "Khối huyện", "Khối xã", "Khối tỉnh"; other
+   levels "Khối <level>". Written into buf (cap >= 64 is enough). */
+const char *th_rollup_group_label(const char *level, char *buf, size_t cap);
 
 /* Vietnamese name of an aggregation as a report states it ("Tổng",
    "Tỷ lệ", ...). Static string; "" for an unknown value. */

@@ -12,6 +12,7 @@
 #include "returns.h"
 #include "rollup.h"
 #include "units.h"
+#include "log.h"
 #include "webnode.h"
 
 #include <errno.h>
@@ -119,6 +120,11 @@ s_rollup(th_httpd_req_t *rq, s_cache_t *c, int *rc)
     th_office_t *o = th_httpd_office(rq);
     char key[TH_KEY_MAX + 8];
     snprintf(key, sizeof key, "%s|%s|%s", q.form, q.period, q.unit ? q.unit : "");
+    /* a unit added by `units add` since (the store's generation moved too) */
+    bool changed;
+    char why[256];
+    if (th_office_reload_units(o, &changed, why, sizeof why) < 0)
+        th_log(TH_LOG_WARN, "web: cannot read the unit lists again: %s", why);
     uint64_t gen = th_store_generation(o->store);
     bool now = q.as_of == INT64_MAX;
     if (now && gen && c->r && c->gen == gen && strcmp(c->key, key) == 0) {

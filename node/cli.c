@@ -50,7 +50,8 @@ th_cli_fail(int code, const char *fmt, ...)
 
 enum { O_DIR = 256, O_UNIT, O_PARENT, O_PARENT_KEY, O_BIND, O_UNITS, O_FORMS,
        O_FORM, O_PERIOD, O_VALUES, O_AUTHOR, O_NOTE, O_KEY, O_REASON, O_AS_OF,
-       O_FORMAT, O_OUT, O_NAME, O_DRAFT, O_HISTORY, O_JSON, O_HELP };
+       O_FORMAT, O_OUT, O_NAME, O_CODE, O_LEVEL, O_FOR, O_DOCUMENT, O_DRAFT, O_HISTORY,
+       O_JSON, O_HELP };
 
 static const struct option s_all_opts[] = {
     { "dir", required_argument, NULL, O_DIR },
@@ -71,6 +72,10 @@ static const struct option s_all_opts[] = {
     { "format", required_argument, NULL, O_FORMAT },
     { "out", required_argument, NULL, O_OUT },
     { "name", required_argument, NULL, O_NAME },
+    { "code", required_argument, NULL, O_CODE },
+    { "level", required_argument, NULL, O_LEVEL },
+    { "for", required_argument, NULL, O_FOR },
+    { "document", required_argument, NULL, O_DOCUMENT },
     { "draft", no_argument, NULL, O_DRAFT },
     { "history", no_argument, NULL, O_HISTORY },
     { "json", no_argument, NULL, O_JSON },
@@ -117,6 +122,10 @@ s_opt_slot(th_cli_opts_t *o, int id)
     case O_FORMAT: return &o->format;
     case O_OUT: return &o->out;
     case O_NAME: return &o->name;
+    case O_CODE: return &o->code;
+    case O_LEVEL: return &o->level;
+    case O_FOR: return &o->for_unit;
+    case O_DOCUMENT: return &o->document;
     default: return NULL;
     }
 }
@@ -301,9 +310,12 @@ s_cmd_key(th_cli_opts_t *o, int argc, char **argv)
 
 /* ---- submit ------------------------------------------------------------ */
 
-static int
-s_cmd_submit(th_cli_opts_t *o, int argc, char **argv)
+int
+th_cli_submit(th_cli_opts_t *o, int argc, char **argv)
 {
+    if (o->document && !o->for_unit)
+        return th_cli_fail(TH_EXIT_USAGE, "submit: --document goes with --for UNIT (an "
+                           "entry on behalf of a child office)");
     if (!o->values && argc == 0)
         return th_cli_fail(TH_EXIT_USAGE, "submit: give values as CODE=VALUE or --values FILE.csv");
     if (o->values && argc > 0)
@@ -343,6 +355,7 @@ s_cmd_submit(th_cli_opts_t *o, int argc, char **argv)
     th_entry_req_t req = {
         .form = o->form, .period = o->period, .draft = o->draft != 0,
         .author = o->author, .note = o->note, .values = vals, .nvalues = nvals,
+        .for_unit = o->for_unit, .document = o->document,
     };
     th_problems_t pr = { 0 };
     th_entry_result_t res;
@@ -363,8 +376,13 @@ s_cmd_submit(th_cli_opts_t *o, int argc, char **argv)
         if (res.unchanged)
             printf("Không có thay đổi so với lần %u: không lưu thêm.\n", res.rev);
         else if (o->draft)
-            printf("Đã lưu bản nháp %s kỳ %s, lần %u, lúc %s.\n", o->form, o->period,
+            printf("Đã lưu bản nháp %s kỳ %s%s%s, lần %u, lúc %s.\n", o->form, o->period,
+                   o->for_unit ? " của đơn vị " : "", o->for_unit ? o->for_unit : "",
                    res.rev, when);
+        else if (o->for_unit)
+            printf("Đã nhập thay báo cáo %s kỳ %s của đơn vị %s, lần %u, lúc %s%s%s.\n",
+                   o->form, o->period, o->for_unit, res.rev, when,
+                   o->document ? ", theo văn bản " : "", o->document ? o->document : "");
         else
             printf("Đã nộp báo cáo %s kỳ %s, lần %u, lúc %s.\n", o->form, o->period,
                    res.rev, when);
@@ -403,6 +421,9 @@ s_show_text(const s_show_t *s, const th_record_t *r, bool sig_ok, int64_t receiv
            r->status == TH_STATUS_SUBMITTED ? "đã nộp" : "bản nháp", when,
            r->author ? " — người nhập: " : "", r->author ? r->author : "",
            sig_ok ? "hợp lệ" : "KHÔNG hợp lệ");
+    if (r->proxy)
+        printf("  Nhập thay bởi đơn vị %s%s%s\n", r->by, r->doc ? ", theo văn bản: " : "",
+               r->doc ? r->doc : "");
     if (r->note)
         printf("  Ghi chú: %s\n", r->note);
     const char *section = NULL;
@@ -894,7 +915,7 @@ static const th_cli_cmd_t s_cmds[] = {
     { "key", s_cmd_key, "dir", "--dir D",
       "Prints this office's public key (Z85), to give to the parent office.",
       "Example:\n  tonghop-node key --dir /var/lib/tonghop\n" },
-    { "submit", s_cmd_submit, "dir form period values draft author note",
+    { "submit", th_cli_submit, "dir form period values draft author note",
       "--dir D --form F --period P [--draft] [--author NAME] [--note TEXT] "
       "(--values FILE.csv | CODE=VALUE ...)",
       "Enters a revision of this office's report for form F and period P. Values not\n"

@@ -20,6 +20,7 @@ typedef struct {
     const char *dir, *unit, *parent, *parent_key, *bind, *units, *forms_dir;
     const char *form, *period, *values, *author, *note, *key, *reason, *as_of;
     const char *format, *out, *name;
+    const char *code, *level, *for_unit, *document;
     int draft, history, json, help;
 } th_cli_opts_t;
 
@@ -39,6 +40,9 @@ int th_cli_main(int argc, char **argv, th_cli_kind_t kind, const th_cli_cmd_t *e
 
 /* Prints "tonghop: error: <msg>" on stderr and returns code. */
 int th_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The submit command; the hub's own (with --for, --document) calls it too. */
+int th_cli_submit(th_cli_opts_t *o, int argc, char **argv);
+
 /* Opens the office or prints why not (*code set to the exit code). */
 th_office_t *th_cli_open(const char *dir, int *code);
 struct th_daemon;

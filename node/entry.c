@@ -219,13 +219,25 @@ th_entry_submit(th_office_t *o, const th_entry_req_t *req, th_problems_t *proble
                  th_period_type_name(p.type), f->id, th_period_type_name(f->period_type));
         return TH_E_PERIOD;
     }
-    const char *unit = o->cfg.unit;
+    const char *unit = req->for_unit ? req->for_unit : o->cfg.unit;
     const th_unit_t *u = th_units_find(o->units, unit, p.end);
+    char d[11];
+    th_date_format_vn(p.end, d);
     if (!u) {
-        char d[11];
-        th_date_format_vn(p.end, d);
         snprintf(errbuf, cap, "unit '%s' is not in the unit list in force on %s "
                               "(end of period %s)", unit, d, req->period);
+        return TH_E_UNIT;
+    }
+    if (req->for_unit && strcmp(unit, o->cfg.unit) == 0) {
+        snprintf(errbuf, cap, "%s là đơn vị của chính văn phòng này: bỏ --for để nộp báo cáo "
+                 "của mình", unit);
+        return TH_E_UNIT;
+    }
+    if (req->for_unit && strcmp(u->parent, o->cfg.unit) != 0) {
+        snprintf(errbuf, cap, "chỉ nhập thay được cho đơn vị trực thuộc: %s (%s) không trực "
+                 "thuộc %s trong danh mục đơn vị ngày %s; hãy nhập tại đơn vị cấp trên trực "
+                 "tiếp của nó (mã %s)", unit, u->name, o->cfg.unit, d,
+                 u->parent[0] ? u->parent : "—");
         return TH_E_UNIT;
     }
     if (!th_form_reported_by(f, u->level)) {
@@ -246,13 +258,23 @@ th_entry_submit(th_office_t *o, const th_entry_req_t *req, th_problems_t *proble
         snprintf(errbuf, cap, "cannot read the current report: %s", th_strerror(rc));
         goto done;
     }
+    if (req->for_unit && g.found && !cur.proxy) {
+        snprintf(errbuf, cap, "đơn vị %s (%s) đã tự gửi báo cáo %s kỳ %s (lần %u): không nhập "
+                 "thay được; nếu số liệu sai, hãy trả lại báo cáo để đơn vị sửa (lệnh return)",
+                 unit, u->name, f->id, p.id, cur.rev);
+        rc = TH_E_EXISTS;
+        goto done;
+    }
     if (g.found && (rc = th_record_copy(&rec, &cur)) < 0)
         goto done;
     th_free(rec.author);
     th_free(rec.note);
-    rec.author = rec.note = NULL;
+    th_free(rec.doc);
+    rec.author = rec.note = rec.doc = NULL;
     if ((req->author && *req->author && !(rec.author = th_strdup(req->author))) ||
-        (req->note && *req->note && !(rec.note = th_strdup(req->note)))) {
+        (req->note && *req->note && !(rec.note = th_strdup(req->note))) ||
+        (req->for_unit && req->document && *req->document &&
+         !(rec.doc = th_strdup(req->document)))) {
         rc = -ENOMEM;
         goto done;
     }
@@ -261,7 +283,8 @@ th_entry_submit(th_office_t *o, const th_entry_req_t *req, th_problems_t *proble
     snprintf(rec.unit, sizeof rec.unit, "%s", unit);
     rec.form_version = f->version;
     rec.status = req->draft ? TH_STATUS_DRAFT : TH_STATUS_SUBMITTED;
-    rec.proxy = false;
+    rec.proxy = req->for_unit != NULL;
+    snprintf(rec.by, sizeof rec.by, "%s", req->for_unit ? o->cfg.unit : "");
     memcpy(rec.origin, o->id.pk, sizeof rec.origin);
 
     for (size_t i = 0; i < req->nvalues; i++) {
@@ -312,7 +335,8 @@ th_entry_submit(th_office_t *o, const th_entry_req_t *req, th_problems_t *proble
     }
     res->deadline = th_entry_deadline(o, f, &p, unit);
     if (g.found && cur.status == rec.status && th_record_values_equal(&cur, &rec) &&
-        strcmp(cur.note ? cur.note : "", rec.note ? rec.note : "") == 0) {
+        strcmp(cur.note ? cur.note : "", rec.note ? rec.note : "") == 0 &&
+        strcmp(cur.doc ? cur.doc : "", rec.doc ? rec.doc : "") == 0) {
         res->unchanged = true;
         res->rev = cur.rev;
         res->submitted_at = cur.submitted_at;

@@ -27,6 +27,13 @@ typedef struct {
     bool draft;
     const char *author;    /* NULL: none */
     const char *note;      /* NULL: none */
+    /* Entry on behalf of a child office without a node (nhập thay, hubs
+       only): for_unit is that office's code, a direct child of this
+       office's unit in the tree of the period; the revision is marked
+       proxy, signed here, and document (NULL: none) names the paper or
+       e-mail it came from. NULL for_unit: this office's own report. */
+    const char *for_unit;
+    const char *document;
     const th_entry_value_t *values;
     size_t nvalues;
 } th_entry_req_t;
@@ -44,9 +51,11 @@ typedef struct {
    messages, per indicator) go to *problems and the return is
    TH_E_REJECTED with nothing stored. Other errors: TH_E_FORM (unknown
    form), TH_E_PERIOD (bad id, or not of the form's period type), TH_E_UNIT
-   (this office's unit is not in the unit lists in force for the period, or
-   its level does not report the form), store errors. errbuf says what and
-   what to do. */
+   (the unit is not in the unit lists in force for the period, or its
+   level does not report the form, or for_unit is not a direct child of
+   this office's unit), TH_E_EXISTS (for_unit: the office itself has sent
+   this report, which an entry on its behalf must not replace), store
+   errors. errbuf says what and what to do. */
 int th_entry_submit(th_office_t *o, const th_entry_req_t *req,
                     th_problems_t *problems, th_entry_result_t *res,
                     char *errbuf, size_t cap);

@@ -350,6 +350,7 @@ done:
 
 typedef struct {
     th_office_t *o;
+    th_units_t *units;      /* where the unit lists go */
     char *errbuf;
     size_t cap;
 } s_load_t;
@@ -379,7 +380,7 @@ s_load_units(const char *key, const void *val, size_t len, void *ctx)
     }
     char origin[96];
     snprintf(origin, sizeof origin, "store units '%s'", key);
-    return th_units_load_csv(l->o->units, key, origin, (const char *)v + S_UNITS_HDR,
+    return th_units_load_csv(l->units, key, origin, (const char *)v + S_UNITS_HDR,
                              len - S_UNITS_HDR, (int32_t)s_get_be32(v),
                              (int32_t)s_get_be32(v + 4), l->errbuf, l->cap);
 }
@@ -391,7 +392,94 @@ s_load(th_store_txn_t *txn, void *ctx)
     int rc = th_store_kv_each(txn, TH_DB_FORMS, "", s_load_form, l);
     if (rc == 0)
         rc = th_store_kv_each(txn, TH_DB_UNITS, "", s_load_units, l);
+    if (rc == 0)
+        rc = th_store_state_get_u64(txn, "units.gen", &l->o->units_gen);
     return rc;
+}
+
+int
+th_office_units_set_get(th_store_txn_t *txn, const char *set, int32_t *from, int32_t *to,
+                        const char **text, size_t *len)
+{
+    const void *val;
+    size_t vlen;
+    int rc = th_store_kv_get(txn, TH_DB_UNITS, set, &val, &vlen);
+    if (rc < 0)
+        return rc;
+    if (vlen < S_UNITS_HDR)
+        return TH_E_CORRUPT;
+    const uint8_t *v = val;
+    *from = (int32_t)s_get_be32(v);
+    *to = (int32_t)s_get_be32(v + 4);
+    *text = (const char *)v + S_UNITS_HDR;
+    *len = vlen - S_UNITS_HDR;
+    return 0;
+}
+
+int
+th_office_units_set_put(th_store_txn_t *txn, const char *set, int32_t from, int32_t to,
+                        const char *text, size_t len)
+{
+    uint8_t *v = th_malloc(S_UNITS_HDR + len);
+    if (!v)
+        return -ENOMEM;
+    s_put_be32(v, (uint32_t)from);
+    s_put_be32(v + 4, (uint32_t)to);
+    memcpy(v + S_UNITS_HDR, text, len);
+    int rc = th_store_kv_put(txn, TH_DB_UNITS, set, v, S_UNITS_HDR + len);
+    th_free(v);
+    uint64_t gen = 0;
+    if (rc == 0)
+        rc = th_store_state_get_u64(txn, "units.gen", &gen);
+    if (rc == 0)
+        rc = th_store_state_put_u64(txn, "units.gen", gen + 1);
+    return rc;
+}
+
+static int
+s_load_units_only(th_store_txn_t *txn, void *ctx)
+{
+    s_load_t *l = ctx;
+    int rc = th_store_state_get_u64(txn, "units.gen", &l->o->units_gen);
+    if (rc == 0)
+        rc = th_store_kv_each(txn, TH_DB_UNITS, "", s_load_units, l);
+    return rc;
+}
+
+static int
+s_units_gen(th_store_txn_t *txn, void *ctx)
+{
+    return th_store_state_get_u64(txn, "units.gen", ctx);
+}
+
+int
+th_office_reload_units(th_office_t *o, bool *changed, char *errbuf, size_t cap)
+{
+    *changed = false;
+    errbuf[0] = '\0';
+    uint64_t gen = 0;
+    int rc = th_store_read(o->store, s_units_gen, &gen);
+    if (rc < 0)
+        return th_errbuf(errbuf, cap, rc, "%s", th_strerror(rc));
+    if (gen == o->units_gen)
+        return 0;
+    th_units_t *units = th_units_new();
+    if (!units)
+        return -ENOMEM;
+    uint64_t old_gen = o->units_gen;
+    s_load_t l = { o, units, errbuf, cap };
+    errbuf[0] = '\0';
+    if ((rc = th_store_read(o->store, s_load_units_only, &l)) < 0) {
+        if (!errbuf[0])
+            th_errbuf(errbuf, cap, rc, "%s", th_strerror(rc));
+        o->units_gen = old_gen;   /* keep what was loaded; try again later */
+        th_units_destroy(&units);
+        return rc;
+    }
+    th_units_destroy(&o->units);
+    o->units = units;
+    *changed = true;
+    return 0;
 }
 
 th_office_t *
@@ -448,7 +536,7 @@ th_office_open(const char *dir, char *errbuf, size_t cap, int *err)
     if ((rc = th_rotation_load(dir, o->store, &o->id, &o->prev, &o->has_prev, errbuf,
                                cap)) < 0)
         goto fail;
-    s_load_t l = { o, errbuf, cap };
+    s_load_t l = { o, o->units, errbuf, cap };
     errbuf[0] = '\0';
     if ((rc = th_store_read(o->store, s_load, &l)) < 0) {
         if (!errbuf[0])

@@ -28,6 +28,7 @@ typedef struct {
     th_store_t *store;
     th_forms_t *forms;      /* parsed from the store */
     th_units_t *units;      /* parsed from the store */
+    uint64_t units_gen;     /* "units.gen" of the store when units was read */
 } th_office_t;
 
 typedef struct {
@@ -52,6 +53,22 @@ int th_office_init(const th_office_init_t *opt, char *errbuf, size_t cap);
    (e.g. "'/x' is not a tonghop data directory (run init)"). */
 th_office_t *th_office_open(const char *dir, char *errbuf, size_t cap, int *err);
 void th_office_destroy(th_office_t **self_p);
+
+/* The unit lists as the store keeps them: one value per set (key: the set
+   name), its validity (inclusive days) and its CSV text. get: *text points
+   into the store, valid until txn ends; TH_E_NOTFOUND, TH_E_CORRUPT. put
+   replaces the set and counts up "units.gen", so that a running daemon
+   re-reads the lists (th_office_reload_units). */
+int th_office_units_set_get(th_store_txn_t *txn, const char *set, int32_t *from, int32_t *to,
+                            const char **text, size_t *len);
+int th_office_units_set_put(th_store_txn_t *txn, const char *set, int32_t from, int32_t to,
+                            const char *text, size_t len);
+
+/* Reads the unit lists again when the store's "units.gen" moved since
+   they were read (a `units add` by another process): *changed tells.
+   Every th_unit_t pointer obtained from o->units before a change becomes
+   invalid. On error the lists in use stay and errbuf may say why. */
+int th_office_reload_units(th_office_t *o, bool *changed, char *errbuf, size_t cap);
 
 /* The form with this id, or NULL. Valid while the office is open. */
 const th_form_t *th_office_form(const th_office_t *o, const char *id);

@@ -131,6 +131,10 @@ th_present_record_json(const th_form_t *f, const th_record_t *r, bool signature_
                           "signature", signature_ok ? "valid" : "invalid");
     if (!o || !vals || !comp)
         goto oom;
+    if (r->proxy && (json_object_set_new(o, "entered_by", json_string(r->by)) < 0 ||
+                     json_object_set_new(o, "document", json_string(r->doc ? r->doc : ""))
+                         < 0))
+        goto oom;
     for (size_t i = 0; i < r->nvalues; i++)
         if (json_object_set_new(vals, r->values[i].code,
                                 th_present_value_json(&r->values[i])) < 0)

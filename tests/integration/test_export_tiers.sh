@@ -104,7 +104,8 @@ expect_eq "25456 stays on time despite its late correction" "$(jv '[u["status"] 
 expect_eq "25489 is 11 days late (05/11 09:00 against 25/10)" "$(jv '[l["days_late"] for l in d["late"] if l["unit"]=="25489"][0]')" 11
 EXPECTED=$(jv 'd["totals"]["expected"]')
 [ "$EXPECTED" -gt 4 ] && ok "every commune of 703 and 705 is expected ($EXPECTED)" || bad "expected only $EXPECTED"
-expect_eq "the districts themselves are not expected" "$(jv 'len([u for u in d["units"] if u["unit"] in ("703","705")])')" 0
+# the districts report their own work too (levels = commune, district, department)
+expect_eq "the districts themselves are expected, and missing" "$(jv 'sorted((u["unit"], u["status"]) for u in d["units"] if u["unit"] in ("703","705"))')" "[('703', 'missing'), ('705', 'missing')]"
 
 # ---- export: XLSX ------------------------------------------------------------------------
 cells() { python3 tests/tools/xlsx_cells.py "$1"; }

@@ -116,9 +116,9 @@ done
 
 # -------------------------------------------------------------- three tiers
 P=$TMP/p72
-# the province's own edition of the annual form (version 2) must reach every office
+# the province's own edition of the annual form (version 90, above the shipped one) must reach every office
 mkdir -p "$TMP/forms72"
-sed -e 's/^version = 1$/version = 2/' \
+sed -e 's/^version = [0-9]*$/version = 90/' \
     -e 's/^title = .*năm$/title = Báo cáo công tác dân vận chính quyền năm (bản tỉnh 2)/' \
     config/forms/dvcq-nam.ini > "$TMP/forms72/dvcq-nam.ini"
 tiers72 "$P" --forms "$TMP/forms72"
@@ -148,7 +148,7 @@ for c in 25456 25459; do
     sum=$((sum + ${v:-0}))
 done
 expect_eq "district 703 total = 100 + 250" "$sum" 350
-wait_for 15 sh -c "'$NODE' forms --dir '$TMP/e25489' | grep -q 'dvcq-nam (phiên bản 2'" && ok "form version 2 reached a commune through its district" || bad "form v2 not at 25489" "$("$NODE" forms --dir "$TMP/e25489")"
+wait_for 15 sh -c "'$NODE' forms --dir '$TMP/e25489' | grep -q 'dvcq-nam (phiên bản 90'" && ok "form version 90 reached a commune through its district" || bad "form v90 not at 25489" "$("$NODE" forms --dir "$TMP/e25489")"
 expect_in "the district has it too" "bản tỉnh 2" "$("$HUB" forms --dir "$TMP/d705")"
 expect_ok "province shows the commune's own signature" "$HUB" show --dir "$P" --form dvcq-nam --period 2024 --unit 25486 --json
 expect_eq "signature valid at the province" "$(printf '%s' "$LAST_OUT" | json_get signature)" valid

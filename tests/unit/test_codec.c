@@ -49,6 +49,8 @@ s_sample(th_record_t *r)
     r->author = th_strdup("Nguyễn Thị Hoa");
     r->note = th_strdup("Báo cáo 6 tháng đầu năm");
     r->proxy = true;
+    strcpy(r->by, "267");
+    r->doc = th_strdup("Công văn số 12/UBND-VP ngày 05/6/2026");
     s_set_int(r, "IV1", 1234567);
     s_set_int(r, "IV2", -1);
     s_set_int(r, "IV3", INT64_MIN);
@@ -80,6 +82,8 @@ s_expect_same(const th_record_t *a, const th_record_t *b)
     assert_memory_equal(a->sig, b->sig, TH_SIG_LEN);
     assert_string_equal(a->author ? a->author : "", b->author ? b->author : "");
     assert_string_equal(a->note ? a->note : "", b->note ? b->note : "");
+    assert_string_equal(a->by, b->by);
+    assert_string_equal(a->doc ? a->doc : "", b->doc ? b->doc : "");
     assert_true(th_record_values_equal(a, b));
 }
 
@@ -510,6 +514,58 @@ test_codec_golden_bytes(void **state)
     th_free(body);
     th_free(blob);
     th_record_clear(&r);
+}
+
+/* An entry on behalf of a unit is format version 2, with by and doc; an
+   office's own report keeps version 1 and its bytes; neither may pass for
+   the other. */
+static void
+test_codec_proxy_entry_is_version_2(void **state)
+{
+    (void)state;
+    th_record_t r, back;
+    th_record_init(&back);
+    s_sample(&r);   /* proxy, by 267, a document */
+    uint8_t *body = NULL, *blob = NULL;
+    size_t blen, len;
+    assert_int_equal(th_codec_record_body(&r, &body, &blen), 0);
+    assert_int_equal(body[0], 0x8f);   /* fixmap of 15 keys */
+    assert_non_null(memmem(body, blen, "\xa2" "by" "\xa3" "267", 6));
+    assert_non_null(memmem(body, blen, "\xa1" "v" "\x02", 3));
+    assert_int_equal(th_codec_record_encode(&r, &blob, &len), 0);
+    assert_int_equal(th_codec_record_decode(blob, len, &back, NULL, NULL), 0);
+    s_expect_same(&r, &back);
+    assert_true(back.proxy);
+
+    /* the same body claiming version 1 is refused (by and doc are not v1 keys) */
+    uint8_t *v = memmem(body, blen, "\xa1" "v" "\x02", 3);
+    v[2] = 0x01;
+    assert_int_equal(s_decode_wrapped(body, blen), TH_E_INVALID);
+    th_free(body);
+    th_free(blob);
+
+    /* a proxy entry must name the hub; by and doc only with proxy */
+    r.by[0] = '\0';
+    assert_int_equal(th_codec_record_body(&r, &body, &blen), TH_E_INVALID);
+    assert_null(body);
+    strcpy(r.by, "267");
+    r.proxy = false;
+    assert_int_equal(th_codec_record_body(&r, &body, &blen), TH_E_INVALID);
+    r.by[0] = '\0';
+    assert_int_equal(th_codec_record_body(&r, &body, &blen), TH_E_INVALID); /* doc left */
+    th_free(r.doc);
+    r.doc = NULL;
+    assert_int_equal(th_codec_record_body(&r, &body, &blen), 0);
+    assert_int_equal(body[0], 0x8d);   /* 13 keys, version 1 */
+    assert_non_null(memmem(body, blen, "\xa1" "v" "\x01", 3));
+    /* a version 1 body saying proxy is refused */
+    uint8_t *px = memmem(body, blen, "\xa5" "proxy" "\xc2", 7);
+    assert_non_null(px);
+    px[6] = 0xc3;
+    assert_int_equal(s_decode_wrapped(body, blen), TH_E_INVALID);
+    th_free(body);
+    th_record_clear(&r);
+    th_record_clear(&back);
 }
 
 static void
@@ -1022,6 +1078,7 @@ main(void)
         cmocka_unit_test(test_codec_empty_author_note_decode_to_null),
         cmocka_unit_test(test_codec_canonical_independent_of_set_order),
         cmocka_unit_test(test_codec_golden_bytes),
+        cmocka_unit_test(test_codec_proxy_entry_is_version_2),
         cmocka_unit_test(test_codec_decode_rejects_noncanonical),
         cmocka_unit_test(test_codec_decode_rejects_bad_envelope),
         cmocka_unit_test(test_codec_encode_rejects_invalid_record),

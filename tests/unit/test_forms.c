@@ -27,13 +27,18 @@ test_forms_shipped_annual_parses(void **state)
     (void)state;
     th_form_t *f = s_load(NAM);
     assert_string_equal(f->id, "dvcq-nam");
-    assert_int_equal(f->version, 1);
+    assert_int_equal(f->version, 2);
     assert_string_equal(f->title,
                         "Báo cáo kết quả thực hiện công tác dân vận chính quyền năm");
     assert_int_equal(f->period_type, TH_PT_YEARLY);
-    assert_int_equal(f->nlevels, 1);
+    /* communes, districts (their own work) and provincial departments report */
+    assert_int_equal(f->nlevels, 3);
     assert_string_equal(f->levels[0], "commune");
+    assert_string_equal(f->levels[1], "district");
+    assert_string_equal(f->levels[2], "department");
     assert_true(th_form_reported_by(f, "commune"));
+    assert_true(th_form_reported_by(f, "district"));
+    assert_true(th_form_reported_by(f, "department"));
     assert_false(th_form_reported_by(f, "province"));
     const th_deadline_spec_t *d = th_form_deadline(f, "province");
     assert_non_null(d);
