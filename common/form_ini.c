@@ -141,7 +141,8 @@ s_grow(void **arr, size_t *cap, size_t n, size_t elem)
 typedef enum { E_NONE = 0, E_FORM, E_SECTION, E_IND, E_RULE } s_entity_t;
 
 /* Keys per entity; the index is the bit in s_ps_t.seen. */
-static const char *const s_form_keys[] = { "id", "version", "title", "period_type", "levels", NULL };
+static const char *const s_form_keys[] = { "id", "version", "title", "period_type", "levels",
+                                           "cutoff.from", "cutoff.to", NULL };
 static const char *const s_section_keys[] = { "title", NULL };
 static const char *const s_ind_keys[] = { "section", "label", "type", "unit", "agg", "required",
                                           "min", "max", "help", "options", "numerator",
@@ -178,6 +179,7 @@ typedef struct {
     bool form_seen;
     int form_line;
     bool ptype_set;
+    bool cutoff_from_set, cutoff_to_set;
     bool version_set;
     bool agg_set;
     bool type_set;
@@ -665,7 +667,7 @@ s_form_key(s_ps_t *ps, const char *name, const char *v)
                 return;
             }
         th_deadline_spec_t spec;
-        if (th_deadline_spec_parse(v, &spec) != 0) {
+        if (th_deadline_spec_parse(v, &spec) != 0 || spec.years < 0) {
             s_err(ps, line, "bad deadline '%s' (expected dd/mm or dd/mm+N)", v);
             return;
         }
@@ -721,6 +723,18 @@ s_form_key(s_ps_t *ps, const char *name, const char *v)
             return;
         }
         ps->ptype_set = true;
+        break;
+    case 5:
+    case 6:
+        if (th_deadline_spec_parse(v, k == 5 ? &f->cutoff_from : &f->cutoff_to) != 0) {
+            s_err(ps, line, "bad %s '%s' (expected dd/mm, dd/mm-N for N years before the "
+                  "period's year, or dd/mm+N)", name, v);
+            return;
+        }
+        if (k == 5)
+            ps->cutoff_from_set = true;
+        else
+            ps->cutoff_to_set = true;
         break;
     case 4: {
         const char *p = v;
@@ -959,6 +973,36 @@ s_finish_form(s_ps_t *ps)
     if (!f->title || !*f->title) { s_err(ps, fl, "[form] has no title"); return; }
     if (!ps->ptype_set) { s_err(ps, fl, "[form] has no period_type"); return; }
     if (f->nlevels == 0) { s_err(ps, fl, "[form] has no levels"); return; }
+    bool cf = ps->cutoff_from_set, ct = ps->cutoff_to_set;
+    if (cf != ct) {
+        s_err(ps, fl, "[form] has cutoff.%s without cutoff.%s: give both (the first and "
+              "the last day the figures count)", cf ? "from" : "to", cf ? "to" : "from");
+        return;
+    }
+    f->has_cutoff = cf;
+    if (f->has_cutoff) {
+        /* the cut-off of the first period must be a range, before the deadlines */
+        th_period_t first;
+        int32_t a, b;
+        if (th_period_parse(f->period_type == TH_PT_YEARLY ? "2026"
+                            : f->period_type == TH_PT_SIXMONTHLY ? "2026S1"
+                            : f->period_type == TH_PT_QUARTERLY ? "2026Q1" : "202601",
+                            &first) == 0 && th_form_cutoff(f, &first, &a, &b)) {
+            if (a > b) {
+                s_err(ps, fl, "[form] cutoff.from is after cutoff.to");
+                return;
+            }
+            /* Nghị định 09/2019/NĐ-CP, Điều 12: the figures are closed before
+               they are due */
+            for (size_t i = 0; i < f->ndeadlines; i++)
+                if (th_period_deadline(&first, &f->deadlines[i].spec) <= b) {
+                    s_err(ps, fl, "[form] cutoff.to is not before deadline.%s: the "
+                          "figures must be closed before they are due",
+                          f->deadlines[i].level);
+                    return;
+                }
+        }
+    }
     if (f->nindicators == 0) { s_err(ps, fl, "the form has no [indicator] section"); return; }
     for (size_t i = 0; i < f->nindicators; i++) {
         th_indicator_t *ind = &f->indicators[i];

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
@@ -203,6 +204,30 @@ th_form_deadline(const th_form_t *f, const char *level)
         if (strcmp(f->deadlines[i].level, level) == 0)
             return &f->deadlines[i].spec;
     return NULL;
+}
+
+bool
+th_form_cutoff(const th_form_t *f, const th_period_t *p, int32_t *from, int32_t *to)
+{
+    if (!f->has_cutoff)
+        return false;
+    *from = th_period_deadline(p, &f->cutoff_from);
+    *to = th_period_deadline(p, &f->cutoff_to);
+    return true;
+}
+
+const char *
+th_form_cutoff_text(const th_form_t *f, const th_period_t *p, char *buf, size_t cap)
+{
+    int32_t a, b;
+    char da[11], db[11];
+    buf[0] = '\0';
+    if (!th_form_cutoff(f, p, &a, &b))
+        return buf;
+    th_date_format_vn(a, da);
+    th_date_format_vn(b, db);
+    snprintf(buf, cap, "Số liệu tính từ ngày %s đến ngày %s", da, db);
+    return buf;
 }
 
 bool

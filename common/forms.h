@@ -108,6 +108,9 @@ typedef struct th_form {
     char (*levels)[TH_LEVEL_MAX];/* levels of units that report this form */
     size_t ndeadlines;
     th_form_deadline_t *deadlines;  /* file order */
+    bool has_cutoff;                /* the data cut-off (thời gian chốt số liệu, */
+    th_deadline_spec_t cutoff_from; /* Nghị định 09/2019/NĐ-CP Điều 12): first */
+    th_deadline_spec_t cutoff_to;   /* and last day counted, as deadline specs */
     size_t nsections;
     th_form_section_t *sections;    /* file order */
     size_t nindicators;             /* 1..TH_VALUES_MAX */
@@ -139,6 +142,17 @@ const th_form_section_t *th_form_section(const th_form_t *f, const char *id);
 /* Deadline for reports received by a unit of that level, or NULL if the
    form sets none. Borrowed from f. */
 const th_deadline_spec_t *th_form_deadline(const th_form_t *f, const char *level);
+
+/* The data cut-off of period p: the first and the last day the figures
+   count (inclusive days). Returns false (days untouched) when the form
+   sets none. */
+bool th_form_cutoff(const th_form_t *f, const th_period_t *p, int32_t *from, int32_t *to);
+
+/* The same as the reports say it: "Số liệu tính từ ngày 15/10/2025 đến ngày
+   14/10/2026" into buf (cap >= 64), or "" when the form sets none.
+   Returns buf. */
+const char *th_form_cutoff_text(const th_form_t *f, const th_period_t *p, char *buf,
+                                size_t cap);
 
 /* True when units of that level report this form. */
 bool th_form_reported_by(const th_form_t *f, const char *level);

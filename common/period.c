@@ -493,10 +493,10 @@ th_deadline_spec_parse(const char *s, th_deadline_spec_t *spec)
     if (!n)
         return TH_E_INVALID;
     s += n;
-    if (*s == '+') {
+    if (*s == '+' || *s == '-') {
         if (!s_digit(s[1]) || s[2] != '\0')
             return TH_E_INVALID;
-        years = s[1] - '0';
+        years = *s == '-' ? -(s[1] - '0') : s[1] - '0';
     } else if (*s != '\0') {
         return TH_E_INVALID;
     }
@@ -513,7 +513,8 @@ th_period_deadline(const th_period_t *p, const th_deadline_spec_t *spec)
 {
     int shift = p->type == TH_PT_YEARLY ? 0 : (p->index - 1) * s_months(p->type);
     /* Months counted from January of year 0 keep the carry arithmetic in
-       one place; all values are non-negative for years 1900..9999. */
+       one place; all values are non-negative for years 1900..9999 (a spec
+       goes back 9 years at most). */
     long total = (long)(p->year + spec->years) * 12 + (spec->month - 1) + shift;
     int y = (int)(total / 12);
     int m = (int)(total % 12) + 1;

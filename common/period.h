@@ -130,8 +130,9 @@ int th_period_prev(const th_period_t *p, th_period_t *out);
 
 /* ---- Deadlines ----------------------------------------------------------- */
 
-/* Deadline specs as written in form files: "dd/mm" or "dd/mm+N" (N years
-   later, 0..9). The day may be one or two digits, as may the month.
+/* Deadline specs as written in form files: "dd/mm", "dd/mm+N" (N years
+   later, 0..9) or "dd/mm-N" (N years earlier: the start of a data cut-off
+   in the year before, "15/12-1"). The day may be one or two digits, as may the month.
    For yearly periods: that date in the period's year (+N). For sub-year
    periods the date is written for the FIRST sub-period (S1, Q1, January)
    and shifted by (index-1) * period length in months for the others:
@@ -141,7 +142,7 @@ int th_period_prev(const th_period_t *p, th_period_t *out);
 typedef struct {
     int day;    /* 1..31 */
     int month;  /* 1..12 */
-    int years;  /* 0..9 */
+    int years;  /* -9..9 */
 } th_deadline_spec_t;
 
 /* Returns 0, or TH_E_INVALID (malformed, day outside 1..31, month outside

@@ -556,8 +556,11 @@ s_print_table(const void *res, const th_form_t *f)
     char label[64], when[32], a[32], b[32], d1[32], d2[32], d3[32], r1[32], r2[32];
     th_period_label_vn(&c->period, label, sizeof label);
     th_time_format_vn(c->as_of, when);
-    printf("TÌNH HÌNH BÁO CÁO: %s\nKỳ báo cáo: %s (%s)\nĐơn vị: %s — %s\nTính đến: %s\n\n",
-           f->title, label, c->period.id, c->total.unit, c->total.name, when);
+    char cut[96];
+    th_form_cutoff_text(f, &c->period, cut, sizeof cut);
+    printf("TÌNH HÌNH BÁO CÁO: %s\nKỳ báo cáo: %s (%s)\nĐơn vị: %s — %s\nTính đến: %s\n%s%s\n",
+           f->title, label, c->period.id, c->total.unit, c->total.name, when, cut,
+           cut[0] ? "\n" : "");
     const th_compl_count_t *t = &c->total;
     s_num_vn(t->expected, a, sizeof a);
     s_num_vn(t->reported, b, sizeof b);

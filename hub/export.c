@@ -450,12 +450,14 @@ s_header(s_build_t *b, const th_config_t *cfg)
         b->oom = true;
         return;
     }
-    x->meta = th_calloc(6, sizeof *x->meta);
+    x->meta = th_calloc(7, sizeof *x->meta);
     if (!x->meta) {
         b->oom = true;
         return;
     }
-    char *pairs[6][2] = {
+    char cut[96];
+    th_form_cutoff_text(b->f, &r->period, cut, sizeof cut);
+    char *pairs[7][2] = {
         { th_strdup("Biểu mẫu"), th_asprintf("%s (mã %s)", r->title, r->form) },
         { th_strdup("Kỳ báo cáo"), th_asprintf("%s (%s)", label, r->period.id) },
         { th_strdup("Đơn vị tổng hợp"), th_asprintf("%s — %s", r->total.unit, name) },
@@ -465,14 +467,20 @@ s_header(s_build_t *b, const th_config_t *cfg)
                    c->total.reported, c->total.expected, c->total.on_time, c->total.late,
                    c->total.missing) },
         { th_strdup("Lập lúc"), th_strdup(made) },
+        { th_strdup("Thời gian chốt số liệu"), th_strdup(cut) },
     };
-    for (size_t i = 0; i < 6; i++) {
+    size_t n = cut[0] ? 7 : 6;   /* no cut-off line when the form sets none */
+    for (size_t i = 0; i < n; i++) {
         x->meta[i][0] = pairs[i][0];
         x->meta[i][1] = pairs[i][1];
         if (!pairs[i][0] || !pairs[i][1])
             b->oom = true;
     }
-    x->nmeta = 6;
+    for (size_t i = n; i < 7; i++) {
+        th_free(pairs[i][0]);
+        th_free(pairs[i][1]);
+    }
+    x->nmeta = n;
 }
 
 int

@@ -224,7 +224,7 @@ s_exports(FILE *f, const th_rollup_t *r)
 }
 
 static void
-s_progress(FILE *f, const th_completeness_t *c)
+s_progress(FILE *f, const th_completeness_t *c, const th_form_t *form)
 {
     const th_compl_count_t *t = &c->total;
     char a[32], b[32];
@@ -246,6 +246,9 @@ s_progress(FILE *f, const th_completeness_t *c)
         else
             fprintf(f, "<p>Hạn nộp: %s (đã quá %d ngày).</p>\n", d, today - dl);
     }
+    char cut[96];
+    if (form && *th_form_cutoff_text(form, &c->period, cut, sizeof cut))
+        fprintf(f, "<p>Thời gian chốt số liệu: %s.</p>\n", cut);
     fputs("</div>\n", f);
 }
 
@@ -276,10 +279,42 @@ s_children(FILE *f, const th_rollup_t *r)
     fputs("</tbody>\n</table>\n", f);
 }
 
+/* The groups of reporting units (Khối sở, ngành / huyện / xã) and the
+   hub's own report, when the form is reported by several levels. */
 static void
-s_units(FILE *f, const th_rollup_t *r)
+s_groups(FILE *f, const th_rollup_t *r)
+{
+    if (r->ngroups == 0)
+        return;
+    fputs("<h2>Theo khối đơn vị báo cáo</h2>\n<table id=\"groups\">\n<thead><tr><th>Khối</th>"
+          "<th>Phải báo cáo</th><th>Đã báo cáo</th><th>Đúng hạn</th><th>Số báo cáo được "
+          "tổng hợp</th></tr></thead>\n<tbody>\n", f);
+    for (size_t g = 0; g < r->ngroups; g++) {
+        const th_rollup_part_t *p = &r->groups[g];
+        fprintf(f, "<tr data-level=\"%s\"><td>", p->level);
+        th_html_put(f, p->name);
+        fprintf(f, "</td><td class=\"num\">%zu</td><td class=\"num\">%zu</td>"
+                "<td class=\"num\">%zu</td><td class=\"num\">%zu</td></tr>\n", p->expected,
+                p->reported, p->on_time, p->counted);
+    }
+    if (r->has_own) {
+        fputs("<tr data-level=\"own\"><td>", f);
+        th_html_put(f, r->own.name);
+        fprintf(f, " (báo cáo của chính đơn vị)</td><td class=\"num\">%zu</td>"
+                "<td class=\"num\">%zu</td><td class=\"num\">%zu</td><td class=\"num\">%zu"
+                "</td></tr>\n", r->own.expected, r->own.reported, r->own.on_time,
+                r->own.counted);
+    }
+    fputs("</tbody>\n</table>\n<p>Mỗi báo cáo được tính một lần: cộng các khối bằng số "
+          "tổng hợp.</p>\n", f);
+}
+
+static void
+s_units(FILE *f, const th_rollup_t *r, const char *office_unit)
 {
     const th_completeness_t *c = r->completeness;
+    /* the direct children of this office may be entered on their behalf */
+    bool mine = strcmp(r->total.unit, office_unit) == 0;
     fputs("<h2>Tình hình báo cáo của từng đơn vị</h2>\n<table id=\"completeness\">\n<thead><tr>"
           "<th>Mã</th><th>Đơn vị</th><th>Tình trạng</th><th>Thời điểm nộp</th><th>Lần</th>"
           "</tr></thead>\n<tbody>\n", f);
@@ -297,6 +332,11 @@ s_units(FILE *f, const th_rollup_t *r)
         fprintf(f, "</a></td><td class=\"state\">%s%s</td><td>%s</td><td class=\"num\">",
                 s_state_vn(u, st, sizeof st), u->clock_suspect ? " (đồng hồ máy gửi lệch)" : "",
                 when);
+        if (mine && u->state == TH_COMPL_MISSING && strcmp(u->child, u->unit) == 0) {
+            fputs(" <a class=\"proxy\" href=\"/report?form=", f);
+            th_html_put(f, r->form);
+            fprintf(f, "&amp;period=%s&amp;for=%s\">Nhập thay</a>", r->period.id, u->unit);
+        }
         if (u->rev)
             fprintf(f, "%u", u->rev);
         fputs("</td></tr>\n", f);
@@ -380,13 +420,14 @@ s_dashboard(th_httpd_req_t *rq, void *arg)
         fputs("\">Lên cấp trên</a>", f);
     }
     fputs("</p>\n", f);
-    s_progress(f, r->completeness);
+    s_progress(f, r->completeness, form);
     s_exports(f, r);
     /* the figures first: the list of units is long at a province */
     s_children(f, r);
+    s_groups(f, r);
     if (form)
         s_figures(f, r, form);
-    s_units(f, r);
+    s_units(f, r, o->cfg.unit);
     s_release(arg, &r);
     return th_httpd_page_send(rq, 200);
 }

@@ -547,6 +547,9 @@ s_cmd_show(th_cli_opts_t *o, int argc, char **argv)
             th_date_format_vn(dl, d);
             printf("Hạn nộp: %s\n", d);
         }
+        char cut[96];
+        if (*th_form_cutoff_text(f, &p, cut, sizeof cut))
+            printf("%s\n", cut);
         printf("\n");
     }
     s_show_q_t q = { &s, key, o->history };

@@ -183,6 +183,17 @@ th_present_forms_json(const th_forms_t *fs)
             json_decref(list);
             return NULL;
         }
+        json_t *lv = json_array();
+        for (size_t j = 0; lv && j < f->nlevels; j++)
+            json_array_append_new(lv, json_string(f->levels[j]));
+        json_object_set_new(fo, "levels", lv ? lv : json_null());
+        if (f->has_cutoff) {
+            char a[16], b[16];
+            const th_deadline_spec_t *ca = &f->cutoff_from, *cb = &f->cutoff_to;
+            snprintf(a, sizeof a, "%02d/%02d%+d", ca->day, ca->month, ca->years);
+            snprintf(b, sizeof b, "%02d/%02d%+d", cb->day, cb->month, cb->years);
+            json_object_set_new(fo, "cutoff", json_pack("{s:s, s:s}", "from", a, "to", b));
+        }
         for (size_t j = 0; j < f->nindicators; j++) {
             const th_indicator_t *ind = &f->indicators[j];
             json_t *io = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b}",

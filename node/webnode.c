@@ -432,18 +432,32 @@ s_sync_box(th_office_t *o, FILE *f, const char *form, const char *period)
     json_decref(st);
 }
 
+/* The child office a hub enters a report for (nhập thay, ?for=UNIT), or
+   NULL: the office's own report. Only a hub enters for others; the entry
+   checks that UNIT is a direct child. */
+static const char *
+s_for(th_httpd_req_t *rq)
+{
+    const char *u = th_httpd_arg(rq, "for");
+    th_office_t *o = th_httpd_office(rq);
+    return u && *u && th_office_is_hub(o) && th_valid_unit_code(u) ? u : NULL;
+}
+
 static int
 s_report_page(th_httpd_req_t *rq, const th_form_t *form, const th_period_t *p, bool posted,
               const th_problems_t *pr, const char *problem)
 {
     th_office_t *o = th_httpd_office(rq);
+    const char *for_unit = s_for(rq);
+    const char *unit = for_unit ? for_unit : o->cfg.unit;
     char label[64], title[320];
     th_period_label_vn(p, label, sizeof label);
-    snprintf(title, sizeof title, "%s — %s", form->title, label);
+    snprintf(title, sizeof title, "%s%s — %s", for_unit ? "Nhập thay: " : "", form->title,
+             label);
     th_record_t r;
     th_record_init(&r);
     bool sig_ok = false;
-    int lrc = th_webnode_load(o, form->id, p->id, o->cfg.unit, &r, &sig_ok);
+    int lrc = th_webnode_load(o, form->id, p->id, unit, &r, &sig_ok);
     bool found = lrc == 0;
     if (lrc < 0 && lrc != TH_E_NOTFOUND) {
         th_record_clear(&r);
@@ -454,12 +468,27 @@ s_report_page(th_httpd_req_t *rq, const th_form_t *form, const th_period_t *p, b
         th_record_clear(&r);
         return -ENOMEM;
     }
-    int32_t dl = th_entry_deadline(o, form, p, o->cfg.unit);
+    if (for_unit) {
+        const th_unit_t *fu = th_units_find(o->units, for_unit, p->end);
+        fputs("<div class=\"notice\">Nhập thay báo cáo của đơn vị <b>", f);
+        th_html_put(f, for_unit);
+        if (fu) {
+            fputs(" — ", f);
+            th_html_put(f, fu->name);
+        }
+        fputs("</b> (đơn vị chưa có máy riêng), theo báo cáo giấy hoặc thư điện tử của đơn "
+              "vị. Báo cáo được đánh dấu nhập thay; khi đơn vị tự gửi báo cáo từ máy của "
+              "mình, báo cáo đó sẽ thay thế.</div>\n", f);
+    }
+    int32_t dl = th_entry_deadline(o, form, p, unit);
     if (dl != INT32_MIN) {
         char d[11];
         th_date_format_vn(dl, d);
         fprintf(f, "<p>Hạn nộp: <b>%s</b></p>\n", d);
     }
+    char cut[96];
+    if (*th_form_cutoff_text(form, p, cut, sizeof cut))
+        fprintf(f, "<p>Thời gian chốt số liệu: %s.</p>\n", cut);
     const char *saved = th_httpd_arg(rq, "saved");
     if (saved && !posted && found)
         fprintf(f, "<div class=\"notice ok\">%s (lần %u).</div>\n",
@@ -468,7 +497,8 @@ s_report_page(th_httpd_req_t *rq, const th_form_t *form, const th_period_t *p, b
         fprintf(f, "<p>Hiện có: <b>%s</b>, lần %u%s.</p>\n",
                 r.status == TH_STATUS_SUBMITTED ? "đã nộp" : "bản nháp", r.rev,
                 sig_ok ? "" : " — CHỮ KÝ KHÔNG HỢP LỆ");
-    s_sync_box(o, f, form->id, p->id);
+    if (!for_unit)
+        s_sync_box(o, f, form->id, p->id);
     if (problem || (pr && pr->n > 0)) {
         fputs("<div class=\"problems\"><p><b>Báo cáo chưa được lưu. Hãy sửa các điểm sau:</b>"
               "</p><ul>", f);
@@ -488,8 +518,18 @@ s_report_page(th_httpd_req_t *rq, const th_form_t *form, const th_period_t *p, b
     }
     fputs("<form id=\"entry\" method=\"post\" action=\"/report?form=", f);
     th_html_put(f, form->id);
-    fprintf(f, "&amp;period=%s\">", p->id);
+    fprintf(f, "&amp;period=%s%s%s\">", p->id, for_unit ? "&amp;for=" : "",
+            for_unit ? for_unit : "");
     th_httpd_csrf_field(rq, f);
+    if (for_unit) {
+        fputs("<div class=\"field\"><label for=\"document\">Văn bản báo cáo của đơn vị "
+              "(số, ký hiệu, ngày)</label><input id=\"document\" name=\"document\" "
+              "maxlength=\"400\" value=\"", f);
+        const char *doc = posted ? th_httpd_field(rq, "document") : (found ? r.doc : NULL);
+        if (doc)
+            th_html_put(f, doc);
+        fputs("\"></div>\n", f);
+    }
     const char *section = NULL;
     bool open = false;
     for (size_t i = 0; i < form->nindicators; i++) {
@@ -521,7 +561,7 @@ s_report_page(th_httpd_req_t *rq, const th_form_t *form, const th_period_t *p, b
           "\n</form>\n", f);
     char key[TH_KEY_MAX];
     int rc = 0;
-    if (th_key_make(key, sizeof key, form->id, p->id, o->cfg.unit) >= 0)
+    if (th_key_make(key, sizeof key, form->id, p->id, unit) >= 0)
         rc = s_history(o, f, key);
     th_record_clear(&r);
     if (rc < 0)
@@ -564,9 +604,12 @@ s_report_post(th_httpd_req_t *rq, void *arg)
     }
     const char *action = th_httpd_field(rq, "action");
     const char *note = th_httpd_field(rq, "note");
+    const char *for_unit = s_for(rq), *doc = th_httpd_field(rq, "document");
     th_entry_req_t req = { .form = f->id, .period = p.id,
                            .draft = !action || strcmp(action, "submit") != 0,
                            .author = th_httpd_user(rq), .note = note && note[0] ? note : NULL,
+                           .for_unit = for_unit,
+                           .document = for_unit && doc && doc[0] ? doc : NULL,
                            .values = vals, .nvalues = n };
     th_problems_t pr = { 0 };
     th_entry_result_t res;
@@ -583,8 +626,9 @@ s_report_post(th_httpd_req_t *rq, void *arg)
         return s_report_page(rq, f, &p, true, NULL, err);
     if (!req.draft)
         th_httpd_saved(rq);
-    char loc[160];
-    snprintf(loc, sizeof loc, "/report?form=%s&period=%s&saved=%u", f->id, p.id, res.rev);
+    char loc[192];
+    snprintf(loc, sizeof loc, "/report?form=%s&period=%s%s%s&saved=%u", f->id, p.id,
+             for_unit ? "&for=" : "", for_unit ? for_unit : "", res.rev);
     return th_httpd_redirect(rq, loc);
 }
 

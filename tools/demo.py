@@ -366,6 +366,17 @@ def play(a, node, hub, work, procs):
                                    fix))
         plans[c] = p
     reporting = [c for c in communes if plans[c]["steps"]]
+    # each district's UBND reports its own work too (the form's levels):
+    # entered at its hub, on time, before the lines come up
+    for d in districts:
+        dr = random.Random("%d-%s" % (a.seed, d))
+        vals = report_values(dr, by_code[d]["name"])
+        env = faketime_env(time.strftime("%Y-%m-%d %H:%M:%S",
+                                         time.gmtime(deadline - dr.uniform(86400, 5 * 86400))))
+        run([hub, "submit", "--dir", hubs[d]["dir"], "--form", FORM, "--period", year,
+             "--author", "Văn phòng " + by_code[d]["name"]] + words(vals), env=env)
+        plans[d] = {"fate": "on_time", "steps": [(0, 0, vals)], "values": vals, "sessions": 0}
+    own_reports = list(districts)
 
     # ---- play ----
     say("== Các xã nộp báo cáo (đường truyền chập chờn, máy văn phòng lúc bật lúc tắt)")
@@ -413,7 +424,7 @@ def play(a, node, hub, work, procs):
             c = json.loads(run([hub, "completeness", "--dir", P, "--form", FORM, "--period",
                                 year, "--format", "json"]).stdout)
             held = {u["unit"]: u["rev"] for u in c["units"]}
-            arrived = sum(1 for x in reporting
+            arrived = sum(1 for x in reporting + own_reports
                           if held.get(x, 0) >= len(plans[x]["steps"]))
             line = "[%3d s] tỉnh đã nhận %d/%d báo cáo (%d đúng hạn, %d trễ hạn)" % (
                 now, c["totals"]["reported"], c["totals"]["expected"], c["totals"]["on_time"],
@@ -422,10 +433,12 @@ def play(a, node, hub, work, procs):
                 line += "; " + ", ".join("%s %d/%d" % (k["unit"], k["reported"], k["expected"])
                                          for k in c["children"] if k["expected"])
             say(line)
-            if arrived == len(reporting) and len(finished) == len(reporting):
+            if arrived == len(reporting) + len(own_reports) and \
+                    len(finished) == len(reporting):
                 break
         if now > limit:
-            say("Hết thời gian chờ: %d/%d báo cáo đã về tỉnh." % (arrived, len(reporting)))
+            say("Hết thời gian chờ: %d/%d báo cáo đã về tỉnh." % (arrived,
+                                                                  len(reporting) + len(own_reports)))
             return 1
         time.sleep(0.05)
 
@@ -442,11 +455,12 @@ def play(a, node, hub, work, procs):
         files.append(f)
     got = json.loads(run([hub, "rollup", "--dir", P, "--form", FORM, "--period", year,
                           "--format", "json"]).stdout)["values"]
-    expected = {k: sum(plans[c]["values"][k] for c in reporting) for k in SUMMED}
-    expected.update({k: sum(1 for c in reporting if plans[c]["values"][k] == "có")
+    counted = reporting + own_reports   # every unit's own report, once
+    expected = {k: sum(plans[c]["values"][k] for c in counted) for k in SUMMED}
+    expected.update({k: sum(1 for c in counted if plans[c]["values"][k] == "có")
                      for k in COUNTED})
     bad = {k: (got.get(k), v) for k, v in expected.items() if got.get(k) != v}
-    planned = {"on_time": sum(1 for c in communes if plans[c]["fate"] == "on_time"),
+    planned = {"on_time": sum(1 for c in communes + own_reports if plans[c]["fate"] == "on_time"),
                "late": sum(1 for c in communes if plans[c]["fate"] == "late"),
                "missing": sum(1 for c in communes if plans[c]["fate"] == "never"),
                "corrected": sum(1 for c in communes if len(plans[c]["steps"]) > 1)}
@@ -457,13 +471,14 @@ def play(a, node, hub, work, procs):
                        "expected": expected, "planned": planned,
                        "files": files}, f, ensure_ascii=False, indent=2)
     say("== Kết quả")
-    say("   Xã đúng hạn %(on_time)d, trễ hạn %(late)d, không báo cáo %(missing)d, "
+    say("   Đơn vị đúng hạn %(on_time)d, trễ hạn %(late)d, không báo cáo %(missing)d, "
         "sửa số liệu %(corrected)d (theo kịch bản)." % planned)
     if bad:
         say("   SAI: số liệu tổng hợp của tỉnh khác tổng số liệu các xã đã nộp: %s" % bad)
     else:
-        say("   Đúng: %d chỉ tiêu của tỉnh bằng tổng số liệu các xã nộp lần cuối "
-            "(ví dụ TT01 = %d buổi)." % (len(expected), expected["TT01"]))
+        say("   Đúng: %d chỉ tiêu của tỉnh bằng tổng số liệu các xã%s nộp lần cuối, mỗi "
+            "báo cáo tính một lần (ví dụ TT01 = %d buổi)."
+            % (len(expected), " và các huyện" if districts else "", expected["TT01"]))
     say("   Báo cáo tổng hợp: %s" % "\n                     ".join(files))
     def dashboard(code):
         url = published(hubs[code]["dir"], "web", 2.0)

@@ -122,6 +122,37 @@ expect_in "  ... all three" "Khối sở, ngành" "$(cat "$TMP/r12.csv")"
 expect_ok "completeness at the province" "$HUB" completeness --dir "$P" --form dvcq-nam --period 2024 --format json
 expect_eq "the departments are among the units, both reported" "$(printf '%s' "$LAST_OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted((u["unit"], u["status"] != "missing") for u in d["units"] if u["unit"].startswith("12-")))')" "[('12-SNV', True), ('12-STP', True)]"
 
+# ---- the same in the web interface of the province: the dashboard offers
+# the entry for a missing direct child, the entry page says whose report it
+# is, and a correction of 12-STP's entry names its new document
+WEB=$(daemon_field "$HUB" "$P" web)
+expect_ok "web entry on behalf of 12-STP" python3 - "$WEB" <<'PY'
+import http.cookiejar, re, sys, urllib.parse, urllib.request
+base = sys.argv[1].rstrip("/")
+op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+def get(path):
+    return op.open(base + path, timeout=10).read().decode()
+dash = get("/hub?form=dvcq-nam&period=2024")
+assert 'id="groups"' in dash and "Khối sở, ngành" in dash, "no groups on the dashboard"
+assert 'for=106">Nhập thay</a>' in dash, "no entry link for the missing district 106"
+assert 'for=105">Nhập thay' not in dash, "an entry link for 105, which reported"
+page = get("/report?form=dvcq-nam&period=2024&for=12-STP")
+assert "Nhập thay báo cáo của đơn vị <b>12-STP — Sở Tư pháp" in page, "no banner"
+assert "Báo cáo số 15/BC-STP ngày 28/10/2024" in page, "the document is not shown"
+assert "Thời gian chốt số liệu: Số liệu tính từ ngày 15/10/2023 đến ngày 14/10/2024" in page, "no cut-off"
+tok = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+body = urllib.parse.urlencode({"csrf": tok, "action": "submit", "v_TT01": "3",
+                               "document": "Báo cáo số 16/BC-STP ngày 30/10/2024"}).encode()
+r = op.open(base + "/report?form=dvcq-nam&period=2024&for=12-STP", body, timeout=10)
+assert "saved=2" in r.geturl() and "for=12-STP" in r.geturl(), r.geturl()
+PY
+expect_ok "show 12-STP at the province" "$HUB" show --dir "$P" --form dvcq-nam --period 2024 --unit 12-STP --json
+expect_eq "the web correction is rev 2, an entry with its new document" "$(printf '%s' "$LAST_OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rev"], d["proxy"], d["document"], d["values"]["TT01"])')" "2 True Báo cáo số 16/BC-STP ngày 30/10/2024 3"
+expect_ok "export html" "$HUB" export --dir "$P" --form dvcq-nam --period 2024 --format html --out "$TMP/r12.html"
+expect_in "the export states the cut-off" "Số liệu tính từ ngày 15/10/2023 đến ngày 14/10/2024" "$(cat "$TMP/r12.html")"
+expect_ok "forms --json" "$HUB" forms --dir "$P" --json
+expect_eq "forms --json: levels and cut-off" "$(printf '%s' "$LAST_OUT" | python3 -c 'import json,sys; f=[x for x in json.load(sys.stdin) if x["id"]=="dvcq-nam"][0]; print(f["levels"], f["cutoff"])')" "['commune', 'district', 'department'] {'from': '15/10-1', 'to': '14/10+0'}"
+
 for n in c03387 snv c03386 d105 p12; do stop "$n"; done
 sanitizer_clean "$TMP"/*.log && ok "no sanitizer report" || bad "sanitizer report in a log"
 th_summary

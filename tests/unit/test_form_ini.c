@@ -108,6 +108,21 @@ test_form_ini_parse_errors_name_line(void **state)
              "t.ini:10: rule R1 has no message");
     s_expect(HDR "deadline.province = 31/13\n", TH_E_PARSE,
              "t.ini:7: bad deadline '31/13' (expected dd/mm or dd/mm+N)");
+    /* a deadline is never in the year before; a cut-off may start there */
+    s_expect(HDR "deadline.province = 10/06-1\n", TH_E_PARSE,
+             "t.ini:7: bad deadline '10/06-1' (expected dd/mm or dd/mm+N)");
+    s_expect(HDR "cutoff.from = 15/12-1\n[indicator A]\nlabel = A\ntype = int\n", TH_E_PARSE,
+             "t.ini:1: [form] has cutoff.from without cutoff.to: give both (the first and "
+             "the last day the figures count)");
+    s_expect(HDR "cutoff.from = 15/12\ncutoff.to = 14/12-1\n[indicator A]\nlabel = A\n"
+             "type = int\n", TH_E_PARSE, "t.ini:1: [form] cutoff.from is after cutoff.to");
+    s_expect(HDR "deadline.province = 10/12\ncutoff.from = 15/12-1\ncutoff.to = 14/12\n"
+             "[indicator A]\nlabel = A\ntype = int\n", TH_E_PARSE,
+             "t.ini:1: [form] cutoff.to is not before deadline.province: the figures must "
+             "be closed before they are due");
+    s_expect(HDR "cutoff.to = 14/1x\n", TH_E_PARSE,
+             "t.ini:7: bad cutoff.to '14/1x' (expected dd/mm, dd/mm-N for N years before "
+             "the period's year, or dd/mm+N)");
     s_expect(HDR "deadline.Province = 01/11\n", TH_E_PARSE,
              "t.ini:7: bad level 'Province' in 'deadline.Province'");
     s_expect(HDR "[indicator A]\nsection = II\nlabel = A\ntype = int\n", TH_E_PARSE,

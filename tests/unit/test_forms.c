@@ -50,6 +50,14 @@ test_forms_shipped_annual_parses(void **state)
     assert_int_equal(d->day, 25);
     assert_int_equal(d->month, 10);
     assert_null(th_form_deadline(f, "commune"));
+    /* the data cut-off: 15/10 of the year before to 14/10 (docs/design.md) */
+    th_period_t p2026;
+    int32_t cf, ct;
+    char cut[96];
+    assert_int_equal(th_period_parse("2026", &p2026), 0);
+    assert_true(th_form_cutoff(f, &p2026, &cf, &ct));
+    assert_string_equal(th_form_cutoff_text(f, &p2026, cut, sizeof cut),
+                        "Số liệu tính từ ngày 15/10/2025 đến ngày 14/10/2026");
 
     assert_int_equal(f->nsections, 10);
     assert_string_equal(f->sections[0].id, "I");

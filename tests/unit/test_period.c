@@ -312,7 +312,7 @@ test_period_deadlines(void **state)
 
     th_deadline_spec_t ds = {.day = 9, .month = 9, .years = 9};
     const char *bad[] = {"", "10", "10/", "/06", "00/06", "32/06", "10/00", "10/13",
-                         "10/06+", "10/06+x", "10/06+10", "10/06-1", "10-06", "100/06",
+                         "10/06+", "10/06+x", "10/06+10", "10/06-", "10/06-10", "10-06", "100/06",
                          "10/06/2026", " 10/06", "10/06 "};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(th_deadline_spec_parse(bad[i], &ds), TH_E_INVALID);
@@ -322,6 +322,13 @@ test_period_deadlines(void **state)
     assert_int_equal(ds.day, 10);
     assert_int_equal(ds.month, 6);
     assert_int_equal(ds.years, 2);
+    /* a year back: the start of a data cut-off (Nghị định 09/2019, Điều 12) */
+    assert_int_equal(th_deadline_spec_parse("15/12-1", &ds), 0);
+    assert_int_equal(ds.years, -1);
+    s_assert_day(s_deadline("2026", "15/12-1"), "15/12/2025");
+    s_assert_day(s_deadline("2026S1", "15/12-1"), "15/12/2025");
+    s_assert_day(s_deadline("2026S2", "15/12-1"), "15/06/2026");
+    s_assert_day(s_deadline("2026S2", "14/06"), "14/12/2026");
 }
 
 static void
