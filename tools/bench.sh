@@ -67,7 +67,7 @@ run() {
     RUNNING=""
     rc=$(cat "$R/$name.rc" 2>/dev/null || echo 1)
     grep '^{' "$R/$name.log" >>"$RES"
-    $REPORT status "$name" "$rc" "$(( $(date +%s) - t0 ))" "$R/$name.log" >>"$RES"
+    $REPORT status "$name" "$rc" "$(( $(date +%s) - t0 ))" "$R/$name.log" "$LIMIT" >>"$RES"
     if [ "$rc" -ne 0 ]; then
         echo "== $name: FAILED (exit status $rc); the next workload still runs"
         FAILED="$FAILED $name"

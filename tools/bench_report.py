@@ -4,7 +4,7 @@ JSON lines of one `make bench` run (python3, standard library only).
 
     bench_report.py start --command CMD [--quick]   the run's first line: date,
                                                     machine, versions, load
-    bench_report.py status NAME EXIT SECONDS LOG    a workload's outcome
+    bench_report.py status NAME EXIT SECONDS LOG [LIMIT]  a workload's outcome
     bench_report.py end                             the run's last line: date, load
     bench_report.py render RESULTS DOC              rewrites DOC's generated section
     bench_report.py --selftest                      renders a fixed sample, checks
@@ -139,7 +139,7 @@ def end_line():
             "loadavg": loadavg()}
 
 
-def status_line(name, code, seconds, log):
+def status_line(name, code, seconds, log, limit=None):
     code = int(code)
     if code == 0:
         status = "ok"
@@ -150,8 +150,11 @@ def status_line(name, code, seconds, log):
     why = ""
     for line in (_read(log) or "").splitlines():
         line = line.strip()
-        if line and not line.startswith("{") and not line.startswith("== "):
+        if line and not line.startswith(("{", "== ")) and line not in ("Terminated", "Killed"):
             why = line
+    if status == "timed out":
+        why = "stopped at its time limit%s (BENCH_TIMEOUT)%s" % (
+            " of %s s" % limit if limit else "", "; its last words: " + why if why else "")
     return {"bench": "workload", "workload": name, "status": status, "exit": code,
             "seconds": round(float(seconds), 1), "reason": why[:300] if code else ""}
 
@@ -754,7 +757,7 @@ def main(argv):
     if argv[:1] == ["end"]:
         print(json.dumps(end_line()))
         return 0
-    if argv[:1] == ["status"] and len(argv) == 5:
+    if argv[:1] == ["status"] and len(argv) in (5, 6):
         print(json.dumps(status_line(*argv[1:]), ensure_ascii=False))
         return 0
     if argv[:1] == ["render"] and len(argv) == 3:
