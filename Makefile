@@ -181,6 +181,7 @@ $(O)/bench/bench_mqtt: $(O)/tests/bench/bench_mqtt.o $(O)/libhub.a $(O)/libnode.
 # the run. QUICK=1: reduced sizes (under 2 minutes), the section says so.
 QUICK ?=
 bench:
+	@python3 tools/bench_report.py --selftest
 	@tools/deps.sh bench
 	@$(MAKE) --no-print-directory BUILD=release all build/release/bench/bench_office \
 	    build/release/bench/bench_relay build/release/bench/bench_consolidate \
