@@ -6,7 +6,8 @@
 #   make test         deps, then ASan+UBSan build, every unit, integration and browser test
 #   make asan | ubsan build and run the unit tests under one sanitizer
 #   make valgrind     unit tests under valgrind (memcheck, leaks are errors)
-#   make bench        benchmarks (results in docs/benchmarks.md)
+#   make bench        benchmarks; rewrites the generated section of docs/benchmarks.md
+#                     (QUICK=1: reduced sizes, under 2 minutes)
 #   make fuzz         every libFuzzer target for FUZZ_SECS (60) seconds (clang, ASan+UBSan)
 #   make chaos        SEEDS (10) seeded chaos scenarios of 60 communes (tests/chaos)
 #   make demo         a whole province on one machine (see README)
@@ -174,14 +175,23 @@ $(O)/bench/bench_mqtt: $(O)/tests/bench/bench_mqtt.o $(O)/libhub.a $(O)/libnode.
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lmosquitto
 
+# Every workload of tests/bench, tonghop beside its peers (installed here: the
+# Debian packages, the npm ones into tests/bench/peers/node_modules); the
+# section between the bench markers of docs/benchmarks.md is rewritten from
+# the run. QUICK=1: reduced sizes (under 2 minutes), the section says so.
+QUICK ?=
 bench:
+	@python3 tools/bench_report.py --selftest
 	@tools/deps.sh bench
 	@$(MAKE) --no-print-directory BUILD=release all build/release/bench/bench_office \
 	    build/release/bench/bench_relay build/release/bench/bench_consolidate \
 	    build/release/bench/bench_reconnect build/release/bench/bench_mqtt
-	@[ -d tests/bench/peers/node_modules/pouchdb-node ] || \
-	    (cd tests/bench/peers && npm ci --no-audit --no-fund)
-	@tools/bench.sh build/release
+	@[ -d tests/bench/peers/node_modules/pouchdb-node ] && \
+	    [ -d tests/bench/peers/node_modules/express-pouchdb ] || \
+	    (cd tests/bench/peers && npm ci --no-audit --no-fund) || \
+	    echo "bench: npm ci failed: the PouchDB peer will not be measured" >&2
+	@QUICK='$(QUICK)' BENCH_COMMAND='make bench$(if $(QUICK), QUICK=$(QUICK))' \
+	    tools/bench.sh build/release
 
 # TREE=2024 (three tiers, default) or 2025 (two tiers); KEEP=1 keeps the hubs
 # running for the dashboards until Ctrl-C.

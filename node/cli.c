@@ -719,6 +719,7 @@ th_office_t *
 th_cli_open_as_of(const char *cmd, const th_cli_opts_t *o, int64_t *as_of, int *code)
 {
     *as_of = INT64_MAX;
+    *code = TH_EXIT_OK;
     if (o->as_of && th_time_parse_iso_end(o->as_of, as_of) < 0) {
         *code = th_cli_fail(TH_EXIT_USAGE, "%s: invalid --as-of '%s' (write 2026-11-01 or "
                             "2026-11-01T17:00+07:00)", cmd, o->as_of);

@@ -74,8 +74,8 @@ typedef struct {
 /* For the commands that read the store as of a time (rollup, completeness,
    export): *as_of from o->as_of (INT64_MAX, now, when not given; else the
    instant it names, th_time_parse_iso_end), then the office of o->dir.
-   Returns the office, or NULL with *code set after printing why (an
-   invalid --as-of of command cmd: TH_EXIT_USAGE). */
+   Returns the office with *code TH_EXIT_OK, or NULL with *code set after
+   printing why (an invalid --as-of of command cmd: TH_EXIT_USAGE). */
 th_office_t *th_cli_open_as_of(const char *cmd, const th_cli_opts_t *o, int64_t *as_of,
                                int *code);
 

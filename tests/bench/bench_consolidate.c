@@ -7,7 +7,8 @@
     consolidation has to read), then rollup, completeness and each export
     (CSV, HTML to /dev/null; XLSX to a file in DIR) for the hub's own unit,
     as the commands compute them, each the best of ROUNDS (3). Prints one
-    line per measurement. */
+    JSON line per measurement (workload "consolidate", mode "in-process"),
+    read by tools/bench_report.py. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,9 +54,11 @@ s_walk(th_store_txn_t *txn, void *ctx)
 }
 
 static void
-s_line(const char *what, double best, long n)
+s_line(const char *what, double best, long n, int rounds)
 {
-    printf("%-40s %9.1f ms  (%ld units)\n", what, best * 1e3, n);
+    printf("{\"workload\": \"consolidate\", \"mode\": \"in-process\", \"what\": \"%s\", "
+           "\"ms\": %.2f, \"units\": %ld, \"best_of\": %d}\n",
+           what, best * 1e3, n, rounds);
 }
 
 int
@@ -116,13 +119,14 @@ main(int argc, char **argv)
                 best[i] = d[i];
         units = wx.w.n;
     }
-    printf("reports %ld, %ld bytes (checksum %u)\n", wx.w.n, wx.w.bytes, wx.w.sum);
-    s_line("store walk of the reports (the limit)", best[0], units);
-    s_line("rollup", best[1], units);
-    s_line("completeness", best[2], units);
-    s_line("export model (rollup + completeness)", best[3], units);
-    s_line("export CSV + HTML written", best[4], units);
-    s_line("export XLSX written", best[5], units);
+    printf("{\"workload\": \"consolidate\", \"what\": \"reports read\", \"reports\": %ld, "
+           "\"bytes\": %ld, \"checksum\": %u}\n", wx.w.n, wx.w.bytes, wx.w.sum);
+    s_line("store walk", best[0], units, rounds);
+    s_line("rollup", best[1], units, rounds);
+    s_line("completeness", best[2], units, rounds);
+    s_line("export model", best[3], units, rounds);
+    s_line("export CSV + HTML written", best[4], units, rounds);
+    s_line("export XLSX written", best[5], units, rounds);
     fclose(null);
     th_office_destroy(&o);
     return 0;

@@ -1,8 +1,9 @@
 /*  bench_office: the costs one office pays, measured on this machine.
 
-    Prints one line per measurement: what, how many, total time, rate.
-    Numbers for docs/benchmarks.md come from running `make bench`; nothing
-    here asserts a speed (speed is measured, not tested). */
+    Prints one JSON line per measurement (workload "office": what, how
+    many, total time, rate), read by tools/bench_report.py into
+    docs/benchmarks.md; nothing here asserts a speed (speed is measured,
+    not tested). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,9 @@
 static void
 s_report(const char *what, long n, double secs)
 {
-    printf("%-44s %8ld in %8.3f s  %12.0f /s  %10.2f us each\n", what, n, secs,
-           (double)n / secs, secs * 1e6 / (double)n);
+    printf("{\"workload\": \"office\", \"what\": \"%s\", \"n\": %ld, \"seconds\": %.4f, "
+           "\"per_s\": %.0f, \"us_each\": %.2f}\n",
+           what, n, secs, (double)n / secs, secs * 1e6 / (double)n);
 }
 
 static void
@@ -121,7 +123,8 @@ main(int argc, char **argv)
         th_record_clear(&r);
     }
     s_report("build + sign + encode a 25-value record", n, s_now() - t0);
-    printf("%-44s %8zu bytes\n", "size of one signed record", lens[0]);
+    printf("{\"workload\": \"office\", \"what\": \"size of one signed record\", "
+           "\"bytes\": %zu}\n", lens[0]);
     t0 = s_now();
     for (int i = 0; i < n; i++) {
         const uint8_t *body;

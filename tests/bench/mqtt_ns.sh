@@ -13,11 +13,11 @@ PIDS=""
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; for p in $PIDS; do wait "$p" 2>/dev/null; done' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-ip link set lo up 2>/dev/null || { echo '{"peer": "mqtt", "skipped": "no loopback in the namespace"}'; exit 0; }
+ip link set lo up 2>/dev/null || { echo '{"workload": "relay", "peer": "mqtt", "skipped": "no loopback in the namespace"}'; exit 0; }
 printf 'listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 1024\nmax_queued_messages 100000\n' >"$T/mq.conf"
 mosquitto -c "$T/mq.conf" >"$T/mosquitto.log" 2>&1 &
 PIDS="$PIDS $!"
-i=0; until grep -q "running" "$T/mosquitto.log"; do sleep 0.05; i=$((i + 1)); [ $i -lt 100 ] || exit 1; done
+i=0; until grep -q "running" "$T/mosquitto.log" 2>/dev/null; do sleep 0.05; i=$((i + 1)); [ $i -lt 100 ] || exit 1; done
 for leg in up down; do
     python3 "$PROXY" --listen 0 --to 127.0.0.1:1883 --seed 1 --stats "$T/mq-$leg.stats" 2>/dev/null &
     PIDS="$PIDS $!"
@@ -41,7 +41,7 @@ n, rb = int(sys.argv[1]), int(sys.argv[2])
 t0, t1 = float(sys.argv[3]), float(sys.argv[4])
 up, down = int(sys.argv[5]), int(sys.argv[6])
 sub = json.loads(sys.argv[7])
-print(json.dumps({"peer": "mqtt (mosquitto, QoS 1)", "records": n, "seconds": round(t1 - t0, 3),
+print(json.dumps({"workload": "relay", "peer": "mqtt", "records": n, "seconds": round(t1 - t0, 3),
                   "records_per_s": round(n / (t1 - t0)), "committed": sub["committed"],
                   "wire_bytes_publisher_leg": up, "wire_per_record_publisher_leg": round(up / n, 1),
                   "wire_bytes_subscriber_leg": down, "wire_per_record_subscriber_leg": round(down / n, 1),

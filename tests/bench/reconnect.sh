@@ -6,11 +6,13 @@
 # time until every report is acknowledged (durably stored), the hub's CPU
 # time over it and its peak resident memory. One process plays the
 # communes (bench_reconnect, with the project's own protocol messages).
+# QUICK=1: the first 1,000 communes. Prints one JSON line (workload
+# "reconnect").
 #
 #   sh tests/bench/reconnect.sh BUILD_DIR [N]
 set -u
 O=${1:-build/release}
-N=${2:-3321}
+if [ -n "${QUICK:-}" ]; then N=${2:-1000}; else N=${2:-3321}; fi
 NAME=reconnect
 . tests/bench/lib.sh
 # a socket and a connection each: more descriptors than the default
@@ -35,7 +37,7 @@ python3 - "$OUT" "$c0" "$c1" "$(getconf CLK_TCK)" "$HWM" "$HELD" <<'PY'
 import json, sys
 o = json.loads(sys.argv[1])
 c0, c1, tick, hwm, held = (int(x) for x in sys.argv[2:])
-o.update({"hub_cpu_s": round((c1 - c0) / tick, 2), "hub_peak_rss_kib": hwm,
+o.update({"workload": "reconnect", "hub_cpu_s": round((c1 - c0) / tick, 2), "hub_peak_rss_kib": hwm,
           "reported_at_hub": held})
 print(json.dumps(o))
 PY

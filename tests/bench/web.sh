@@ -9,15 +9,16 @@
 #     report submitted, validated, signed and durably committed each time,
 #     other figures each time: tests/bench/post_load.py drives it, since ab
 #     sends one body and an unchanged report is not stored again).
-# Prints one JSON line per page.
+# Prints one JSON line per page (workload "web"). REQUESTS POSTs (400;
+# QUICK=1: 100) and a fifth of them, at least 64, dashboard requests.
 #
 #   sh tests/bench/web.sh BUILD_DIR [REQUESTS]
 set -u
 O=${1:-build/release}
-REQ=${2:-500}
+if [ -n "${QUICK:-}" ]; then REQ=${2:-100}; else REQ=${2:-400}; fi
 NAME=web
 . tests/bench/lib.sh
-command -v ab >/dev/null 2>&1 || { echo '{"skipped": "ab missing: tools/deps.sh bench"}'; exit 0; }
+command -v ab >/dev/null 2>&1 || { echo '{"workload": "web", "skipped": "ab missing: tools/deps.sh bench"}'; exit 0; }
 
 webof() {
     i=0
@@ -35,7 +36,7 @@ def num(pat):
     m = re.search(pat, t, re.M)
     return float(m.group(1)) if m else None
 pct = {p: num(r"^\s*%d%%\s+(\d+)" % p) for p in (50, 90, 99, 100)}
-print(json.dumps({"page": sys.argv[1], "concurrency": 64,
+print(json.dumps({"workload": "web", "page": "dashboard", "what": sys.argv[1], "concurrency": 64,
                   "requests": int(num(r"^Complete requests:\s+(\d+)") or 0),
                   "failed": int(num(r"^Failed requests:\s+(\d+)") or 0),
                   "non_2xx": int(num(r"^Non-2xx responses:\s+(\d+)") or 0),
@@ -56,7 +57,7 @@ r = urllib.request.urlopen(sys.argv[1] + "hub")
 print(r.headers["Set-Cookie"].split(";")[0])' "$URL") || exit 1
 ab -q -k -c 64 -n "$(( REQ / 5 > 64 ? REQ / 5 : 64 ))" -C "$COOKIE" "${URL}hub?form=dvcq-nam&period=2024" >"$T/ab-hub.txt" 2>&1 ||
     { cat "$T/ab-hub.txt" >&2; exit 1; }
-ab_json "province dashboard /hub (547 communes)" "$T/ab-hub.txt"
+ab_json "province dashboard /hub (Thanh Hóa, 547 communes)" "$T/ab-hub.txt"
 
 # ---- a clerk's form POST
 "$NODE" init --dir "$T/c" --unit 25459 --parent tcp://127.0.0.1:9 --parent-key \
@@ -83,6 +84,5 @@ PY
 # every POST here carries other figures (tests/bench/post_load.py)
 OUT=$(python3 tests/bench/post_load.py "$URL" "/report?form=dvcq-nam&period=2026" "$T/body" \
       "$(cat "$T/cookie")" "$REQ" 64) || exit 1
-python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(json.dumps(dict({"page": "clerk'"'"'s form POST /report (submit, new figures each time, durable)", "concurrency": 64}, **d)))' "$OUT"
 REV=$("$NODE" show --dir "$T/c" --form dvcq-nam --period 2026 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["rev"])')
-echo "{\"check\": \"revisions stored by the POSTs\", \"rev\": $REV}"
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(json.dumps(dict({"workload": "web", "page": "post", "what": "clerk'"'"'s form POST /report (submit, new figures each time, durable)", "concurrency": 64}, revisions_stored=int(sys.argv[2]), **d)))' "$OUT" "$REV"
