@@ -58,10 +58,11 @@ s_text(th_record_t *r, const char *code, const char *s)
     th_record_set(r, &x);
 }
 
-/* A signed dvcq-nam record of unit for period, rev, with TT01 = tt01. */
+/* A signed dvcq-nam record of unit for period, rev, with TT01 = tt01;
+   by non-NULL: entered on the unit's behalf by that hub (format 2). */
 static uint8_t *
 s_record(const th_identity_t *id, const char *unit, const char *period, uint32_t rev,
-         int64_t tt01, bool full, size_t *len)
+         int64_t tt01, bool full, const char *by, size_t *len)
 {
     th_record_t r;
     th_record_init(&r);
@@ -73,6 +74,11 @@ s_record(const th_identity_t *id, const char *unit, const char *period, uint32_t
     r.status = TH_STATUS_SUBMITTED;
     r.submitted_at = 1730000000000LL;
     r.author = th_strdup("Nguyễn Văn A");
+    if (by) {
+        r.proxy = true;
+        snprintf(r.by, sizeof r.by, "%s", by);
+        r.doc = th_strdup("Báo cáo số 45/BC-UBND ngày 20/10/2024");
+    }
     memcpy(r.origin, id->pk, 32);
     s_int(&r, "TT01", tt01);
     if (full) {
@@ -131,9 +137,13 @@ main(int argc, char **argv)
     s_identity(&commune, 9);
 
     size_t l1, l2, l3;
-    uint8_t *full = s_record(&commune, "25456", "2024", 1, 10, true, &l1);
-    uint8_t *small = s_record(&commune, "25456", "2024", 2, 12, false, &l2);
-    uint8_t *other = s_record(&commune, "25459", "2025S1", 1, 3, false, &l3);
+    uint8_t *full = s_record(&commune, "25456", "2024", 1, 10, true, NULL, &l1);
+    uint8_t *small = s_record(&commune, "25456", "2024", 2, 12, false, NULL, &l2);
+    uint8_t *other = s_record(&commune, "25459", "2025S1", 1, 3, false, NULL, &l3);
+    size_t l4;
+    uint8_t *entry = s_record(&commune, "25459", "2024", 1, 7, true, "703", &l4);
+    s_write("record", "proxy-entry", entry, l4);
+    th_free(entry);
     s_write("record", "full", full, l1);
     s_write("record", "correction", small, l2);
     s_write("record", "other-unit", other, l3);
