@@ -417,9 +417,28 @@ th_office_units_set_get(th_store_txn_t *txn, const char *set, int32_t *from, int
 }
 
 int
-th_office_units_set_put(th_store_txn_t *txn, const char *set, int32_t from, int32_t to,
-                        const char *text, size_t len)
+th_office_units_version(th_store_txn_t *txn, const char *set, uint64_t *version)
 {
+    char k[96];
+    snprintf(k, sizeof k, "uv.%s", set);
+    int rc = th_store_state_get_u64(txn, k, version);
+    if (rc == 0 && *version == 0)
+        *version = 1;   /* as made by init */
+    return rc;
+}
+
+int
+th_office_units_set_put(th_store_txn_t *txn, const char *set, int32_t from, int32_t to,
+                        const char *text, size_t len, uint64_t version)
+{
+    char k[96];
+    snprintf(k, sizeof k, "uv.%s", set);
+    if (version == 0) {
+        int rc = th_store_state_get_u64(txn, k, &version);
+        if (rc < 0)
+            return rc;
+        version = (version ? version : 1) + 1;
+    }
     uint8_t *v = th_malloc(S_UNITS_HDR + len);
     if (!v)
         return -ENOMEM;
@@ -429,6 +448,8 @@ th_office_units_set_put(th_store_txn_t *txn, const char *set, int32_t from, int3
     int rc = th_store_kv_put(txn, TH_DB_UNITS, set, v, S_UNITS_HDR + len);
     th_free(v);
     uint64_t gen = 0;
+    if (rc == 0)
+        rc = th_store_state_put_u64(txn, k, version);
     if (rc == 0)
         rc = th_store_state_get_u64(txn, "units.gen", &gen);
     if (rc == 0)

@@ -4,6 +4,7 @@
     into -ENOMEM with nothing leaked (jansson's set/append functions take
     the value's reference even when they fail). */
 #include "status.h"
+#include "metaq.h"
 #include "rotation.h"
 #include "runfile.h"
 #include "codec.h"
@@ -283,6 +284,26 @@ s_report(const th_store_rev_t *r, void *ctx)
     return rc;
 }
 
+/* One unit list of the store: {"set","version"} (the txn is the walk's). */
+typedef struct {
+    th_store_txn_t *txn;
+    json_t *list;
+} s_sets_t;
+
+static int
+s_unit_set(const char *key, const void *val, size_t len, void *ctx)
+{
+    (void)val;
+    (void)len;
+    s_sets_t *x = ctx;
+    uint64_t v = 0;
+    int rc = th_office_units_version(x->txn, key, &v);
+    if (rc < 0)
+        return rc;
+    return json_array_append_new(x->list, json_pack("{s:s, s:I}", "set", key, "version",
+                                                    (json_int_t)v)) == 0 ? 0 : -ENOMEM;
+}
+
 static int
 s_read(th_store_txn_t *txn, void *ctx)
 {
@@ -340,6 +361,17 @@ s_read(th_store_txn_t *txn, void *ctx)
         bad |= s_set(rot, "waiting", pend);
         bad |= s_set(b->doc, "rotation", rot);
     }
+    json_t *units = json_array();
+    bad |= s_set(b->doc, "units", units);
+    s_sets_t sets = { txn, units };
+    if (units && (rc = th_store_kv_each(txn, TH_DB_UNITS, "", s_unit_set, &sets)) < 0)
+        return rc;
+    const void *nv;
+    size_t nl;
+    if ((rc = th_store_kv_get(txn, TH_DB_STATE, TH_METAQ_UNITS_NOTICE, &nv, &nl)) == 0)
+        bad |= s_set(b->doc, "units_notice", json_stringn(nv, nl));
+    else if (rc != TH_E_NOTFOUND)
+        return rc;
     b->reports = json_array();
     bad |= s_set(b->doc, "reports", b->reports);   /* the doc holds it */
     if (bad)
