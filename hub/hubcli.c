@@ -17,6 +17,7 @@
 #include "rotation.h"
 #include "rollup.h"
 #include "unitlist.h"
+#include "approval.h"
 #include "period.h"
 
 #include <inttypes.h>
@@ -238,6 +239,30 @@ s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
 }
 
 static int
+s_cmd_approve(th_cli_opts_t *o, int argc, char **argv)
+{
+    if (argc > 0)
+        return th_cli_fail(TH_EXIT_USAGE, "approve: unexpected argument '%s'", argv[0]);
+    int code = 0;
+    th_office_t *off = th_cli_open(o->dir, &code);
+    if (!off)
+        return code;
+    uint32_t rev = 0;
+    char err[512];
+    int rc = th_approval_approve(off, o->form, o->period, o->unit, &rev, err, sizeof err);
+    if (rc == TH_E_PERIOD)
+        code = th_cli_fail(TH_EXIT_USAGE, "approve: %s", err);
+    else if (rc < 0)
+        code = th_cli_fail(TH_EXIT_FAIL, "approve: %s", err);
+    else
+        printf("Đã duyệt báo cáo %s kỳ %s của đơn vị %s (lần %u): báo cáo được tổng hợp%s; "
+               "đơn vị được báo khi có kết nối.\n", o->form, o->period, o->unit, rev,
+               off->cfg.parent_endpoint[0] ? " và gửi lên cấp trên" : "");
+    th_office_destroy(&off);
+    return code;
+}
+
+static int
 s_add_collector(th_daemon_t *d, th_office_t *off, th_uplink_t *up, th_httpd_t *web,
                 void **state)
 {
@@ -289,6 +314,16 @@ static const th_cli_cmd_t s_cmds[] = {
       "  --reason TEXT   what to correct, 1 to 400 bytes, shown to the clerk\n"
       "Example:\n  tonghop-hub return --dir D --form dvcq-nam --period 2026 --unit 25459 \\\n"
       "      --reason 'Số hồ sơ giải quyết đúng hạn lớn hơn số hồ sơ tiếp nhận'\n" },
+    { "approve", s_cmd_approve, "dir form period unit",
+      "--dir D --form F --period P --unit U",
+      "Approves (duyệt) a child's current report at a hub that approves ([hub]\n"
+      "approve = yes in tonghop.ini): until then it is held but neither counted here\n"
+      "nor sent up. The clerk of the office that made it sees 'đã duyệt' in 'status'.\n"
+      "To refuse it, return it for correction ('return').",
+      "Options:\n"
+      "  --unit U        the unit whose current report is approved (below this hub)\n"
+      "'completeness' lists the reports awaiting approval.\n"
+      "Example:\n  tonghop-hub approve --dir D --form dvcq-nam --period 2024 --unit 25459\n" },
     { "enroll", s_cmd_enroll, "dir unit key", "--dir D --unit CODE --key Z85",
       "Admits a child office: from now on it may connect with this key and its\n"
       "reports are accepted. Takes effect at once, also while 'run' is running.\n"

@@ -467,8 +467,13 @@ th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
         snprintf(v, sizeof v, "%u %" PRId64, rev, at);
         return th_store_kv_put(txn, TH_DB_RECEIPTS, k, v, strlen(v));
     }
-    /* a notice is a return for correction ("return:rev at by reason") or a
-       rejection from above ("rev code reason") */
+    /* a notice is an approval ("approved:rev at by", approval.h), a return
+       for correction ("return:rev at by reason") or a rejection from above
+       ("rev code reason") */
+    if (item->len > 9 && memcmp(item->blob, "approved:", 9) == 0) {
+        snprintf(k, sizeof k, "a|%s", item->key);
+        return th_store_kv_put(txn, TH_DB_RECEIPTS, k, item->blob + 9, item->len - 9);
+    }
     if (item->len > 7 && memcmp(item->blob, "return:", 7) == 0) {
         snprintf(k, sizeof k, "t|%s", item->key);
         return th_store_kv_put(txn, TH_DB_RECEIPTS, k, item->blob + 7, item->len - 7);

@@ -5,6 +5,7 @@
     the value's reference even when they fail). */
 #include "status.h"
 #include "metaq.h"
+#include "approval.h"
 #include "rotation.h"
 #include "runfile.h"
 #include "codec.h"
@@ -281,6 +282,17 @@ s_report(const th_store_rev_t *r, void *ctx)
         rc = s_returned(b, r, &x);
     if (rc == 0 && x && s_set(j, "returned", x) < 0)
         rc = -ENOMEM;
+    /* approved above (a hub that approves): for the current revision */
+    uint32_t arev;
+    int64_t aat;
+    char aby[TH_UNIT_MAX];
+    int k = rc == 0 ? th_approval_receipt(b->txn, r->key, &arev, &aat, aby) : 0;
+    if (rc == 0 && k == 0 && arev == r->rev &&
+        s_set(j, "approved", json_pack("{s:I, s:s, s:o}", "rev", (json_int_t)arev, "by", aby,
+                                       "at", s_time(aat))) < 0)
+        rc = -ENOMEM;
+    else if (rc == 0 && k < 0 && k != TH_E_NOTFOUND)
+        rc = k;
     return rc;
 }
 
@@ -506,6 +518,14 @@ th_status_progress_vn(const json_t *report, uint64_t pending, char *buf, size_t 
         size_t n = strlen(rc_text);
         snprintf(rc_text + n, sizeof rc_text - n, "%s%s đã nhận (%s)", n ? "; " : "",
                  th_status_level_vn(s_get_str(x, "level")), when);
+    }
+    const json_t *apr = json_object_get(report, "approved");
+    if (apr && submitted && !ret && !rej) {
+        char when[32];
+        th_status_time_vn(json_string_value(json_object_get(apr, "at")), when);
+        size_t n = strlen(rc_text);
+        snprintf(rc_text + n, sizeof rc_text - n, "%sĐÃ DUYỆT (%s, %s)", n ? "; " : "",
+                 s_get_str(apr, "by"), when);
     }
     const char *where = !submitted ? "chưa gửi"
                         : ret ? "TRẢ LẠI ĐỂ SỬA: "
