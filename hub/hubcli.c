@@ -208,14 +208,16 @@ s_cmd_revoke(th_cli_opts_t *o, int argc, char **argv)
     return code;
 }
 
-/* ---- return for correction ---------------------------------------------- */
+/* ---- the answers to a child's report: return for correction, approve ---- */
 
+/* `return` (approve false) or `approve` of unit's current report. */
 static int
-s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
+s_answer(th_cli_opts_t *o, int argc, char **argv, bool approve)
 {
+    const char *cmd = approve ? "approve" : "return";
     if (argc > 0)
-        return th_cli_fail(TH_EXIT_USAGE, "return: unexpected argument '%s'", argv[0]);
-    size_t rl = strlen(o->reason);
+        return th_cli_fail(TH_EXIT_USAGE, "%s: unexpected argument '%s'", cmd, argv[0]);
+    size_t rl = approve ? 1 : strlen(o->reason);
     if (rl == 0 || rl > 400)
         return th_cli_fail(TH_EXIT_USAGE, "return: --reason must say what to correct "
                            "(1 to 400 bytes)");
@@ -225,12 +227,17 @@ s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
         return code;
     uint32_t rev = 0;
     char err[512];
-    int rc = th_return_report(off, o->form, o->period, o->unit, o->reason, &rev, err,
-                              sizeof err);
-    if (rc == TH_E_PERIOD)
-        code = th_cli_fail(TH_EXIT_USAGE, "return: %s", err);
-    else if (rc < 0)
-        code = th_cli_fail(TH_EXIT_FAIL, "return: %s", err);
+    int rc = approve ? th_approval_approve(off, o->form, o->period, o->unit, &rev, err,
+                                           sizeof err)
+                     : th_return_report(off, o->form, o->period, o->unit, o->reason, &rev,
+                                        err, sizeof err);
+    if (rc < 0)
+        code = th_cli_fail(rc == TH_E_PERIOD ? TH_EXIT_USAGE : TH_EXIT_FAIL, "%s: %s", cmd,
+                           err);
+    else if (approve)
+        printf("Đã duyệt báo cáo %s kỳ %s của đơn vị %s (lần %u): báo cáo được tổng hợp%s; "
+               "đơn vị được báo khi có kết nối.\n", o->form, o->period, o->unit, rev,
+               off->cfg.parent_endpoint[0] ? " và gửi lên cấp trên" : "");
     else
         printf("Đã trả lại báo cáo %s kỳ %s của đơn vị %s (lần %u) để sửa; thông báo "
                "được gửi xuống khi có kết nối.\n", o->form, o->period, o->unit, rev);
@@ -239,27 +246,15 @@ s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
 }
 
 static int
+s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
+{
+    return s_answer(o, argc, argv, false);
+}
+
+static int
 s_cmd_approve(th_cli_opts_t *o, int argc, char **argv)
 {
-    if (argc > 0)
-        return th_cli_fail(TH_EXIT_USAGE, "approve: unexpected argument '%s'", argv[0]);
-    int code = 0;
-    th_office_t *off = th_cli_open(o->dir, &code);
-    if (!off)
-        return code;
-    uint32_t rev = 0;
-    char err[512];
-    int rc = th_approval_approve(off, o->form, o->period, o->unit, &rev, err, sizeof err);
-    if (rc == TH_E_PERIOD)
-        code = th_cli_fail(TH_EXIT_USAGE, "approve: %s", err);
-    else if (rc < 0)
-        code = th_cli_fail(TH_EXIT_FAIL, "approve: %s", err);
-    else
-        printf("Đã duyệt báo cáo %s kỳ %s của đơn vị %s (lần %u): báo cáo được tổng hợp%s; "
-               "đơn vị được báo khi có kết nối.\n", o->form, o->period, o->unit, rev,
-               off->cfg.parent_endpoint[0] ? " và gửi lên cấp trên" : "");
-    th_office_destroy(&off);
-    return code;
+    return s_answer(o, argc, argv, true);
 }
 
 static int

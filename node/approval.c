@@ -35,6 +35,29 @@ th_approval_done(th_store_txn_t *txn, const char *key, uint32_t rev, int64_t as_
 }
 
 typedef struct {
+    const char *key;
+    uint32_t rev;
+    bool approved;
+} s_state_t;
+
+static int
+s_state_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_state_t *x = ctx;
+    x->approved = th_approval_done(txn, x->key, x->rev, INT64_MAX);
+    return 0;
+}
+
+int
+th_approval_state(th_office_t *o, const char *key, uint32_t rev, bool *approved)
+{
+    s_state_t x = { key, rev, false };
+    int rc = th_store_read(o->store, s_state_txn, &x);
+    *approved = x.approved;
+    return rc;
+}
+
+typedef struct {
     th_office_t *off;
     const char *key;
     char child[TH_UNIT_MAX];

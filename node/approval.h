@@ -28,6 +28,10 @@ int th_approval_mark(th_store_txn_t *txn, const char *key, uint32_t rev, int64_t
    Store errors count as not approved (logged by the caller's walk). */
 bool th_approval_done(th_store_txn_t *txn, const char *key, uint32_t rev, int64_t as_of);
 
+/* Whether revision rev of key is approved here now (a read of o's store):
+   0 with *approved set, or store errors. */
+int th_approval_state(th_office_t *o, const char *key, uint32_t rev, bool *approved);
+
 /* Approves unit's current report of form/period at hub off: the revision
    is marked, appended to the outgoing log when the hub has a parent, and a
    notice goes down the unit's path. *rev (optional) gets the revision.

@@ -373,6 +373,9 @@ s_read(th_store_txn_t *txn, void *ctx)
         bad |= s_set(rot, "waiting", pend);
         bad |= s_set(b->doc, "rotation", rot);
     }
+    b->reports = json_array();
+    bad |= s_set(b->doc, "reports", b->reports);   /* the doc holds it */
+    /* the unit lists held, and their versions (they flow down, metaq.h) */
     json_t *units = json_array();
     bad |= s_set(b->doc, "units", units);
     s_sets_t sets = { txn, units };
@@ -384,8 +387,6 @@ s_read(th_store_txn_t *txn, void *ctx)
         bad |= s_set(b->doc, "units_notice", json_stringn(nv, nl));
     else if (rc != TH_E_NOTFOUND)
         return rc;
-    b->reports = json_array();
-    bad |= s_set(b->doc, "reports", b->reports);   /* the doc holds it */
     if (bad)
         return -ENOMEM;
     b->txn = txn;

@@ -59,8 +59,23 @@ expect_ok "703 returns 25459" "$HUB" return --dir "$TMP/d703" --form dvcq-nam --
 wait_for 30 sh -c "'$NODE' status --dir '$TMP/e25459' | grep -q 'TRẢ LẠI ĐỂ SỬA'" && ok "25459's clerk sees the return" || bad "no return at 25459"
 expect_ok "25459 corrects" "$NODE" submit --dir "$TMP/e25459" --form dvcq-nam --period 2024 TT01=25
 wait_for 30 has_rev "$HUB" "$TMP/d703" dvcq-nam 2024 25459 2 && ok "703 holds the correction" || bad "703 lacks 25459 rev 2"
-expect_ok "703 approves the correction" "$HUB" approve --dir "$TMP/d703" --form dvcq-nam --period 2024 --unit 25459
-expect_in "  ... rev 2" "(lần 2)" "$LAST_OUT"
+# the correction approved in 703's web interface this time
+WEB=$(daemon_field "$HUB" "$TMP/d703" web)
+expect_ok "703 approves the correction on the unit page" python3 - "$WEB" <<'PY'
+import http.cookiejar, re, sys, urllib.parse, urllib.request
+base = sys.argv[1].rstrip("/")
+op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+q = "form=dvcq-nam&period=2024&unit=25459"
+page = op.open(base + "/hub/unit?" + q, timeout=10).read().decode()
+assert "Lần 2 đang chờ duyệt" in page, "the page does not say it awaits approval"
+tok = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+body = urllib.parse.urlencode({"csrf": tok, "form": "dvcq-nam", "period": "2024",
+                               "unit": "25459"}).encode()
+r = op.open(base + "/hub/approve", body, timeout=10)
+assert "approved=1" in r.geturl(), r.geturl()
+page = r.read().decode()
+assert "Đã duyệt báo cáo" in page and "đang chờ duyệt" not in page, "not shown as approved"
+PY
 wait_for 30 has_rev "$HUB" "$P" dvcq-nam 2024 25459 2 && ok "the approved correction goes up" || bad "25459 rev 2 did not go up"
 expect_eq "rev 1, returned and never approved, never went up" "$(revs "$HUB" "$P" dvcq-nam 2024 25459)" 2
 expect_eq "703 keeps both revisions" "$(revs "$HUB" "$TMP/d703" dvcq-nam 2024 25459)" "1 2"
