@@ -26,7 +26,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
-DEFS    := -D_GNU_SOURCE
+# The version, in one place: the file VERSION (the sync HELLO's agent string,
+# the Debian package's upstream version).
+VERSION := $(shell cat VERSION)
+DEFS    := -D_GNU_SOURCE -DTH_VERSION='"$(VERSION)"'
 INCS    := -Icommon -Inode -Ihub
 
 ifeq ($(BUILD),release)
@@ -80,6 +83,7 @@ $(O)/%.o: %.c
 # (common/builtin.c uses .incbin), so an office works from the binary alone.
 BUILTIN_DATA := $(wildcard config/forms/*.ini) $(wildcard config/units/*.csv)
 $(O)/common/builtin.o: $(BUILTIN_DATA)
+$(O)/node/uplink.o: VERSION
 
 $(O)/libcommon.a: $(COMMON_OBJ)
 	@rm -f $@

@@ -18,7 +18,7 @@
 
 #define S_BATCH_ENTRIES 256
 #define S_BATCH_BYTES   (512u * 1024u)
-#define S_AGENT         "tonghop/0.1"
+#define S_AGENT         "tonghop/" TH_VERSION   /* TH_VERSION: the file VERSION (Makefile) */
 
 typedef enum { S_DOWN = 0, S_HELLO_SENT, S_STREAMING } s_state_t;
 
