@@ -13,8 +13,8 @@
 #   make demo         a whole province on one machine (see README)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #
-# BUILD selects the variant: release, asan, ubsan, debug, fuzz (clang). Objects go
-# to build/$(BUILD).
+# BUILD selects the variant: release, asan, ubsan, debug, fuzz (clang), deb (release
+# with Debian's hardening flags, for make deb). Objects go to build/$(BUILD).
 
 BUILD   ?= release
 PREFIX  ?= /usr/local
@@ -40,17 +40,23 @@ else ifeq ($(BUILD),ubsan)
   OPT := -O1 -g -fsanitize=undefined -fno-sanitize-recover=all
 else ifeq ($(BUILD),debug)
   OPT := -O0 -g
+else ifeq ($(BUILD),deb)
+  # the Debian package's programs (make deb): release, with the hardening
+  # Debian's packages are built with (dpkg-buildflags, hardening=+all)
+  OPT := -O2 -g
+  HARDEN_CFLAGS  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -Wformat -Werror=format-security
+  HARDEN_LDFLAGS := -Wl,-z,relro -Wl,-z,now
 else ifeq ($(BUILD),fuzz)
   # libFuzzer comes with Debian's clang; every object is instrumented for it
   CC  := clang
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,fuzzer-no-link \
          -fno-sanitize-recover=all
 else
-  $(error unknown BUILD '$(BUILD)': use release, asan, ubsan or debug)
+  $(error unknown BUILD '$(BUILD)': use release, asan, ubsan, debug, fuzz or deb)
 endif
 
-CFLAGS  := $(WARN) $(DEFS) $(INCS) $(OPT) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
+CFLAGS  := $(WARN) $(DEFS) $(INCS) $(OPT) $(HARDEN_CFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(OPT) $(HARDEN_LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS    := $(PKG_LIBS) -lm -lpthread
 
 COMMON_SRC := $(wildcard common/*.c)
