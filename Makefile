@@ -12,6 +12,8 @@
 #   make chaos        SEEDS (10) seeded chaos scenarios of 60 communes (tests/chaos)
 #   make demo         a whole province on one machine (see README)
 #   make install PREFIX=/usr/local [DESTDIR=...]
+#   make deb          the Debian package build/tonghop_<version>_<arch>.deb (dpkg-deb;
+#                     version: VERSION and debian/changelog)
 #
 # BUILD selects the variant: release, asan, ubsan, debug, fuzz (clang), deb (release
 # with Debian's hardening flags, for make deb). Objects go to build/$(BUILD).
@@ -76,7 +78,7 @@ FUZZERS    := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 BINS := $(O)/tonghop-node $(O)/tonghop-hub
 
 .PHONY: all deps test-deps test check unit integration e2e asan ubsan valgrind bench demo install clean \
-        fuzz fuzzers fuzz-run fuzz-seeds chaos
+        fuzz fuzzers fuzz-run fuzz-seeds chaos deb
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -221,6 +223,14 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/doc/tonghop/examples $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0644 config/examples/*.ini $(DESTDIR)$(PREFIX)/share/doc/tonghop/examples/
 	install -m 0644 config/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
+
+# The Debian package, from a tree staged by tools/deb.sh (programs built with
+# BUILD=deb, man pages from their --help, the units of config/systemd with the
+# package's paths, debian/: changelog, copyright, maintainer scripts).
+deb:
+	@tools/deps.sh deb
+	@$(MAKE) --no-print-directory BUILD=deb all
+	@tools/deb.sh build/deb build
 
 clean:
 	rm -rf build

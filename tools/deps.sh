@@ -8,7 +8,9 @@
 # node with npm (browser tests through playwright-core), clang with
 # libFuzzer (tests/fuzz). `deps.sh bench` adds what `make bench` uses:
 # node with npm (the PouchDB peer), mosquitto with libmosquitto (the MQTT
-# peer) and apache2-utils (ab, the web load).
+# peer) and apache2-utils (ab, the web load). `deps.sh deb` adds what
+# `make deb` and its test use: dpkg-dev (dpkg-shlibdeps, for Depends:) and
+# lintian.
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev lmdb-utils
 libuv1-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libinih-dev libxlsxwriter-dev
@@ -28,6 +30,9 @@ if [ "${1:-}" = bench ]; then
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         PKGS="$PKGS nodejs npm"
     fi
+fi
+if [ "${1:-}" = deb ]; then
+    PKGS="$PKGS dpkg-dev lintian"
 fi
 missing=""
 for p in $PKGS; do
