@@ -13,7 +13,7 @@
 #   make demo         a whole province on one machine (see README)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make deb          the Debian package build/tonghop_<version>_<arch>.deb (dpkg-deb;
-#                     version: VERSION and debian/changelog)
+#                     version: VERSION and debian/changelog); make deb-test checks it
 #
 # BUILD selects the variant: release, asan, ubsan, debug, fuzz (clang), deb (release
 # with Debian's hardening flags, for make deb). Objects go to build/$(BUILD).
@@ -78,7 +78,7 @@ FUZZERS    := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 BINS := $(O)/tonghop-node $(O)/tonghop-hub
 
 .PHONY: all deps test-deps test check unit integration e2e asan ubsan valgrind bench demo install clean \
-        fuzz fuzzers fuzz-run fuzz-seeds chaos deb
+        fuzz fuzzers fuzz-run fuzz-seeds chaos deb deb-test
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -231,6 +231,10 @@ deb:
 	@tools/deps.sh deb
 	@$(MAKE) --no-print-directory BUILD=deb all
 	@tools/deb.sh build/deb build
+# The package's test alone (make test runs it among the integration scripts):
+# contents, fields, lintian, an install in a throw-away root.
+deb-test:
+	@sh tests/integration/test_deb.sh
 
 clean:
 	rm -rf build
