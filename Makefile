@@ -44,9 +44,11 @@ else ifeq ($(BUILD),debug)
   OPT := -O0 -g
 else ifeq ($(BUILD),deb)
   # the Debian package's programs (make deb): release, with the hardening
-  # Debian's packages are built with (dpkg-buildflags, hardening=+all)
+  # Debian's packages are built with (dpkg-buildflags, hardening=+all), and
+  # the source path mapped away: the same source gives the same package
   OPT := -O2 -g
-  HARDEN_CFLAGS  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -Wformat -Werror=format-security
+  HARDEN_CFLAGS  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -Wformat -Werror=format-security \
+                    -ffile-prefix-map=$(CURDIR)=.
   HARDEN_LDFLAGS := -Wl,-z,relro -Wl,-z,now
 else ifeq ($(BUILD),fuzz)
   # libFuzzer comes with Debian's clang; every object is instrumented for it
