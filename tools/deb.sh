@@ -112,9 +112,13 @@ if command -v dpkg-shlibdeps >/dev/null 2>&1; then
     # be installed in their package's directory" for every tree: not ours)
     grep -v "binaries to analyze should already be installed" "$WORK/shlibdeps.err" >&2 || true
 else
-    # no dpkg-dev: the package (unversioned) of each library the programs load
-    libdeps=$(for b in tonghop-node tonghop-hub; do ldd "$R/usr/bin/$b"; done |
-        awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
+    # no dpkg-dev: the package (unversioned) of each library the programs
+    # name (NEEDED), found where ldd says it is loaded from
+    libdeps=$(for b in tonghop-node tonghop-hub; do
+            needed=$(readelf -d "$R/usr/bin/$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
+            ldd "$R/usr/bin/$b" | awk -v n="$needed" 'BEGIN { split(n, a, "\n"); for (i in a) w[a[i]] = 1 }
+                $2 == "=>" && ($1 in w) && $3 ~ /^\// { print $3 }'
+        done | sort -u |
         while read -r lib; do
             dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null ||
                 echo "deb.sh: no package holds $lib" >&2
