@@ -4,7 +4,10 @@
     compiler runs from the repository root, where the paths below resolve. */
 #include "builtin.h"
 
+#include "units.h"
+
 #include <stdint.h>
+#include <string.h>
 
 #define S_EMBED(sym, path)                                                   \
     __asm__(".section .rodata\n"                                             \
@@ -21,6 +24,7 @@ S_EMBED(th_embed_form_nam, "config/forms/dvcq-nam.ini")
 S_EMBED(th_embed_form_6thang, "config/forms/dvcq-6thang.ini")
 S_EMBED(th_embed_units_2024, "config/units/vn-2024.csv")
 S_EMBED(th_embed_units_2025, "config/units/vn-2025.csv")
+S_EMBED(th_embed_successors_2025, "config/units/successors-2025.csv")
 
 /* 01/07/2025 is day 20270 since 1970-01-01; 30/06/2025 is 20269. */
 #define S_REFORM_DAY 20270
@@ -51,4 +55,33 @@ th_builtin_units(size_t *n)
                                S_REFORM_DAY, INT32_MAX };
     *n = 2;
     return units;
+}
+
+const th_builtin_t *
+th_builtin_successors(void)
+{
+    static th_builtin_t succ;
+    succ = (th_builtin_t){ "vn-2024", th_embed_successors_2025,
+                           (size_t)(th_embed_successors_2025_end - th_embed_successors_2025),
+                           INT32_MIN, S_REFORM_DAY - 1 };
+    return &succ;
+}
+
+const char *
+th_builtin_successors_source(void)
+{
+    /* keep in step with config/units/SOURCE.md when the file is regenerated */
+    return "Bảng chuyển đổi đơn vị hành chính mới - cũ của Cục Thống kê (sắp xếp từ "
+           "ngày 01/07/2025), bản lấy ngày 03/12/2026";
+}
+
+int
+th_builtin_fill_successors(th_units_t *units, const char *set, char *errbuf, size_t cap)
+{
+    const th_builtin_t *b = th_builtin_successors();
+    if (!set || strcmp(set, b->name) != 0)
+        return 0;
+    int rc = th_units_load_successors(units, set, "successors-2025.csv", b->text, b->len,
+                                      errbuf, cap);
+    return rc < 0 ? rc : 0;
 }
