@@ -71,8 +71,8 @@ const char *
 th_builtin_successors_source(void)
 {
     /* keep in step with config/units/SOURCE.md when the file is regenerated */
-    return "Bảng chuyển đổi đơn vị hành chính mới - cũ của Cục Thống kê (sắp xếp từ "
-           "ngày 01/07/2025), bản lấy ngày 03/12/2026";
+    return "Bảng chuyển đổi đơn vị hành chính mới - cũ của Cục Thống kê, bản lấy ngày "
+           "03/12/2026";
 }
 
 int

@@ -51,7 +51,7 @@ th_cli_fail(int code, const char *fmt, ...)
 enum { O_DIR = 256, O_UNIT, O_PARENT, O_PARENT_KEY, O_BIND, O_UNITS, O_FORMS,
        O_FORM, O_PERIOD, O_VALUES, O_AUTHOR, O_NOTE, O_KEY, O_REASON, O_AS_OF,
        O_FORMAT, O_OUT, O_NAME, O_CODE, O_LEVEL, O_FOR, O_DOCUMENT, O_DRAFT, O_HISTORY,
-       O_JSON, O_HELP };
+       O_JSON, O_HELP, O_COMPARE };
 
 static const struct option s_all_opts[] = {
     { "dir", required_argument, NULL, O_DIR },
@@ -80,6 +80,7 @@ static const struct option s_all_opts[] = {
     { "history", no_argument, NULL, O_HISTORY },
     { "json", no_argument, NULL, O_JSON },
     { "help", no_argument, NULL, O_HELP },
+    { "compare", required_argument, NULL, O_COMPARE },
     { NULL, 0, NULL, 0 },
 };
 
@@ -126,6 +127,7 @@ s_opt_slot(th_cli_opts_t *o, int id)
     case O_LEVEL: return &o->level;
     case O_FOR: return &o->for_unit;
     case O_DOCUMENT: return &o->document;
+    case O_COMPARE: return &o->compare;
     default: return NULL;
     }
 }

@@ -21,6 +21,7 @@ typedef struct {
     const char *form, *period, *values, *author, *note, *key, *reason, *as_of;
     const char *format, *out, *name;
     const char *code, *level, *for_unit, *document;
+    const char *compare;    /* rollup, export: the period to put beside --period */
     int draft, history, json, help;
 } th_cli_opts_t;
 
