@@ -4,10 +4,14 @@
 # new communes, sent by their own nodes over the real link, and 2024
 # reports of old units of BOTH predecessor provinces: communes of old Tây
 # Ninh (72) and of old Long An (80), and old Long An's district 794 (its
-# own report). No sync path brings those to this hub (its ingest refuses a
-# 2024 report of 72's communes, not below 80 in the 2024 tree), so the test
-# writes them straight into its store with tests/tools/th_putrec (signed by
-# a fresh key, unsealed, read back strictly like any report). A 2024
+# own report). One comes the real way: the office of old Phường 3 of Tây
+# Ninh (25459, whose code goes on as Phường Tân Ninh) sends its 2024 report
+# from its node to 80 (a moved commune resends its history, operations.md
+# §7). The others were held by the old hubs, nothing copies an old hub's
+# store into the new one, and an old commune of 72 whose code disappeared
+# (25462) cannot be enrolled at 80; so the test writes them straight into
+# the store with tests/tools/th_putrec (signed by a fresh key, unsealed,
+# read back strictly like any report). A 2024
 # report of Bình Dương (74, now in Hồ Chí Minh) is there too and must stay
 # out. `rollup`/`export --period 2026 --compare 2024` must count under new
 # 80 every old unit whose successor lies below it: old 80's AND old 72's.
@@ -29,7 +33,7 @@ PK=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
 fast_sync "$P"
 start_proxy l80 "$P" 1 || bad "link proxy to 80 did not start"
 for c in 25459 27694; do
-    expect_ok "init new commune $c" "$NODE" init --dir "$TMP/c$c" --unit "$c" --parent "$LINK_EP" --parent-key "$PK"
+    expect_ok "init commune $c" "$NODE" init --dir "$TMP/c$c" --unit "$c" --parent "$LINK_EP" --parent-key "$PK"
     k=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
     fast_sync "$TMP/c$c"
     expect_ok "enroll $c" "$HUB" enroll --dir "$P" --unit "$c" --key "$k"
@@ -39,9 +43,11 @@ expect_ok "Phường Tân Ninh reports 2026" "$NODE" submit --dir "$TMP/c25459" 
 # shellcheck disable=SC2046
 expect_ok "Phường Long An reports 2026" "$NODE" submit --dir "$TMP/c27694" --form dvcq-nam --period 2026 $(report 30)
 
+# shellcheck disable=SC2046
+expect_ok "the same office reports 2024 as old Phường 3, from its node" "$NODE" submit --dir "$TMP/c25459" --form dvcq-nam --period 2024 $(report 1)
+
 # 2024 (and 2025S1): the old tree's reports, as an old hub held them
 put24() { expect_ok "2024 report of old $1 ($2) in the store" tmo "$PUT" "$P" dvcq-nam 2024 "$1" 2024-10-20T09:00:00+07:00 "TT01=$3"; }
-put24 25459 "Phường 3, old Tây Ninh 72" 1
 put24 25462 "Phường 4, old Tây Ninh 72" 2
 put24 27694 "Phường 1, Tân An, old Long An 80" 4
 put24 27691 "Phường 4, Tân An, old Long An 80" 8
@@ -52,9 +58,10 @@ expect_ok "2025S1 report of old 27691 in the store" tmo "$PUT" "$P" dvcq-6thang 
 
 start p80 "$HUB" "$P"
 for c in 25459 27694; do start "c$c" "$NODE" "$TMP/c$c"; done
-for c in 25459 27694; do
-    wait_for 30 has_rev "$HUB" "$P" dvcq-nam 2026 "$c" 1 && ok "province holds $c's 2026 report" ||
-        bad "province lacks $c's 2026 report" "$(tail -5 "$TMP/p80.log")"
+for cp in 25459:2026 27694:2026 25459:2024; do
+    c=${cp%%:*}; y=${cp##*:}
+    wait_for 30 has_rev "$HUB" "$P" dvcq-nam "$y" "$c" 1 && ok "province holds $c's $y report" ||
+        bad "province lacks $c's $y report" "$(tail -5 "$TMP/p80.log")"
 done
 
 jv() { printf '%s' "$J" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }

@@ -4,9 +4,10 @@
     The reports of the 2024 tree's offices reached the hubs of that tree;
     after the 2025 reform a new province's hub (new Tây Ninh 80) must hold
     them to compare periods across the reform, and nothing yet moves them
-    there: its ingest refuses a 2024 report of old Tây Ninh's communes,
-    which are not below 80 in the 2024 tree. So a test writes them into the
-    store as a hub holds a relayed report: the record is signed by a fresh
+    there: only a commune that moved to it resends its own history, and a
+    merged-away commune of old Tây Ninh (72) cannot be enrolled at 80. So a
+    test writes them into the store as a hub holds a relayed report: the
+    record is signed by a fresh
     key (the office's own, as far as the reader can tell: it is verified
     against the key it names), stored unsealed (read back strictly and
     verified), with the given receive time, the way tests/unit/hub_fixture.h
