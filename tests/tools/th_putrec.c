@@ -7,11 +7,10 @@
     there: only a commune that moved to it resends its own history, and a
     merged-away commune of old Tây Ninh (72) cannot be enrolled at 80. So a
     test writes them into the store as a hub holds a relayed report: the
-    record is signed by a fresh
-    key (the office's own, as far as the reader can tell: it is verified
-    against the key it names), stored unsealed (read back strictly and
-    verified), with the given receive time, the way tests/unit/hub_fixture.h
-    does it.
+    record is signed by a fresh key (the office's own, as far as the reader
+    can tell: it is verified against the key it names), stored unsealed
+    (read back strictly and verified), with the given receive time, the way
+    tests/unit/hub_fixture.h does it.
 
         th_putrec DIR FORM PERIOD UNIT RECEIVED_ISO CODE=VALUE...
 
