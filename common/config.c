@@ -130,6 +130,14 @@ s_handle(s_ctx_t *x, const char *section, const char *name, const char *value)
         }
         return s_copy(x, c->parent_key, sizeof c->parent_key, value, "parent key");
     }
+    if (strcmp(section, "hub") == 0 && strcmp(name, "approve") == 0) {
+        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+            snprintf(x->msg, sizeof x->msg, "hub approve must be yes or no, not '%s'", value);
+            return 0;
+        }
+        c->approve = strcmp(value, "yes") == 0;
+        return 1;
+    }
     if (strcmp(section, "hub") == 0 && strcmp(name, "bind") == 0)
         return s_copy(x, c->bind, sizeof c->bind, value, "bind endpoint");
     if (strcmp(section, "web") == 0 && strcmp(name, "listen") == 0)
@@ -289,11 +297,14 @@ th_config_write(const char *path, const th_config_t *c)
         fprintf(f, "; no [parent] yet: reports stay in this office until one is set\n"
                    "; ([parent] endpoint = tcp://HOST:PORT and key = the parent's key)\n\n");
     if (c->bind[0])
-        fprintf(f, "[hub]\n; where child offices connect\nbind = %s\n\n"
+        fprintf(f, "[hub]\n; where child offices connect\nbind = %s\n"
+                   "; yes: a child's report counts here and goes up only once approved\n"
+                   "; (tonghop-hub approve; trả lại with return)\napprove = %s\n\n"
                    "[limits]\n; what one child office (with all below it) may cost this hub:\n"
                    "; messages and KiB a second, and MB stored here for it\n"
                    "child_msgs_per_s = %d\nchild_kib_per_s = %d\nchild_store_mb = %d\n\n",
-                c->bind, c->limit_msgs_per_s, c->limit_kib_per_s, c->limit_store_mb);
+                c->bind, c->approve ? "yes" : "no", c->limit_msgs_per_s, c->limit_kib_per_s,
+                c->limit_store_mb);
     fprintf(f, "[web]\n; the web interface; beyond 127.0.0.1 a login is always required,\n"
                "; login = required asks for it on 127.0.0.1 too (users: 'user add')\n"
                "listen = %s\nlogin = %s\n\n[log]\n; error, warn, info or debug\nlevel = %s\n",

@@ -8,6 +8,8 @@
         [parent]   endpoint = tcp://h:p    ; absent at the root
                    key = <Z85 public key of the parent office>
         [hub]      bind = tcp://IP:PORT    ; hubs only
+                   approve = no            ; yes: children's reports count and go
+                                           ; up once approved (duyệt)
         [web]      listen = 127.0.0.1:8080
                    login = auto            ; auto: only beyond loopback; required
         [log]      level = info            ; error|warn|info|debug
@@ -23,6 +25,7 @@
 #ifndef TH_CONFIG_H
 #define TH_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "crypto.h"
@@ -36,6 +39,7 @@ typedef struct {
     char parent_endpoint[TH_ENDPOINT_MAX];   /* "" when no parent */
     char parent_key[TH_Z85_KEY_LEN + 1];     /* "" when no parent */
     char bind[TH_ENDPOINT_MAX];              /* "" for a node */
+    bool approve;                            /* [hub] approve = yes */
     char web_listen[TH_ENDPOINT_MAX];        /* default 127.0.0.1:8080 */
     char web_login[16];                      /* "auto" (default) or "required" */
     int log_level;                           /* th_log_level_t */

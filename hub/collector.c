@@ -54,7 +54,8 @@ struct th_collector {
     s_child_t *children;        /* S_CHILDREN slots */
     size_t nchildren;
     uv_timer_t tick;            /* pushes META queued by other paths */
-    uint64_t forms_gen;         /* forms.gen when forms were last passed on */
+    uint64_t forms_gen;         /* forms.gen + units.gen when forms and unit lists
+                                   were last passed on */
     int tick_on;
 };
 
@@ -336,21 +337,27 @@ typedef struct {
     uint64_t gen;
 } s_gen_t;
 
+/* forms.gen + units.gen: moves whenever a form or a unit list changed */
 static int
-s_forms_txn(th_store_txn_t *txn, void *ctx)
+s_gen_read(th_store_txn_t *txn, void *ctx)
 {
-    s_gen_t *g = ctx;
-    int rc = th_store_state_get_u64(txn, "forms.gen", &g->gen);
-    for (size_t i = 0; rc == 0 && i < g->c->nchildren; i++)
-        if (g->c->children[i].rid_len)
-            rc = th_metaq_sync_forms(txn, g->c->o, g->c->children[i].unit);
+    uint64_t f = 0, u = 0;
+    int rc = th_store_state_get_u64(txn, "forms.gen", &f);
+    if (rc == 0)
+        rc = th_store_state_get_u64(txn, "units.gen", &u);
+    *(uint64_t *)ctx = f + u;
     return rc;
 }
 
 static int
-s_gen_read(th_store_txn_t *txn, void *ctx)
+s_forms_txn(th_store_txn_t *txn, void *ctx)
 {
-    return th_store_state_get_u64(txn, "forms.gen", ctx);
+    s_gen_t *g = ctx;
+    int rc = s_gen_read(txn, &g->gen);
+    for (size_t i = 0; rc == 0 && i < g->c->nchildren; i++)
+        if (g->c->children[i].rid_len)
+            rc = th_metaq_sync_down(txn, g->c->o, g->c->children[i].unit);
+    return rc;
 }
 
 static void s_rotation(th_collector_t *c);
@@ -393,7 +400,7 @@ s_on_tick(uv_timer_t *t)
 {
     th_collector_t *c = t->data;
     int64_t now = th_now_ms();
-    /* forms that came from above since the last tick go on down */
+    /* forms and unit lists that changed since the last tick go on down */
     uint64_t gen = c->forms_gen;
     if (th_store_read(c->o->store, s_gen_read, &gen) == 0 && gen != c->forms_gen) {
         s_gen_t g = { c, 0 };
@@ -459,7 +466,7 @@ s_hello_txn(th_store_txn_t *txn, void *ctx)
     if (rc == 0)
         rc = th_metaq_ack(txn, h->unit, h->meta_upto);
     if (rc == 0)
-        rc = th_metaq_sync_forms(txn, h->office, h->unit);
+        rc = th_metaq_sync_down(txn, h->office, h->unit);
     return rc;
 }
 

@@ -2,6 +2,7 @@
     form and period below one unit (see completeness.h). */
 #include "completeness.h"
 #include "verify.h"
+#include "approval.h"
 
 #include "csv.h"
 #include "entry.h"
@@ -219,6 +220,8 @@ typedef struct {
        then decoded, and verified unless sealed, on every core), the second
        takes their records, in the same order */
     th_store_txn_t *txn;
+    bool approval;           /* only approved revisions count (approval.h) */
+    bool awaiting;           /* second walk: the latest one received waits */
     s_blobs_t *collect;      /* first walk: where they go */
     th_record_t *recs;       /* second walk: theirs (taken), their results, */
     const int *rcs;
@@ -255,6 +258,12 @@ s_walk_rev(const th_store_rev_t *sr, void *ctx)
     s_walk_t *w = ctx;
     if (sr->status != TH_STATUS_SUBMITTED || sr->received_at > w->as_of)
         return 0;
+    if (w->approval) {
+        bool done = th_approval_done(w->txn, sr->key, sr->rev, w->as_of);
+        w->awaiting = !done;
+        if (!done)
+            return 0;
+    }
     if (w->collect)
         return s_blobs_add(w->collect, sr->blob, sr->len,
                            th_store_revision_sealed(w->txn, sr));
@@ -303,6 +312,14 @@ s_direct_child(const th_office_t *o, const char *code, int32_t day)
 static int s_units(th_store_txn_t *txn, s_read_t *s, th_record_t *recs, const int *rcs,
                    size_t *next);
 
+/* A hub that approves counts the reports of the units below it once
+   approved; its own count at once. */
+static bool
+s_approval(const th_office_t *o, const char *unit)
+{
+    return o->cfg.approve && strcmp(unit, o->cfg.unit) != 0;
+}
+
 static int
 s_read(th_store_txn_t *txn, void *ctx)
 {
@@ -320,7 +337,7 @@ s_read(th_store_txn_t *txn, void *ctx)
         if (th_key_make(key, sizeof key, s->f->id, c->period.id, c->units[i].unit) < 0)
             rc = TH_E_LIMIT;
         s_walk_t w = { .f = s->f, .p = &c->period, .as_of = c->as_of, .txn = txn,
-                       .collect = &all };
+                       .collect = &all, .approval = s_approval(s->o, c->units[i].unit) };
         if (rc == 0)
             rc = th_store_each_revision(txn, key, s_walk_rev, &w);
     }
@@ -355,9 +372,11 @@ s_units(th_store_txn_t *txn, s_read_t *s, th_record_t *recs, const int *rcs, siz
         th_record_t latest;
         th_record_init(&latest);
         s_walk_t w = { .unit = x->unit, .f = s->f, .p = &c->period, .as_of = c->as_of,
-                       .recs = recs, .rcs = rcs, .next = next,
+                       .recs = recs, .rcs = rcs, .next = next, .txn = txn,
+                       .approval = s_approval(s->o, x->unit),
                        .latest = s->counted ? &latest : NULL };
         int rc = th_store_each_revision(txn, key, s_walk_rev, &w);
+        x->awaiting_approval = w.awaiting;
         if (rc == 0 && s->counted && w.latest_rev && w.latest_ok)
             rc = s->counted(x, &latest, s->counted_ctx);
         th_record_clear(&latest);
@@ -398,6 +417,8 @@ s_count(th_compl_count_t *k, const th_compl_unit_t *x)
     k->expected++;
     if (x->clock_suspect)
         k->clock_suspect++;
+    if (x->awaiting_approval)
+        k->awaiting_approval++;
     switch (x->state) {
     case TH_COMPL_ON_TIME: k->reported++; k->on_time++; break;
     case TH_COMPL_LATE: k->reported++; k->late++; break;
@@ -546,13 +567,14 @@ s_rate(const th_compl_count_t *k, double v)
 static json_t *
 s_count_json(const th_compl_count_t *k)
 {
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I}", "unit", k->unit,
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I}", "unit", k->unit,
                      "name", k->name, "expected", (json_int_t)k->expected, "reported",
                      (json_int_t)k->reported, "on_time", (json_int_t)k->on_time, "late",
                      (json_int_t)k->late, "missing", (json_int_t)k->missing,
                      "reported_rate", s_rate(k, k->reported_rate), "on_time_rate",
                      s_rate(k, k->on_time_rate), "clock_suspect",
-                     (json_int_t)k->clock_suspect);
+                     (json_int_t)k->clock_suspect, "awaiting_approval",
+                     (json_int_t)k->awaiting_approval);
 }
 
 json_t *
@@ -577,11 +599,12 @@ th_completeness_json(const th_completeness_t *c)
     for (size_t i = 0; i < c->nunits; i++) {
         const th_compl_unit_t *x = &c->units[i];
         oom |= json_array_append_new(
-                   units, json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:b}", "unit", x->unit,
-                                    "name", x->name, "child", x->child, "status",
+                   units, json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:b, s:b}", "unit",
+                                    x->unit, "name", x->name, "child", x->child, "status",
                                     s_state_name(x->state), "rev", (json_int_t)x->rev,
                                     "days_late", x->days_late, "clock_suspect",
-                                    x->clock_suspect)) != 0;
+                                    x->clock_suspect, "awaiting_approval",
+                                    x->awaiting_approval)) != 0;
         if (x->state == TH_COMPL_LATE) {
             char sub[32], dl[11];
             th_time_format_iso(x->submitted_at, sub);
@@ -706,6 +729,14 @@ s_print_table(const void *res, const th_form_t *f)
     if (rc == 0 && th_table_rows(miss) > 0) {
         printf("\n");
         rc = th_table_print(miss, stdout);
+    }
+    if (rc == 0 && t->awaiting_approval > 0) {
+        printf("\nĐơn vị có báo cáo chờ duyệt (tonghop-hub approve):");
+        for (size_t i = 0; i < c->nunits; i++)
+            if (c->units[i].awaiting_approval)
+                printf(" %s (%s)%s", c->units[i].unit, c->units[i].name,
+                       i + 1 < c->nunits ? ";" : "");
+        printf("\n");
     }
     th_table_destroy(&late);
     th_table_destroy(&miss);

@@ -5,7 +5,10 @@
     reports the form (th_form_reported_by), in the unit tree in force on the
     period's last day; a unit that merged away before then is not expected.
     A unit has reported when its latest submitted revision received here at
-    or before the as-of time has a valid signature. Timeliness is judged on
+    or before the as-of time has a valid signature; at a hub that approves
+    ([hub] approve = yes), only revisions of units below it approved by the
+    as-of time count (approval.h), and a unit with a newer revision not
+    approved yet is flagged awaiting approval. Timeliness is judged on
     the signed submitted_at (the owner's clock) of the unit's EARLIEST
     submitted revision held here (a later correction does not make a
     report late), against the end of its deadline day in Vietnam time
@@ -54,6 +57,8 @@ typedef struct {
     int32_t deadline;           /* due day, INT32_MIN when none */
     int days_late;              /* > 0 only when late: whole days, rounded up */
     bool clock_suspect;
+    bool awaiting_approval;     /* a hub that approves holds a revision of it
+                                   received by as_of and not approved yet */
     bool has_offset;            /* a clock offset was measured for its path */
     int64_t clock_offset_ms;    /* theirs - ours, when has_offset */
 } th_compl_unit_t;
@@ -67,6 +72,7 @@ typedef struct {
     size_t expected, reported, on_time, late, missing;
     double reported_rate, on_time_rate;
     size_t clock_suspect;       /* expected units flagged clock-suspect */
+    size_t awaiting_approval;   /* expected units awaiting approval here */
 } th_compl_count_t;
 
 typedef struct th_completeness {

@@ -17,6 +17,7 @@
 #include "rotation.h"
 #include "rollup.h"
 #include "unitlist.h"
+#include "approval.h"
 #include "period.h"
 
 #include <inttypes.h>
@@ -207,14 +208,16 @@ s_cmd_revoke(th_cli_opts_t *o, int argc, char **argv)
     return code;
 }
 
-/* ---- return for correction ---------------------------------------------- */
+/* ---- the answers to a child's report: return for correction, approve ---- */
 
+/* `return` (approve false) or `approve` of unit's current report. */
 static int
-s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
+s_answer(th_cli_opts_t *o, int argc, char **argv, bool approve)
 {
+    const char *cmd = approve ? "approve" : "return";
     if (argc > 0)
-        return th_cli_fail(TH_EXIT_USAGE, "return: unexpected argument '%s'", argv[0]);
-    size_t rl = strlen(o->reason);
+        return th_cli_fail(TH_EXIT_USAGE, "%s: unexpected argument '%s'", cmd, argv[0]);
+    size_t rl = approve ? 1 : strlen(o->reason);
     if (rl == 0 || rl > 400)
         return th_cli_fail(TH_EXIT_USAGE, "return: --reason must say what to correct "
                            "(1 to 400 bytes)");
@@ -224,17 +227,34 @@ s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
         return code;
     uint32_t rev = 0;
     char err[512];
-    int rc = th_return_report(off, o->form, o->period, o->unit, o->reason, &rev, err,
-                              sizeof err);
-    if (rc == TH_E_PERIOD)
-        code = th_cli_fail(TH_EXIT_USAGE, "return: %s", err);
-    else if (rc < 0)
-        code = th_cli_fail(TH_EXIT_FAIL, "return: %s", err);
+    int rc = approve ? th_approval_approve(off, o->form, o->period, o->unit, &rev, err,
+                                           sizeof err)
+                     : th_return_report(off, o->form, o->period, o->unit, o->reason, &rev,
+                                        err, sizeof err);
+    if (rc < 0)
+        code = th_cli_fail(rc == TH_E_PERIOD ? TH_EXIT_USAGE : TH_EXIT_FAIL, "%s: %s", cmd,
+                           err);
+    else if (approve)
+        printf("Đã duyệt báo cáo %s kỳ %s của đơn vị %s (lần %u): báo cáo được tổng hợp%s; "
+               "đơn vị được báo khi có kết nối.\n", o->form, o->period, o->unit, rev,
+               off->cfg.parent_endpoint[0] ? " và gửi lên cấp trên" : "");
     else
         printf("Đã trả lại báo cáo %s kỳ %s của đơn vị %s (lần %u) để sửa; thông báo "
                "được gửi xuống khi có kết nối.\n", o->form, o->period, o->unit, rev);
     th_office_destroy(&off);
     return code;
+}
+
+static int
+s_cmd_return(th_cli_opts_t *o, int argc, char **argv)
+{
+    return s_answer(o, argc, argv, false);
+}
+
+static int
+s_cmd_approve(th_cli_opts_t *o, int argc, char **argv)
+{
+    return s_answer(o, argc, argv, true);
 }
 
 static int
@@ -289,6 +309,16 @@ static const th_cli_cmd_t s_cmds[] = {
       "  --reason TEXT   what to correct, 1 to 400 bytes, shown to the clerk\n"
       "Example:\n  tonghop-hub return --dir D --form dvcq-nam --period 2026 --unit 25459 \\\n"
       "      --reason 'Số hồ sơ giải quyết đúng hạn lớn hơn số hồ sơ tiếp nhận'\n" },
+    { "approve", s_cmd_approve, "dir form period unit",
+      "--dir D --form F --period P --unit U",
+      "Approves (duyệt) a child's current report at a hub that approves ([hub]\n"
+      "approve = yes in tonghop.ini): until then it is held but neither counted here\n"
+      "nor sent up. The clerk of the office that made it sees 'đã duyệt' in 'status'.\n"
+      "To refuse it, return it for correction ('return').",
+      "Options:\n"
+      "  --unit U        the unit whose current report is approved (below this hub)\n"
+      "'completeness' lists the reports awaiting approval.\n"
+      "Example:\n  tonghop-hub approve --dir D --form dvcq-nam --period 2024 --unit 25459\n" },
     { "enroll", s_cmd_enroll, "dir unit key", "--dir D --unit CODE --key Z85",
       "Admits a child office: from now on it may connect with this key and its\n"
       "reports are accepted. Takes effect at once, also while 'run' is running.\n"

@@ -212,7 +212,8 @@ s_record(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int8_t pr
         th_store_rev_t nr = { .key = key, .rev = r.rev, .status = TH_STATUS_SUBMITTED,
                               .received_at = b->now, .blob = e->blob, .len = e->len,
                               .seal = true };   /* every check above passed */
-        rc = th_store_put_revision(txn, &nr, s_has_parent(b), NULL);
+        /* a hub that approves sends it on once approved (approval.h) */
+        rc = th_store_put_revision(txn, &nr, s_has_parent(b) && !b->office->cfg.approve, NULL);
         if (rc < 0)
             goto done;
         b->applied++;

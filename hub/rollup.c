@@ -211,6 +211,8 @@ s_finish(th_rollup_value_t *out, const s_acc_t *a, const th_indicator_t *ind)
     }
 }
 
+static void s_part_free(th_rollup_part_t *p);
+
 /* ---- unit list ---------------------------------------------------------- */
 
 static int
@@ -513,6 +515,16 @@ s_rollup(th_office_t *o, const char *form, const char *period, const char *unit,
             parts[k]->on_time += x->state == TH_COMPL_ON_TIME;
         }
     }
+    /* a level with no unit in this tree (no district in the two-tier
+       one) makes no group */
+    size_t kept = 0;
+    for (size_t g = 0; g < r->ngroups; g++) {
+        if (r->groups[g].expected == 0 && r->groups[g].counted == 0)
+            s_part_free(&r->groups[g]);
+        else
+            r->groups[kept++] = r->groups[g];
+    }
+    r->ngroups = kept;
     for (size_t i = 0; i < r->nchildren; i++) {
         th_rollup_part_t *pt = &r->children[i];
         if ((rc = s_part_values(pt, f, s_acc_child(&c, i))) < 0)

@@ -90,7 +90,8 @@ typedef struct th_rollup {
     bool has_own;                /* U's level reports the form: own is set */
     th_rollup_part_t own;        /* U's own report (unit U) */
     size_t ngroups;              /* the form's levels when it has several, form */
-    th_rollup_part_t *groups;    /* order; 0 and NULL otherwise */
+    th_rollup_part_t *groups;    /* order, without a level that has no unit here
+                                    (no district in the two-tier tree) */
     size_t ntexts;               /* form order, then subtree order */
     th_rollup_text_t *texts;
     size_t nviolations;          /* subtree order, then rule order */

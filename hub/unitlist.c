@@ -100,7 +100,7 @@ s_add_to_set(th_store_txn_t *txn, s_add_t *a, const char *set)
         return th_errbuf(a->errbuf, a->cap, rc == -ENOMEM ? rc : TH_E_USAGE,
                          "không thêm được đơn vị %s: %s", a->code, why);
     }
-    rc = th_office_units_set_put(txn, set, from, to, next, next_len);
+    rc = th_office_units_set_put(txn, set, from, to, next, next_len, 0);
     th_free(next);
     return rc;
 }
@@ -124,9 +124,9 @@ s_set_name(const char *key, const void *val, size_t len, void *ctx)
     return 0;
 }
 
-/* The department goes into the list in force today and into every other
-   list (an older tree) in which its parent is the same unit: same code,
-   same name. A unit the reform merged away keeps its old departments out
+/* The department goes into the list that has its parent today (or last)
+   and into every other list in which its parent is the same unit: same
+   code, same name. A unit the reform merged away keeps its old departments out
    of the new one, and a province that stayed as it was (Thanh Hóa, 38)
    gets the department for its reports of the periods before 1/7/2025 too. */
 static int
@@ -134,9 +134,12 @@ s_add_txn(th_store_txn_t *txn, void *ctx)
 {
     s_add_t *a = ctx;
     th_office_t *o = a->o;
-    int32_t today = th_time_day_vn(th_now_ms());
-    const th_unit_t *par = th_units_find(o->units, a->parent, today);
-    if (!par || !th_units_in_subtree(o->units, o->cfg.unit, a->parent, today))
+    /* the parent in the tree in force today or, for a hub of an older tree
+       (old Tây Ninh, 72, consolidating the periods before 1/7/2025), in the
+       latest tree that has it */
+    const th_unit_t *par = NULL;
+    int32_t day = th_units_tree_day(o->units, a->parent, th_time_day_vn(th_now_ms()), &par);
+    if (!par || !th_units_in_subtree(o->units, o->cfg.unit, a->parent, day))
         return th_errbuf(a->errbuf, a->cap, TH_E_UNIT,
                          "đơn vị cấp trên '%s' không có trong cây đơn vị hiện hành của %s; "
                          "bỏ --parent để đặt đơn vị mới trực thuộc %s, hoặc xem "

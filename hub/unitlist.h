@@ -5,7 +5,8 @@
     A department is a unit of level "department" with an assigned code,
     below the hub's unit or a unit of its subtree. It is kept in the store
     as a row of the unit list (set) that holds its parent in the tree in
-    force today, so that every lookup by code and day, the completeness and
+    force today (or the latest that has it), and of every other list in
+    which the parent is the same unit, so that every lookup by code and day, the completeness and
     the rollup see it as any other unit; the change is one write
     transaction, checked by loading the whole list again before it is
     stored, and counts up "units.gen" so that a running daemon re-reads the
@@ -21,7 +22,8 @@
 /* Adds unit code (name, level "department") below parent (NULL: o's own
    unit) to o's store. Checks: code valid and used by no unit of any list;
    name non-empty UTF-8 without control characters; level "department";
-   parent in force today and at or below o's unit. errbuf gets a
+   parent at or below o's unit in the tree in force today, or in the
+   latest tree that has it (a hub of an older tree). errbuf gets a
    Vietnamese sentence (what, and what to do). Returns 0, TH_E_USAGE (bad
    code, name or level), TH_E_EXISTS (code taken), TH_E_UNIT (parent),
    TH_E_CORRUPT (the stored list), -ENOMEM or store errors. o's own

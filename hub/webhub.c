@@ -13,6 +13,7 @@
 #include "rollup.h"
 #include "units.h"
 #include "log.h"
+#include "approval.h"
 #include "webnode.h"
 
 #include <errno.h>
@@ -434,6 +435,19 @@ s_dashboard(th_httpd_req_t *rq, void *arg)
 
 /* ---- one unit's report as received --------------------------------------------------------- */
 
+/* The hidden fields naming the report of a unit page's forms. */
+static void
+s_hidden_report(FILE *f, const th_rollup_t *r)
+{
+    fputs("<input type=\"hidden\" name=\"form\" value=\"", f);
+    th_html_put(f, r->form);
+    fputs("\"><input type=\"hidden\" name=\"period\" value=\"", f);
+    th_html_put(f, r->period.id);
+    fputs("\"><input type=\"hidden\" name=\"unit\" value=\"", f);
+    th_html_put(f, r->total.unit);
+    fputs("\">", f);
+}
+
 static int
 s_unit_page(th_httpd_req_t *rq, void *arg)
 {
@@ -463,6 +477,9 @@ s_unit_page(th_httpd_req_t *rq, void *arg)
     if (th_httpd_arg(rq, "returned"))
         fputs("<div class=\"notice ok\">Đã trả lại báo cáo để sửa; thông báo được gửi xuống "
               "đơn vị khi có kết nối.</div>\n", f);
+    if (th_httpd_arg(rq, "approved"))
+        fputs("<div class=\"notice ok\">Đã duyệt báo cáo: báo cáo được tổng hợp và gửi lên; "
+              "đơn vị được báo khi có kết nối.</div>\n", f);
     fputs("<p><a class=\"up\" href=\"/hub?", f);
     s_q(f, r->form, r->period.id, NULL);
     fputs("\">Về bảng tổng hợp</a></p>\n", f);
@@ -496,17 +513,25 @@ s_unit_page(th_httpd_req_t *rq, void *arg)
             }
             fputs("</ul></div>\n", f);
         }
+        bool approved = true;
+        char key[TH_KEY_MAX];
+        if (o->cfg.approve && strcmp(r->total.unit, o->cfg.unit) != 0 &&
+            rec.status == TH_STATUS_SUBMITTED &&
+            th_key_make(key, sizeof key, r->form, r->period.id, r->total.unit) >= 0 &&
+            th_approval_state(o, key, rec.rev, &approved) == 0 && !approved) {
+            fprintf(f, "<h2>Duyệt báo cáo</h2>\n<p id=\"awaiting\">Lần %u đang chờ duyệt: "
+                    "chưa được tổng hợp và chưa gửi lên cấp trên.</p>\n<form id=\"approve\" "
+                    "method=\"post\" action=\"/hub/approve\">", rec.rev);
+            th_httpd_csrf_field(rq, f);
+            s_hidden_report(f, r);
+            fputs("<div class=\"actions\"><button>Duyệt báo cáo</button></div></form>\n", f);
+        }
         if (strcmp(r->total.unit, o->cfg.unit) != 0) {
             fputs("<h2>Trả lại để sửa</h2>\n<form id=\"return\" method=\"post\" "
                   "action=\"/hub/return\">", f);
             th_httpd_csrf_field(rq, f);
-            fputs("<input type=\"hidden\" name=\"form\" value=\"", f);
-            th_html_put(f, r->form);
-            fputs("\"><input type=\"hidden\" name=\"period\" value=\"", f);
-            th_html_put(f, r->period.id);
-            fputs("\"><input type=\"hidden\" name=\"unit\" value=\"", f);
-            th_html_put(f, r->total.unit);
-            fputs("\"><div class=\"field\"><label for=\"reason\">Lý do, nội dung cần sửa"
+            s_hidden_report(f, r);
+            fputs("<div class=\"field\"><label for=\"reason\">Lý do, nội dung cần sửa"
                   "</label><textarea id=\"reason\" name=\"reason\" maxlength=\"400\" required>"
                   "</textarea></div><div class=\"actions\"><button>Trả lại báo cáo</button>"
                   "</div></form>\n", f);
@@ -517,30 +542,50 @@ s_unit_page(th_httpd_req_t *rq, void *arg)
     return th_httpd_page_send(rq, 200);
 }
 
+/* POST /hub/return (approve false) and /hub/approve: the answers to a
+   child's report, as the CLI's return and approve. */
 static int
-s_return(th_httpd_req_t *rq, void *arg)
+s_answer(th_httpd_req_t *rq, bool approve)
 {
-    (void)arg;
     const char *form = th_httpd_field(rq, "form"), *period = th_httpd_field(rq, "period");
     const char *unit = th_httpd_field(rq, "unit"), *reason = th_httpd_field(rq, "reason");
-    if (!form || !period || !unit || !reason)
-        return th_httpd_fail(rq, 400, "Thiếu thông tin để trả lại báo cáo.");
+    if (!form || !period || !unit || (!approve && !reason))
+        return th_httpd_fail(rq, 400, approve ? "Thiếu thông tin để duyệt báo cáo."
+                                              : "Thiếu thông tin để trả lại báo cáo.");
     char err[512];
-    int rc = th_return_report(th_httpd_office(rq), form, period, unit, reason, NULL, err,
-                              sizeof err);
+    int rc = approve ? th_approval_approve(th_httpd_office(rq), form, period, unit, NULL, err,
+                                           sizeof err)
+                     : th_return_report(th_httpd_office(rq), form, period, unit, reason, NULL,
+                                        err, sizeof err);
     if (rc == TH_E_INVALID)
         return th_httpd_fail(rq, 400, "Hãy ghi lý do, nội dung cần sửa (tối đa 400 byte).");
     if (rc == TH_E_NOTFOUND)
-        return th_httpd_fail(rq, 404, "Chưa nhận được báo cáo của đơn vị này để trả lại.");
+        return th_httpd_fail(rq, 404, "Chưa nhận được báo cáo của đơn vị này.");
     if (rc == TH_E_FORM || rc == TH_E_PERIOD || rc == TH_E_UNIT)
         return th_httpd_fail(rq, 404, "Biểu mẫu, kỳ hoặc đơn vị không hợp lệ.");
+    if (rc == TH_E_EXISTS || rc == TH_E_USAGE)
+        return th_httpd_fail(rq, 409, err);
     if (rc < 0)
         return rc;
     th_httpd_saved(rq);
     char loc[200];
-    snprintf(loc, sizeof loc, "/hub/unit?form=%s&period=%s&unit=%s&returned=1", form, period,
-             unit);
+    snprintf(loc, sizeof loc, "/hub/unit?form=%s&period=%s&unit=%s&%s=1", form, period, unit,
+             approve ? "approved" : "returned");
     return th_httpd_redirect(rq, loc);
+}
+
+static int
+s_return(th_httpd_req_t *rq, void *arg)
+{
+    (void)arg;
+    return s_answer(rq, false);
+}
+
+static int
+s_approve(th_httpd_req_t *rq, void *arg)
+{
+    (void)arg;
+    return s_answer(rq, true);
 }
 
 /* ---- exports and JSON ----------------------------------------------------------------------- */
@@ -646,6 +691,7 @@ th_webhub_add(th_httpd_t *w)
         { "GET", "/hub", s_dashboard },
         { "GET", "/hub/unit", s_unit_page },
         { "POST", "/hub/return", s_return },
+        { "POST", "/hub/approve", s_approve },
         { "GET", "/export", s_export },
         { "GET", "/api/rollup", s_api_rollup },
         { "GET", "/api/completeness", s_api_completeness },

@@ -662,6 +662,9 @@ s_status_text(const th_office_t *off, const json_t *doc)
            error && error[0] && refused ? " — " : "", refused && error ? error : "");
     printf("Chờ gửi lên cấp trên: %" PRIu64 " (đã xác nhận đến số %" PRIu64
            ", mới nhất %" PRIu64 ")\n", pending, acked, last);
+    const char *unotice = json_string_value(json_object_get(doc, "units_notice"));
+    if (unotice)
+        printf("LƯU Ý: %s\n", unotice);
     const json_t *rot = json_object_get(doc, "rotation");
     if (rot) {
         const char *par = json_string_value(json_object_get(rot, "parent"));

@@ -1,5 +1,6 @@
 /*  entry: check, number, sign and store an office's own report revisions. */
 #include "entry.h"
+#include "approval.h"
 #include "codec.h"
 #include "csv.h"
 #include "err.h"
@@ -130,6 +131,9 @@ s_put(th_store_txn_t *txn, void *ctx)
     rc = th_store_put_revision(txn, &r, x->rec->status == TH_STATUS_SUBMITTED,
                                &x->seq);
     th_free(blob);
+    /* an entry on a child's behalf, made here: nothing to approve here */
+    if (rc == 0 && x->rec->proxy && x->rec->status == TH_STATUS_SUBMITTED)
+        rc = th_approval_mark(txn, x->key, x->rec->rev, x->rec->submitted_at);
     return rc;
 }
 

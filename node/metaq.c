@@ -276,11 +276,147 @@ s_apply_form(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
     return 0;
 }
 
+/* ---- unit lists ---------------------------------------------------------- */
+
+/* A unit list item: key = set name, blob = be64 version, be32 valid_from,
+   be32 valid_to (inclusive days), then the CSV text. */
+#define S_UNITS_ITEM_HDR 16
+
+static void
+s_be_put(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t
+s_be_get(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Was the office's unit in this set, and is it still in its new text? */
+static void
+s_units_notice(th_store_txn_t *txn, th_office_t *o, const char *set, uint64_t version,
+               const th_units_t *fresh)
+{
+    const th_unit_t *old = th_units_find_in_set(o->units, set, o->cfg.unit);
+    if (!old || th_units_find_in_set(fresh, set, o->cfg.unit))
+        return;
+    char when[32], msg[512];
+    th_time_format_vn(th_now_ms(), when);
+    snprintf(msg, sizeof msg, "Đơn vị %s (%s) không còn trong danh mục đơn vị %s (phiên bản "
+             "%" PRIu64 ", cấp trên gửi xuống lúc %s): văn phòng này không còn báo cáo được "
+             "các kỳ của danh mục đó. Hãy liên hệ cấp trên để được hướng dẫn (đơn vị đã "
+             "được sắp xếp, đổi mã hoặc chuyển đơn vị cấp trên).", o->cfg.unit, old->name, set,
+             version, when);
+    th_log(TH_LOG_WARN, "metaq: this office's unit %s is not in unit list %s version %" PRIu64
+           " from the parent", o->cfg.unit, set, version);
+    th_store_kv_put(txn, TH_DB_STATE, TH_METAQ_UNITS_NOTICE, msg, strlen(msg));
+}
+
+/* A unit list from above replaces ours when its version is newer; checked
+   whole (th_units_load_csv) before it is stored. The office re-reads its
+   lists when "units.gen" moves (th_office_reload_units). */
+static int
+s_apply_units(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
+{
+    if (item->len < S_UNITS_ITEM_HDR) {
+        th_log(TH_LOG_WARN, "metaq: malformed unit list '%s' from the parent ignored",
+               item->key);
+        return 0;
+    }
+    uint64_t version = s_be_get(item->blob, 8), mine = 0;
+    int32_t from = (int32_t)(uint32_t)s_be_get(item->blob + 8, 4);
+    int32_t to = (int32_t)(uint32_t)s_be_get(item->blob + 12, 4);
+    const char *text = (const char *)item->blob + S_UNITS_ITEM_HDR;
+    size_t len = item->len - S_UNITS_ITEM_HDR;
+    const char *t;
+    size_t tl;
+    int32_t f0, t0;
+    int rc = th_office_units_set_get(txn, item->key, &f0, &t0, &t, &tl);
+    if (rc == 0)
+        rc = th_office_units_version(txn, item->key, &mine);
+    else if (rc == TH_E_NOTFOUND)
+        rc = 0;   /* a list this office did not have (it was made with its own) */
+    if (rc < 0)
+        return rc;
+    if (version <= mine)
+        return 0;   /* held already: a resend, or an older version */
+    th_units_t *fresh = th_units_new();
+    char err[256] = "";
+    rc = fresh ? th_units_load_csv(fresh, item->key, item->key, text, len, from, to, err,
+                                   sizeof err)
+               : -ENOMEM;
+    if (rc == -ENOMEM) {
+        th_units_destroy(&fresh);
+        return rc;
+    }
+    if (rc < 0) {
+        th_units_destroy(&fresh);
+        th_log(TH_LOG_WARN, "metaq: unit list '%s' version %" PRIu64 " from the parent is "
+               "not valid, ignored: %s", item->key, version, err);
+        return 0;
+    }
+    s_units_notice(txn, o, item->key, version, fresh);
+    th_units_destroy(&fresh);
+    if ((rc = th_office_units_set_put(txn, item->key, from, to, text, len, version)) < 0)
+        return rc;
+    th_log(TH_LOG_INFO, "metaq: unit list %s version %" PRIu64 " received from the parent",
+           item->key, version);
+    return 0;
+}
+
+typedef struct {
+    th_store_txn_t *txn;
+    const char *child;
+} s_down_t;
+
+static int
+s_sync_set(const char *set, const void *val, size_t vlen, void *ctx)
+{
+    s_down_t *d = ctx;
+    uint64_t version = 0, sent = 1;   /* every office starts with version 1 */
+    int rc = th_office_units_version(d->txn, set, &version);
+    if (rc < 0)
+        return rc;
+    char k[TH_UNIT_MAX + 96];
+    snprintf(k, sizeof k, "uv:%s:%s", d->child, set);
+    const void *v;
+    size_t len;
+    rc = th_store_kv_get(d->txn, TH_DB_PEERS, k, &v, &len);
+    if (rc < 0 && rc != TH_E_NOTFOUND)
+        return rc;
+    if (rc == 0 && len == 8)
+        sent = s_be_get(v, 8);
+    if (version <= sent || vlen < 8 || vlen - 8 + S_UNITS_ITEM_HDR > TH_MSG_BLOB_MAX)
+        return 0;
+    /* the stored value is be32 from | be32 to | CSV: the item puts the
+       version before it */
+    uint8_t *blob = th_malloc(vlen + 8);
+    if (!blob)
+        return -ENOMEM;
+    s_be_put(blob, version, 8);
+    memcpy(blob + 8, val, vlen);
+    rc = th_metaq_push(d->txn, d->child, TH_MSG_META_UNITS, set, blob, vlen + 8, NULL);
+    th_free(blob);
+    uint8_t b[8];
+    s_be_put(b, version, 8);
+    if (rc == 0)
+        rc = th_store_kv_put(d->txn, TH_DB_PEERS, k, b, sizeof b);
+    return rc;
+}
+
 int
 th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
 {
     if (item->kind == TH_MSG_META_FORM)
         return s_apply_form(txn, o, item);
+    if (item->kind == TH_MSG_META_UNITS)
+        return s_apply_units(txn, o, item);
     if (item->kind == TH_MSG_META_KEY) {
         /* the parent rotates its key: tried when the old one stops
            working (uplink.c), under the [parent] key it replaces */
@@ -331,14 +467,29 @@ th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
         snprintf(v, sizeof v, "%u %" PRId64, rev, at);
         return th_store_kv_put(txn, TH_DB_RECEIPTS, k, v, strlen(v));
     }
-    /* a notice is a return for correction ("return:rev at by reason") or a
-       rejection from above ("rev code reason") */
+    /* a notice is an approval ("approved:rev at by", approval.h), a return
+       for correction ("return:rev at by reason") or a rejection from above
+       ("rev code reason") */
+    if (item->len > 9 && memcmp(item->blob, "approved:", 9) == 0) {
+        snprintf(k, sizeof k, "a|%s", item->key);
+        return th_store_kv_put(txn, TH_DB_RECEIPTS, k, item->blob + 9, item->len - 9);
+    }
     if (item->len > 7 && memcmp(item->blob, "return:", 7) == 0) {
         snprintf(k, sizeof k, "t|%s", item->key);
         return th_store_kv_put(txn, TH_DB_RECEIPTS, k, item->blob + 7, item->len - 7);
     }
     snprintf(k, sizeof k, "x|%s", item->key);
     return th_store_kv_put(txn, TH_DB_RECEIPTS, k, item->blob, item->len);
+}
+
+int
+th_metaq_sync_down(th_store_txn_t *txn, th_office_t *o, const char *child)
+{
+    int rc = th_metaq_sync_forms(txn, o, child);
+    s_down_t d = { txn, child };
+    if (rc == 0)
+        rc = th_store_kv_each(txn, TH_DB_UNITS, "", s_sync_set, &d);
+    return rc;
 }
 
 int

@@ -15,6 +15,8 @@
     A form (kind FORM, key = form id, blob = its source text) replaces
     the office's form of that id when its version is newer; "forms.gen" in
     `state` counts such changes so that a hub's collector passes them on.
+    Unit lists (kind UNITS) likewise, counted by "units.gen"
+    (th_metaq_sync_down).
 
     Layouts (store tables):
       meta      q|<child>|<seq %020>  kind(1) | keylen(1) | key | blob
@@ -32,6 +34,9 @@
 #include "office.h"
 
 #define TH_METAQ_NEXT_KEY "uplink.next_key"
+/* state: the Vietnamese notice kept when a unit list from above no longer
+   has this office's unit (status shows it) */
+#define TH_METAQ_UNITS_NOTICE "units.notice"
 
 /* Appends an item for child; returns 0 (and *seq if not NULL) or store errors. */
 int th_metaq_push(th_store_txn_t *txn, const char *child, uint8_t kind, const char *key,
@@ -68,6 +73,16 @@ int th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *ite
    queued for it (peers "fv:<child>:<form>"): forms flow from the root
    down, each hub passing on what it has. */
 int th_metaq_sync_forms(th_store_txn_t *txn, th_office_t *o, const char *child);
+
+/* th_metaq_sync_forms, and every unit list of this office whose version
+   is newer than what was last queued for child (peers "uv:<child>:<set>";
+   every office starts at version 1, as init made it): a list changed at
+   the root (`units add`) flows down, each hub passing on what it has. An
+   office applies a list (kind UNITS, key = set name, blob = be64 version,
+   be32 valid_from, be32 valid_to, CSV) when its version is newer than its
+   own, after checking it whole; when its own unit was in the set and is no
+   longer, it keeps a notice (TH_METAQ_UNITS_NOTICE). */
+int th_metaq_sync_down(th_store_txn_t *txn, th_office_t *o, const char *child);
 
 /* Records that the parent rejected our log entry (key, rev): for our own
    report in `receipts`; for a relayed one as a notice to the child on the

@@ -34,6 +34,20 @@ s_get_be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* A unit list as the store keeps it: be32 from | be32 to | CSV text, in a
+   new buffer of S_UNITS_HDR + len bytes (th_free), or NULL. */
+static uint8_t *
+s_units_value(int32_t from, int32_t to, const char *text, size_t len)
+{
+    uint8_t *v = th_malloc(S_UNITS_HDR + len);
+    if (!v)
+        return NULL;
+    s_put_be32(v, (uint32_t)from);
+    s_put_be32(v + 4, (uint32_t)to);
+    memcpy(v + S_UNITS_HDR, text, len);
+    return v;
+}
+
 static int
 s_path(char *buf, size_t cap, const char *dir, const char *name)
 {
@@ -133,12 +147,9 @@ s_seed_set(s_seed_t *s, th_units_t *units, const char *name, const char *origin,
     int rc = th_units_load_csv(units, name, origin, text, len, from, to, errbuf, cap);
     if (rc < 0)
         return rc;
-    uint8_t *v = th_malloc(S_UNITS_HDR + len);
+    uint8_t *v = s_units_value(from, to, text, len);
     if (!v)
         return -ENOMEM;
-    s_put_be32(v, (uint32_t)from);
-    s_put_be32(v + 4, (uint32_t)to);
-    memcpy(v + S_UNITS_HDR, text, len);
     s->set_names[s->nsets] = name;
     s->set_vals[s->nsets] = v;
     s->set_lens[s->nsets] = S_UNITS_HDR + len;
@@ -419,18 +430,36 @@ th_office_units_set_get(th_store_txn_t *txn, const char *set, int32_t *from, int
 }
 
 int
-th_office_units_set_put(th_store_txn_t *txn, const char *set, int32_t from, int32_t to,
-                        const char *text, size_t len)
+th_office_units_version(th_store_txn_t *txn, const char *set, uint64_t *version)
 {
-    uint8_t *v = th_malloc(S_UNITS_HDR + len);
+    char k[96];
+    snprintf(k, sizeof k, "uv.%s", set);
+    int rc = th_store_state_get_u64(txn, k, version);
+    if (rc == 0 && *version == 0)
+        *version = 1;   /* as made by init */
+    return rc;
+}
+
+int
+th_office_units_set_put(th_store_txn_t *txn, const char *set, int32_t from, int32_t to,
+                        const char *text, size_t len, uint64_t version)
+{
+    char k[96];
+    snprintf(k, sizeof k, "uv.%s", set);
+    if (version == 0) {
+        int rc = th_store_state_get_u64(txn, k, &version);
+        if (rc < 0)
+            return rc;
+        version = (version ? version : 1) + 1;
+    }
+    uint8_t *v = s_units_value(from, to, text, len);
     if (!v)
         return -ENOMEM;
-    s_put_be32(v, (uint32_t)from);
-    s_put_be32(v + 4, (uint32_t)to);
-    memcpy(v + S_UNITS_HDR, text, len);
     int rc = th_store_kv_put(txn, TH_DB_UNITS, set, v, S_UNITS_HDR + len);
     th_free(v);
     uint64_t gen = 0;
+    if (rc == 0)
+        rc = th_store_state_put_u64(txn, k, version);
     if (rc == 0)
         rc = th_store_state_get_u64(txn, "units.gen", &gen);
     if (rc == 0)

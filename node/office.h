@@ -55,14 +55,18 @@ th_office_t *th_office_open(const char *dir, char *errbuf, size_t cap, int *err)
 void th_office_destroy(th_office_t **self_p);
 
 /* The unit lists as the store keeps them: one value per set (key: the set
-   name), its validity (inclusive days) and its CSV text. get: *text points
-   into the store, valid until txn ends; TH_E_NOTFOUND, TH_E_CORRUPT. put
-   replaces the set and counts up "units.gen", so that a running daemon
-   re-reads the lists (th_office_reload_units). */
+   name), its validity (inclusive days) and its CSV text, and its version
+   ("uv.<set>" in state; 1 as init made it). get: *text points into the
+   store, valid until txn ends; TH_E_NOTFOUND, TH_E_CORRUPT. put replaces
+   the set at version (0: the next one, for a change made here; a list
+   from the parent keeps the root's number) and counts up "units.gen", so
+   that a running daemon re-reads the lists (th_office_reload_units) and a
+   hub passes the new version on to its children (metaq). */
 int th_office_units_set_get(th_store_txn_t *txn, const char *set, int32_t *from, int32_t *to,
                             const char **text, size_t *len);
 int th_office_units_set_put(th_store_txn_t *txn, const char *set, int32_t from, int32_t to,
-                            const char *text, size_t len);
+                            const char *text, size_t len, uint64_t version);
+int th_office_units_version(th_store_txn_t *txn, const char *set, uint64_t *version);
 
 /* Reads the unit lists again when the store's "units.gen" moved since
    they were read (a `units add` by another process): *changed tells.

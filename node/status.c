@@ -4,6 +4,8 @@
     into -ENOMEM with nothing leaked (jansson's set/append functions take
     the value's reference even when they fail). */
 #include "status.h"
+#include "metaq.h"
+#include "approval.h"
 #include "rotation.h"
 #include "runfile.h"
 #include "codec.h"
@@ -280,7 +282,38 @@ s_report(const th_store_rev_t *r, void *ctx)
         rc = s_returned(b, r, &x);
     if (rc == 0 && x && s_set(j, "returned", x) < 0)
         rc = -ENOMEM;
+    /* approved above (a hub that approves): for the current revision */
+    uint32_t arev;
+    int64_t aat;
+    char aby[TH_UNIT_MAX];
+    int k = rc == 0 ? th_approval_receipt(b->txn, r->key, &arev, &aat, aby) : 0;
+    if (rc == 0 && k == 0 && arev == r->rev &&
+        s_set(j, "approved", json_pack("{s:I, s:s, s:o}", "rev", (json_int_t)arev, "by", aby,
+                                       "at", s_time(aat))) < 0)
+        rc = -ENOMEM;
+    else if (rc == 0 && k < 0 && k != TH_E_NOTFOUND)
+        rc = k;
     return rc;
+}
+
+/* One unit list of the store: {"set","version"} (the txn is the walk's). */
+typedef struct {
+    th_store_txn_t *txn;
+    json_t *list;
+} s_sets_t;
+
+static int
+s_unit_set(const char *key, const void *val, size_t len, void *ctx)
+{
+    (void)val;
+    (void)len;
+    s_sets_t *x = ctx;
+    uint64_t v = 0;
+    int rc = th_office_units_version(x->txn, key, &v);
+    if (rc < 0)
+        return rc;
+    return json_array_append_new(x->list, json_pack("{s:s, s:I}", "set", key, "version",
+                                                    (json_int_t)v)) == 0 ? 0 : -ENOMEM;
 }
 
 static int
@@ -342,6 +375,18 @@ s_read(th_store_txn_t *txn, void *ctx)
     }
     b->reports = json_array();
     bad |= s_set(b->doc, "reports", b->reports);   /* the doc holds it */
+    /* the unit lists held, and their versions (they flow down, metaq.h) */
+    json_t *units = json_array();
+    bad |= s_set(b->doc, "units", units);
+    s_sets_t sets = { txn, units };
+    if (units && (rc = th_store_kv_each(txn, TH_DB_UNITS, "", s_unit_set, &sets)) < 0)
+        return rc;
+    const void *nv;
+    size_t nl;
+    if ((rc = th_store_kv_get(txn, TH_DB_STATE, TH_METAQ_UNITS_NOTICE, &nv, &nl)) == 0)
+        bad |= s_set(b->doc, "units_notice", json_stringn(nv, nl));
+    else if (rc != TH_E_NOTFOUND)
+        return rc;
     if (bad)
         return -ENOMEM;
     b->txn = txn;
@@ -474,6 +519,14 @@ th_status_progress_vn(const json_t *report, uint64_t pending, char *buf, size_t 
         size_t n = strlen(rc_text);
         snprintf(rc_text + n, sizeof rc_text - n, "%s%s đã nhận (%s)", n ? "; " : "",
                  th_status_level_vn(s_get_str(x, "level")), when);
+    }
+    const json_t *apr = json_object_get(report, "approved");
+    if (apr && submitted && !ret && !rej) {
+        char when[32];
+        th_status_time_vn(json_string_value(json_object_get(apr, "at")), when);
+        size_t n = strlen(rc_text);
+        snprintf(rc_text + n, sizeof rc_text - n, "%sĐÃ DUYỆT (%s, %s)", n ? "; " : "",
+                 s_get_str(apr, "by"), when);
     }
     const char *where = !submitted ? "chưa gửi"
                         : ret ? "TRẢ LẠI ĐỂ SỬA: "

@@ -610,6 +610,11 @@ s_on_message(void *sock, void *arg)
             break;   /* not acknowledged: the parent sends it again */
         }
         u->meta = x.upto;
+        /* a unit list from above is in force here at once */
+        bool changed;
+        char why[256];
+        if (th_office_reload_units(u->o, &changed, why, sizeof why) < 0)
+            th_log(TH_LOG_WARN, "uplink: cannot read the unit lists again: %s", why);
         th_msg_t ack;
         th_msg_init(&ack, TH_MSG_META_ACK);
         ack.upto = u->meta;

@@ -136,6 +136,104 @@ test_metaq_queue_push_fill_ack(void **state)
     assert_int_equal(q.last, 4);
 }
 
+/* ---- unit lists from above ---------------------------------------------- */
+
+typedef struct {
+    const char *text;
+    uint64_t version;
+    int step;                /* 0 apply, 1 read back, 2 sync down to 25459 */
+    uint64_t got_version, gen, queued;
+    bool notice;
+    char notice_text[600];
+} s_units_t;
+
+static int
+s_units_txn(th_store_txn_t *txn, void *ctx)
+{
+    s_units_t *u = ctx;
+    if (u->step == 0) {
+        size_t n = strlen(u->text);
+        uint8_t *blob = malloc(16 + n);
+        for (int i = 0; i < 8; i++)
+            blob[i] = (uint8_t)(u->version >> (56 - 8 * i));
+        int32_t from = INT32_MIN, to = 20269;   /* as init stores vn-2024 */
+        for (int i = 0; i < 4; i++) {
+            blob[8 + i] = (uint8_t)((uint32_t)from >> (24 - 8 * i));
+            blob[12 + i] = (uint8_t)((uint32_t)to >> (24 - 8 * i));
+        }
+        memcpy(blob + 16, u->text, n);
+        th_msg_meta_t item = { .seq = 1, .kind = TH_MSG_META_UNITS, .key = "vn-2024",
+                               .blob = blob, .len = 16 + n };
+        int rc = th_metaq_apply(txn, s_hub, &item);
+        free(blob);
+        return rc;
+    }
+    if (u->step == 2) {
+        uint64_t before = 0;
+        int rc = th_metaq_head(txn, "25459", &before);
+        if (rc == 0)
+            rc = th_metaq_sync_down(txn, s_hub, "25459");
+        if (rc == 0)
+            rc = th_metaq_head(txn, "25459", &u->queued);
+        u->queued -= before;
+        return rc;
+    }
+    int rc = th_office_units_version(txn, "vn-2024", &u->got_version);
+    if (rc == 0)
+        rc = th_store_state_get_u64(txn, "units.gen", &u->gen);
+    const void *v;
+    size_t len;
+    u->notice = rc == 0 && th_store_kv_get(txn, TH_DB_STATE, TH_METAQ_UNITS_NOTICE, &v, &len) == 0;
+    if (u->notice)
+        snprintf(u->notice_text, sizeof u->notice_text, "%.*s", (int)len, (const char *)v);
+    return rc;
+}
+
+static void
+s_units_step(s_units_t *u, int step)
+{
+    u->step = step;
+    assert_int_equal(step == 1 ? th_store_read(s_hub->store, s_units_txn, u)
+                               : th_store_write(s_hub->store, s_units_txn, u), 0);
+}
+
+static void
+test_metaq_unit_lists_from_above(void **state)
+{
+    (void)state;
+    s_units_t u = { .text = "code,name,level,parent_code\n72,Tỉnh Tây Ninh,province,\n"
+                            "72-SNV,Sở Nội vụ,department,72\n", .version = 2 };
+    s_units_step(&u, 1);
+    assert_int_equal(u.got_version, 1);   /* as init made it */
+    uint64_t gen0 = u.gen;
+    assert_false(u.notice);
+    /* version 2 without 703: applied, and this office is told it left */
+    s_units_step(&u, 0);
+    s_units_step(&u, 1);
+    assert_int_equal(u.got_version, 2);
+    assert_true(u.gen > gen0);
+    assert_true(u.notice);
+    assert_non_null(strstr(u.notice_text, "Đơn vị 703 (Thành phố Tây Ninh) không còn trong "
+                                          "danh mục đơn vị vn-2024 (phiên bản 2"));
+    /* the same version again, an older one, or a broken list: nothing changes */
+    uint64_t gen2 = u.gen;
+    s_units_step(&u, 0);
+    u.version = 1;
+    s_units_step(&u, 0);
+    u.version = 3;
+    u.text = "code,name,level,parent_code\n72-X,X,department,99\n";   /* parent missing */
+    s_units_step(&u, 0);
+    s_units_step(&u, 1);
+    assert_int_equal(u.got_version, 2);
+    assert_int_equal(u.gen, gen2);
+    /* passed on to a child once: the two shipped forms and the list, then
+       nothing */
+    s_units_step(&u, 2);
+    assert_int_equal(u.queued, 3);
+    s_units_step(&u, 2);
+    assert_int_equal(u.queued, 0);
+}
+
 int
 main(void)
 {
@@ -143,6 +241,7 @@ main(void)
         cmocka_unit_test(test_metaq_receipts_parse_strictly),
         cmocka_unit_test(test_metaq_path_child_follows_the_tree_of_the_day),
         cmocka_unit_test(test_metaq_queue_push_fill_ack),
+        cmocka_unit_test(test_metaq_unit_lists_from_above),
     };
     return cmocka_run_group_tests_name("metaq", tests, s_setup, s_teardown);
 }

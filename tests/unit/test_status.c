@@ -211,13 +211,18 @@ test_status_empty_office_without_parent(void **state)
     json_t *doc = s_status(o);
     /* the keys, in the order the CLI has always printed them */
     static const char *keys[] = { "unit", "link", "pending", "acked_seq", "last_seq",
-                                  "reports", "daemon" };
+                                  "reports", "units", "daemon" };
     size_t n = 0;
     for (void *it = json_object_iter(doc); it; it = json_object_iter_next(doc, it), n++) {
-        assert_true(n < 7);
+        assert_true(n < 8);
         assert_string_equal(json_object_iter_key(it), keys[n]);
     }
-    assert_int_equal(n, 7);
+    assert_int_equal(n, 8);
+    /* the official lists as init made them, version 1 */
+    json_t *ul = json_object_get(doc, "units");
+    assert_int_equal(json_array_size(ul), 2);
+    assert_string_equal(s_s(json_array_get(ul, 0), "set"), "vn-2024");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ul, 1), "version")), 1);
     /* no daemon runs on the directory (runfile.h) */
     assert_true(json_is_false(json_object_get(json_object_get(doc, "daemon"), "running")));
     assert_string_equal(s_s(doc, "unit"), "25459");
