@@ -18,8 +18,13 @@ typedef struct {
 
 /* The built-in forms (the .ini files of config/forms); *n set to their number. */
 const th_builtin_t *th_builtin_forms(size_t *n);
+/* The national root above the provinces (Bộ Nội vụ's hub), in both trees. */
+#define TH_BUILTIN_ROOT_CODE "VN"
+
 /* The official unit trees: "vn-2024" (three tiers, until 30/06/2025) and
-   "vn-2025" (two tiers, from 01/07/2025). */
+   "vn-2025" (two tiers, from 01/07/2025), each with the national root
+   TH_BUILTIN_ROOT_CODE (level "country") as the parent of its provinces.
+   *n is 0 when memory ran out making them. */
 const th_builtin_t *th_builtin_units(size_t *n);
 
 /* The successor of every unit of the official 2024 tree in the 2025 tree

@@ -258,6 +258,10 @@ th_office_init(const th_office_init_t *opt, char *errbuf, size_t cap)
             goto done;
     } else {
         const th_builtin_t *bu = th_builtin_units(&nb);
+        if (nb == 0) {
+            rc = -ENOMEM;
+            goto done;
+        }
         for (size_t i = 0; i < nb; i++)
             if ((rc = s_seed_set(&seed, units, bu[i].name, bu[i].name, bu[i].text,
                                  bu[i].len, bu[i].valid_from, bu[i].valid_to,

@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "period.h"
 #include "units.h"
+#include "builtin.h"
 
 #define S_REFORM TH_UNITS_REFORM_DAY
 
@@ -659,10 +660,46 @@ test_units_load_successors_checks(void **state)
     th_units_destroy(&u);
 }
 
+/* The lists the offices load: the official ones with the national root VN
+   above the provinces (builtin.h), in both trees. */
+static void
+test_units_builtin_national_root(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const th_builtin_t *b = th_builtin_units(&n);
+    assert_int_equal(n, 2);
+    th_units_t *u = th_units_new();
+    char err[256];
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(th_units_load_csv(u, b[i].name, b[i].name, b[i].text, b[i].len,
+                                           b[i].valid_from, b[i].valid_to, err, sizeof err),
+                         0);
+    assert_int_equal(th_units_set_count(u, "vn-2024"), 10794 + 1);
+    assert_int_equal(th_units_set_count(u, "vn-2025"), 3355 + 1);
+    const char *days[] = { "30/06/2025", "01/07/2025" };
+    const size_t provinces[] = { 63, 34 };
+    for (size_t d = 0; d < 2; d++) {
+        const th_unit_t *vn = th_units_find(u, TH_BUILTIN_ROOT_CODE, s_day(days[d]));
+        assert_non_null(vn);
+        assert_string_equal(vn->name, "Việt Nam");
+        assert_string_equal(vn->level, "country");
+        assert_string_equal(vn->parent, "");
+        s_count_t k = { 0 };
+        assert_int_equal(th_units_each_child(u, "VN", s_day(days[d]), s_count_cb, &k), 0);
+        assert_int_equal(k.province, provinces[d]);
+        assert_int_equal(k.n, provinces[d]);   /* only provinces below it */
+        /* every commune lies below it, the old ones in their own tree */
+        assert_true(th_units_in_subtree(u, "VN", "25459", s_day(days[d])));
+    }
+    th_units_destroy(&u);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest official[] = {
+        cmocka_unit_test(test_units_builtin_national_root),
         cmocka_unit_test(test_units_official_counts_per_tree),
         cmocka_unit_test(test_units_reused_code_differs_across_reform),
         cmocka_unit_test(test_units_subtree_tay_ninh_2024),
