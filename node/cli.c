@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "daemon.h"
+#include "doctor.h"
 #include "uplink.h"
 #include "entry.h"
 #include "err.h"
@@ -953,6 +954,13 @@ static const th_cli_cmd_t s_cmds[] = {
     { "forms", s_cmd_forms, "dir json", "--dir D [--json]",
       "Lists the forms known here: id, version, period type, indicators.",
       "Example:\n  tonghop-node forms --dir D --json\n" },
+    { "doctor", th_doctor_cmd, "dir json", "--dir D [--json]",
+      "Checks what is often wrong in an office's installation, and says what to do:\n"
+      "permissions and owner of the data directory and the keys, the configuration,\n"
+      "the parent reachable, the clock against the parent's, free disk space, and\n"
+      "the web interface exposed without users or over plain HTTP. Changes nothing.",
+      "Exit status 1 when a check failed ([LỖI]); warnings ([CẢNH BÁO]) do not.\n"
+      "Example:\n  sudo -u tonghop tonghop-hub doctor --dir /var/lib/tonghop\n" },
     { "run", s_cmd_run, "dir", "--dir D",
       "Runs this office's daemon in the foreground: sends submitted reports to the\n"
       "parent whenever the link is up, resuming where it stopped. Logs go to\n"
