@@ -19,6 +19,7 @@
 #include "webnode.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <termios.h>
@@ -197,6 +198,8 @@ s_parse(const th_cli_cmd_t *c, th_cli_opts_t *o, int *argc, char ***argv)
         s_usage_cmd(stdout, c);
         return -1;
     }
+    if (!o->dir && s_listed(c->allowed, "dir"))
+        o->dir = th_cli_default_dir();
     /* required options: words starting with -- in c->required, not in [] */
     int depth = 0;
     for (const char *p = c->required; *p; p++) {
@@ -211,8 +214,11 @@ s_parse(const th_cli_cmd_t *c, th_cli_opts_t *o, int *argc, char ***argv)
             for (const struct option *so = s_all_opts; so->name; so++) {
                 if (strcmp(so->name, name) == 0 && so->has_arg &&
                     !*s_opt_slot(o, so->val))
-                    return th_cli_fail(TH_EXIT_USAGE, "%s needs --%s (see '%s %s --help')",
-                                  c->name, name, s_prog, c->name);
+                    return th_cli_fail(TH_EXIT_USAGE, "%s needs --%s%s (see '%s %s --help')",
+                                  c->name, name, strcmp(name, "dir") == 0
+                                  ? " (or TONGHOP_DIR; run as the user " TH_CLI_SERVICE_USER
+                                    ", the default is " TH_CLI_SERVICE_DIR ")" : "",
+                                  s_prog, c->name);
             }
             p += l + 1;
             if (!*p)
@@ -222,6 +228,17 @@ s_parse(const th_cli_cmd_t *c, th_cli_opts_t *o, int *argc, char ***argv)
     *argc -= optind;
     *argv += optind;
     return 0;
+}
+
+const char *
+th_cli_default_dir(void)
+{
+    const char *env = getenv("TONGHOP_DIR");
+    if (env && *env)
+        return env;
+    /* a service install: the package's user and data directory */
+    struct passwd *pw = getpwuid(geteuid());
+    return pw && strcmp(pw->pw_name, TH_CLI_SERVICE_USER) == 0 ? TH_CLI_SERVICE_DIR : NULL;
 }
 
 th_office_t *
