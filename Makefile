@@ -207,7 +207,8 @@ bench:
 	@QUICK='$(QUICK)' BENCH_COMMAND='make bench$(if $(QUICK), QUICK=$(QUICK))' \
 	    tools/bench.sh build/release
 
-# TREE=2024 (three tiers, default) or 2025 (two tiers); KEEP=1 keeps the hubs
+# TREE=2024 (three tiers, default), 2025 (two tiers) or national (the root VN above a
+# few provinces); KEEP=1 keeps the hubs
 # running for the dashboards until Ctrl-C.
 TREE ?= 2024
 # (a sub-make: the pkg-config flags are read once the packages are there)

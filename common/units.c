@@ -450,6 +450,128 @@ th_units_load_csv(th_units_t *u, const char *set, const char *origin, const char
     return 0;
 }
 
+/* ---- successor mappings ------------------------------------------------- */
+
+enum { S_SUCC_LEVEL, S_SUCC_OLD, S_SUCC_NEW, S_SUCC_MAIN, S_SUCC_NOTE, S_SUCC_NCOLS };
+
+/* Reads the mapping into fill[] (the new code for each unit index of s,
+   "" when none); applied by the caller only when every row was good. */
+static int
+s_succ_parse(s_set_t *s, const s_ctx_t *x, const char *text, size_t len,
+             char (*fill)[TH_UNIT_MAX])
+{
+    static const char *const hdr[S_SUCC_NCOLS] = {"level", "old_code", "new_code", "main",
+                                                  "note"};
+    th_csv_t *c = th_csv_new(text, len);
+    if (!c)
+        return -ENOMEM;
+    char **f;
+    size_t n;
+    int rc;
+    bool header = true;
+    while ((rc = th_csv_next(c, &f, &n)) > 0) {
+        unsigned line = th_csv_line(c);
+        if (header) {
+            header = false;
+            bool ok = n == S_SUCC_NCOLS;
+            for (size_t i = 0; ok && i < n; i++)
+                ok = strcmp(f[i], hdr[i]) == 0;
+            if (!ok) {
+                rc = s_fail(x, line, TH_E_PARSE,
+                            "header must be level,old_code,new_code,main,note");
+                goto out;
+            }
+            continue;
+        }
+        if (n != S_SUCC_NCOLS) {
+            rc = s_fail(x, line, TH_E_PARSE, "%zu fields, the header has %d", n,
+                        S_SUCC_NCOLS);
+            goto out;
+        }
+        char old[TH_UNIT_MAX], nw[TH_UNIT_MAX];
+        if ((rc = s_copy_code(x, line, "old_code", f[S_SUCC_OLD], old)) < 0 ||
+            (rc = s_copy_code(x, line, "new_code", f[S_SUCC_NEW], nw)) < 0)
+            goto out;
+        const char *m = f[S_SUCC_MAIN];
+        if (strcmp(m, "0") != 0 && strcmp(m, "1") != 0) {
+            rc = s_fail(x, line, TH_E_INVALID, "main must be 0 or 1, not '%.20s'", m);
+            goto out;
+        }
+        int32_t k = s_set_lookup(s, old);
+        if (m[0] == '0' || k == S_NONE)
+            continue;
+        if (fill[k][0]) {
+            rc = s_fail(x, line, TH_E_INVALID, "a second main successor for '%s'", old);
+            goto out;
+        }
+        snprintf(fill[k], TH_UNIT_MAX, "%s", nw);
+    }
+    if (rc < 0) {
+        rc = s_fail(x, th_csv_line(c), rc, "%s",
+                    rc == TH_E_LIMIT ? "CSV field or field count limit" : th_strerror(rc));
+        goto out;
+    }
+    if (header)
+        rc = s_fail(x, 0, TH_E_PARSE, "empty successor mapping");
+out:
+    th_csv_destroy(&c);
+    return rc;
+}
+
+int
+th_units_load_successors(th_units_t *u, const char *set, const char *origin,
+                         const char *text, size_t len, char *errbuf, size_t errcap)
+{
+    s_ctx_t x = {origin ? origin : "successors", errbuf, errcap};
+    if (errbuf && errcap)
+        errbuf[0] = '\0';
+    s_set_t *s = NULL;
+    for (size_t i = 0; u && set && i < u->nsets; i++)
+        if (strcmp(u->sets[i]->name, set) == 0)
+            s = u->sets[i];
+    if (!s || (!text && len))
+        return s_fail(&x, 0, TH_E_USAGE, "no unit set '%s' to fill in", set ? set : "");
+    char (*fill)[TH_UNIT_MAX] = th_calloc(s->n ? s->n : 1, sizeof *fill);
+    if (!fill)
+        return -ENOMEM;
+    int rc = s_succ_parse(s, &x, text ? text : "", len, fill);
+    int filled = 0;
+    for (size_t k = 0; rc >= 0 && k < s->n; k++) {
+        if (fill[k][0] && !s->units[k].pub.successor[0]) {
+            snprintf(s->units[k].pub.successor, TH_UNIT_MAX, "%s", fill[k]);
+            filled++;
+        }
+    }
+    th_free(fill);
+    return rc < 0 ? rc : filled;
+}
+
+const th_unit_t *
+th_units_successor(const th_units_t *u, const th_unit_t *unit, int32_t day)
+{
+    if (!unit || day < unit->valid_from)
+        return NULL;
+    for (int step = 0; unit && step < 16; step++) {
+        if (s_in_force(unit, day))
+            return unit;
+        if (unit->successor[0]) {
+            const th_unit_t *next = NULL;
+            if (unit->valid_to < INT32_MAX)
+                next = th_units_find(u, unit->successor, unit->valid_to + 1);
+            if (!next)
+                next = th_units_find(u, unit->successor, day);
+            unit = next;
+            continue;
+        }
+        const th_unit_t *same = th_units_find(u, unit->code, day);
+        if (same && strcmp(same->name, unit->name) == 0 &&
+            strcmp(same->level, unit->level) == 0)
+            return same;
+        unit = th_units_parent(u, unit);
+    }
+    return NULL;
+}
+
 /* ---- registry ------------------------------------------------------------- */
 
 th_units_t *

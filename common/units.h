@@ -128,6 +128,37 @@ bool th_units_in_subtree(const th_units_t *u, const char *ancestor, const char *
 int th_units_each(const th_units_t *u, int32_t day, const char *level,
                   int (*cb)(const th_unit_t *c, void *ctx), void *ctx);
 
+/* Fills in the successor of the units of the named set from a successor
+   mapping, CSV text[0..len) with the header level,old_code,new_code,main,note
+   (config/units/successors-2025.csv; borrowed for the call): each row with
+   main = 1 says that old_code went into new_code (a unit of another set,
+   not looked up). Rows with main = 0 (the other parts of a split unit) are
+   read and ignored. A unit that already has a successor (its own column)
+   keeps it; an old_code the set lacks is skipped (the set may be a list
+   edited since). Checks: the header; every row has 5 fields; codes valid;
+   main 0 or 1; one main row per old_code. On error nothing is changed and
+   errbuf gets "<origin>:<line>: <what>". Returns the number of units
+   filled in, or TH_E_PARSE (CSV syntax, header, field count), TH_E_INVALID
+   (bad code, bad main, two main rows), TH_E_LIMIT, TH_E_USAGE (no such set,
+   NULL arguments), -ENOMEM. Loading needs exclusive access, as for
+   th_units_load_csv. */
+int th_units_load_successors(th_units_t *u, const char *set, const char *origin,
+                             const char *text, size_t len, char *errbuf, size_t errcap);
+
+/* The unit in force on day that unit (of this registry, usually of an older
+   set) went into: unit itself when it is in force on day; else the unit
+   its successor code names (looked up the day after unit's validity ends,
+   then on day), followed again until one is in force on day; a unit
+   without a successor maps to the unit in force on day with its code, name
+   and level (unchanged across the reform, e.g. a department of a province
+   that did not merge), else to where its parent goes (a commune the
+   mapping lacks is counted with its old province's successor). NULL when
+   nothing is found, when day is before unit's validity (no mapping back in
+   time) or after 16 steps. Codes are never compared across sets: old 80
+   (Long An) maps to new 80 (Tây Ninh) only because the mapping says so.
+   Pointer valid while u lives. */
+const th_unit_t *th_units_successor(const th_units_t *u, const th_unit_t *unit, int32_t day);
+
 /* Number of units in all sets. */
 size_t th_units_count(const th_units_t *u);
 

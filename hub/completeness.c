@@ -25,9 +25,9 @@
 
 
 int
-th_completeness_resolve(th_office_t *o, const char *form, const char *period,
-                        const char *unit, const th_form_t **f, th_period_t *p,
-                        const th_unit_t **u, char *errbuf, size_t cap)
+th_completeness_resolve_at(th_office_t *o, const char *form, const char *period,
+                           const char *unit, int32_t tree_day, const th_form_t **f,
+                           th_period_t *p, const th_unit_t **u, char *errbuf, size_t cap)
 {
     if (!o || !form || !period || !f || !p || !u)
         return th_errbuf(errbuf, cap, TH_E_INVALID, "missing argument");
@@ -45,16 +45,28 @@ th_completeness_resolve(th_office_t *o, const char *form, const char *period,
         unit = o->cfg.unit;
     if (!th_valid_unit_code(unit))
         return th_errbuf(errbuf, cap, TH_E_UNIT, "invalid unit code '%s'", unit);
+    int32_t day = tree_day == INT32_MIN ? p->end : tree_day;
     char d[11];
-    th_date_format_vn(p->end, d);
-    *u = th_units_find(o->units, unit, p->end);
-    if (!*u)
+    th_date_format_vn(day, d);
+    *u = th_units_find(o->units, unit, day);
+    if (!*u && tree_day == INT32_MIN)
         return th_errbuf(errbuf, cap, TH_E_UNIT, "unit '%s' is not in the unit tree in force "
                      "on %s (last day of period %s)", unit, d, p->id);
-    if (!th_units_in_subtree(o->units, o->cfg.unit, unit, p->end))
+    if (!*u)
+        return th_errbuf(errbuf, cap, TH_E_UNIT, "unit '%s' is not in the unit tree in force "
+                     "on %s", unit, d);
+    if (!th_units_in_subtree(o->units, o->cfg.unit, unit, day))
         return th_errbuf(errbuf, cap, TH_E_UNIT, "unit '%s' is not below this office's unit %s "
                      "in the unit tree in force on %s", unit, o->cfg.unit, d);
     return 0;
+}
+
+int
+th_completeness_resolve(th_office_t *o, const char *form, const char *period,
+                        const char *unit, const th_form_t **f, th_period_t *p,
+                        const th_unit_t **u, char *errbuf, size_t cap)
+{
+    return th_completeness_resolve_at(o, form, period, unit, INT32_MIN, f, p, u, errbuf, cap);
 }
 
 /* ---- building the list of expected units ------------------------------- */
@@ -119,6 +131,38 @@ s_add_child(const th_unit_t *u, void *ctx)
     return 0;
 }
 
+/* Across trees: every unit of the period's tree that reports the form and
+   whose successor in the newer tree (th_units_successor on day) is U or
+   lies below it, tagged with U's direct child on the successor's way up. */
+typedef struct {
+    s_build_t *b;
+    const th_units_t *units;
+    const char *root;        /* U */
+    int32_t day;             /* of U's tree */
+} s_map_t;
+
+static int
+s_add_mapped(const th_unit_t *v, void *ctx)
+{
+    s_map_t *m = ctx;
+    if (!th_form_reported_by(m->b->f, v->level))
+        return 0;
+    const th_unit_t *x = th_units_successor(m->units, v, m->day);
+    if (!x)
+        return 0;
+    const char *child = "";
+    if (strcmp(x->code, m->root) != 0) {
+        const th_unit_t *par;
+        while ((par = th_units_parent(m->units, x)) && strcmp(par->code, m->root) != 0)
+            x = par;
+        if (!par)
+            return 0;   /* its successor is outside U's subtree */
+        child = x->code;
+    }
+    m->b->child = child;
+    return s_add_unit(v, m->b);
+}
+
 /* ---- reading the store ---------------------------------------------------- */
 
 typedef struct {
@@ -127,6 +171,8 @@ typedef struct {
     const th_form_t *f;
     th_completeness_counted_fn counted;   /* NULL: none */
     void *counted_ctx;
+    bool mapped;            /* units of another tree: no clock offsets (they are
+                               measured on this tree's links) */
 } s_read_t;
 
 typedef struct {
@@ -337,7 +383,7 @@ s_units(th_store_txn_t *txn, s_read_t *s, th_record_t *recs, const int *rcs, siz
         if (rc < 0)
             return rc;
         x->deadline = th_entry_deadline(s->o, s->f, &c->period, x->unit);
-        const th_unit_t *dc = s_direct_child(s->o, x->unit, c->period.end);
+        const th_unit_t *dc = s->mapped ? NULL : s_direct_child(s->o, x->unit, c->period.end);
         int64_t at, off;
         if (dc && (rc = th_peers_seen_get(txn, dc->code, &at, &off)) == 0) {
             x->has_offset = true;
@@ -398,10 +444,12 @@ th_completeness_compute(th_office_t *o, const char *form, const char *period,
                                         cap);
 }
 
-int
-th_completeness_compute_each(th_office_t *o, const char *form, const char *period,
-                             const char *unit, int64_t as_of, th_completeness_counted_fn fn,
-                             void *ctx, th_completeness_t **out, char *errbuf, size_t cap)
+/* tree_day: INT32_MIN for the period's own tree, else the day of the tree
+   U and the breakdown are read in (the expected units mapped into it). */
+static int
+s_compute(th_office_t *o, const char *form, const char *period, const char *unit,
+          int32_t tree_day, int64_t as_of, th_completeness_counted_fn fn, void *ctx,
+          th_completeness_t **out, char *errbuf, size_t cap)
 {
     if (!o || !form || !period || !out)
         return th_errbuf(errbuf, cap, TH_E_INVALID, "missing argument");
@@ -409,9 +457,12 @@ th_completeness_compute_each(th_office_t *o, const char *form, const char *perio
     const th_form_t *f;
     const th_unit_t *u;
     th_period_t p;
-    int rc = th_completeness_resolve(o, form, period, unit, &f, &p, &u, errbuf, cap);
+    int rc = th_completeness_resolve_at(o, form, period, unit, tree_day, &f, &p, &u, errbuf,
+                                        cap);
     if (rc < 0)
         return rc;
+    bool mapped = tree_day != INT32_MIN;
+    int32_t day = mapped ? tree_day : p.end;
     th_completeness_t *c = th_calloc(1, sizeof *c);
     if (!c)
         return th_errbuf(errbuf, cap, -ENOMEM, "out of memory");
@@ -424,17 +475,23 @@ th_completeness_compute_each(th_office_t *o, const char *form, const char *perio
         goto err;
     }
     s_build_t b = { .c = c, .f = f, .child = "" };
-    if ((rc = th_units_each_child(o->units, u->code, p.end, s_add_child, &b)) < 0)
+    if ((rc = th_units_each_child(o->units, u->code, day, s_add_child, &b)) < 0)
         goto err;
-    if ((rc = s_add_unit(u, &b)) < 0)
+    if (mapped) {
+        s_map_t m = { &b, o->units, u->code, day };
+        if ((rc = th_units_each(o->units, p.end, NULL, s_add_mapped, &m)) < 0)
+            goto err;
+    } else if ((rc = s_add_unit(u, &b)) < 0) {
         goto err;
-    for (size_t i = 0; i < c->nchildren; i++) {
+    }
+    for (size_t i = 0; !mapped && i < c->nchildren; i++) {
         b.child = c->children[i].unit;
         if ((rc = th_units_each_in_subtree(o->units, c->children[i].unit, p.end, NULL,
                                            s_add_unit, &b)) < 0)
             goto err;
     }
-    s_read_t s = { .o = o, .c = c, .f = f, .counted = fn, .counted_ctx = ctx };
+    s_read_t s = { .o = o, .c = c, .f = f, .counted = fn, .counted_ctx = ctx,
+                   .mapped = mapped };
     if ((rc = th_store_read(o->store, s_read, &s)) < 0)
         goto err;
     for (size_t i = 0; i < c->nunits; i++) {
@@ -454,6 +511,25 @@ err:
     if (rc == -ENOMEM)
         return th_errbuf(errbuf, cap, rc, "out of memory");
     return th_errbuf(errbuf, cap, rc, "cannot compute completeness: %s", th_strerror(rc));
+}
+
+int
+th_completeness_compute_each(th_office_t *o, const char *form, const char *period,
+                             const char *unit, int64_t as_of, th_completeness_counted_fn fn,
+                             void *ctx, th_completeness_t **out, char *errbuf, size_t cap)
+{
+    return s_compute(o, form, period, unit, INT32_MIN, as_of, fn, ctx, out, errbuf, cap);
+}
+
+int
+th_completeness_compute_mapped(th_office_t *o, const char *form, const char *period,
+                               const char *unit, int32_t tree_day, int64_t as_of,
+                               th_completeness_counted_fn fn, void *ctx,
+                               th_completeness_t **out, char *errbuf, size_t cap)
+{
+    if (tree_day == INT32_MIN)
+        return th_errbuf(errbuf, cap, TH_E_INVALID, "missing argument");
+    return s_compute(o, form, period, unit, tree_day, as_of, fn, ctx, out, errbuf, cap);
 }
 
 void

@@ -118,6 +118,24 @@ int th_completeness_compute_each(th_office_t *o, const char *form, const char *p
                                  th_completeness_counted_fn fn, void *ctx,
                                  th_completeness_t **out, char *errbuf, size_t cap);
 
+/* The same for a period read in the tree of another, later day tree_day
+   (rollup --compare across the 2025 reform): U (unit, NULL = o's) and its
+   direct children are looked up on tree_day; the expected units are those
+   of the tree in force on the period's last day whose level reports the
+   form and whose successor on tree_day (th_units_successor) is U or lies
+   below it, in load and file order; a unit's child is U's direct child
+   whose subtree holds its successor ("" when the successor is U). A unit
+   never counts under U for sharing U's code: old 80 (Long An) is under new
+   80 (Tây Ninh) only as its successor. Clock offsets are not looked up
+   (they belong to this tree's links): no unit is clock-suspect. When the
+   period's tree is tree_day's own, this is the plain computation with U's
+   own report among the units. Errors as th_completeness_compute, the unit
+   ones about tree_day's tree. */
+int th_completeness_compute_mapped(th_office_t *o, const char *form, const char *period,
+                                   const char *unit, int32_t tree_day, int64_t as_of,
+                                   th_completeness_counted_fn fn, void *ctx,
+                                   th_completeness_t **out, char *errbuf, size_t cap);
+
 /* JSON document: {"form","period","unit","unit_name","as_of" (ISO UTC),
    "totals":{expected,reported,on_time,late,missing,reported_rate,
    on_time_rate (null when expected is 0),clock_suspect},
@@ -138,6 +156,13 @@ void th_completeness_destroy(th_completeness_t **c);
 int th_completeness_resolve(th_office_t *o, const char *form, const char *period,
                             const char *unit, const th_form_t **f, th_period_t *p,
                             const th_unit_t **u, char *errbuf, size_t cap);
+
+/* The same with U looked up in the tree in force on tree_day (INT32_MIN:
+   the period's last day, as th_completeness_resolve). */
+int th_completeness_resolve_at(th_office_t *o, const char *form, const char *period,
+                               const char *unit, int32_t tree_day, const th_form_t **f,
+                               th_period_t *p, const th_unit_t **u, char *errbuf,
+                               size_t cap);
 
 /* The `completeness` command of tonghop-hub (DESIGN §2): --dir, --form,
    --period, optional --unit, --as-of (th_time_parse_iso_end) and --format

@@ -162,13 +162,25 @@ s_ntexts(const th_rollup_t *r, const char *code)
 static void
 s_part_totals(s_build_t *b)
 {
-    const th_rollup_t *r = b->x->rollup;
+    const th_rollup_t *r = b->x->rollup, *cmp = r->compare;
     static const s_colspec_t cols[] = { { "Mã", 8 }, { "Chỉ tiêu", 60 },
                                         { "Đơn vị tính", 11 }, { "Cách tổng hợp", 14 },
                                         { "Số liệu tổng hợp", 16 },
                                         { "Số đơn vị có số liệu", 12 } };
+    /* compared: this period, the other and the difference where the figure is */
+    size_t ncols = cmp ? 8 : 6, nspec = cmp ? 4 : 6;
     th_export_part_t *p = s_part(b, "I. SỐ LIỆU TỔNG HỢP", "Tổng hợp",
-                                 "Biểu mẫu không có chỉ tiêu.", 6, cols, 6);
+                                 "Biểu mẫu không có chỉ tiêu.", ncols, cols, nspec);
+    if (cmp) {
+        char now[48], then[48];
+        snprintf(now, sizeof now, "Kỳ này (%s)", r->period.id);
+        snprintf(then, sizeof then, "Kỳ so sánh (%s)", cmp->period.id);
+        s_col(b, p, 4, now, NULL, 16);
+        s_col(b, p, 5, then, NULL, 16);
+        s_col(b, p, 6, "Chênh lệch", NULL, 14);
+        s_col(b, p, 7, cols[5].title, NULL, cols[5].width);
+    }
+    size_t ncount = ncols - 1;   /* the column of the number of units */
     const char *section = NULL;
     for (size_t i = 0; i < b->f->nindicators && i < r->total.nvalues; i++) {
         const th_indicator_t *ind = &b->f->indicators[i];
@@ -189,10 +201,16 @@ s_part_totals(s_build_t *b)
         if (ind->agg == TH_AGG_TEXT) {
             size_t n = s_ntexts(r, ind->code);
             s_text(b, &row[4], "Xem mục VI");
-            s_int(&row[5], (int64_t)n);
+            s_int(&row[ncount], (int64_t)n);
         } else {
             s_value(&row[4], v);
-            s_int(&row[5], (int64_t)v->n);
+            s_int(&row[ncount], (int64_t)v->n);
+            if (cmp && i < cmp->total.nvalues) {
+                th_rollup_value_t d;
+                s_value(&row[5], &cmp->total.values[i]);
+                if (th_rollup_diff(v, &cmp->total.values[i], &d))
+                    s_value(&row[6], &d);
+            }
         }
     }
 }
@@ -450,7 +468,7 @@ s_header(s_build_t *b, const th_config_t *cfg)
         b->oom = true;
         return;
     }
-    x->meta = th_calloc(7, sizeof *x->meta);
+    x->meta = th_calloc(9, sizeof *x->meta);
     if (!x->meta) {
         b->oom = true;
         return;
@@ -480,6 +498,20 @@ s_header(s_build_t *b, const th_config_t *cfg)
         th_free(pairs[i][0]);
         th_free(pairs[i][1]);
     }
+    const th_rollup_t *cmp = r->compare;
+    if (cmp) {
+        char clabel[64];
+        th_period_label_vn(&cmp->period, clabel, sizeof clabel);
+        x->meta[n][0] = th_strdup("Kỳ so sánh");
+        x->meta[n][1] = th_asprintf("%s (%s); %zu/%zu đơn vị đã báo cáo", clabel,
+                                    cmp->period.id, cmp->total.reported, cmp->total.expected);
+        x->meta[n + 1][0] = th_strdup("Đối chiếu đơn vị");
+        x->meta[n + 1][1] = th_strdup(cmp->mapping ? cmp->mapping : "");
+        for (size_t i = n; i < n + 2; i++)
+            if (!x->meta[i][0] || !x->meta[i][1])
+                b->oom = true;
+        n += 2;
+    }
     x->nmeta = n;
 }
 
@@ -487,11 +519,20 @@ int
 th_export_make(th_office_t *o, const char *form, const char *period, const char *unit,
                int64_t as_of, th_export_t **out, char *errbuf, size_t cap)
 {
+    return th_export_make_compare(o, form, period, NULL, unit, as_of, out, errbuf, cap);
+}
+
+int
+th_export_make_compare(th_office_t *o, const char *form, const char *period,
+                       const char *compare, const char *unit, int64_t as_of,
+                       th_export_t **out, char *errbuf, size_t cap)
+{
     if (!out)
         return th_errbuf(errbuf, cap, TH_E_INVALID, "missing argument");
     *out = NULL;
     th_rollup_t *r = NULL;
-    int rc = th_rollup_compute(o, form, period, unit, as_of, &r, errbuf, cap);
+    int rc = th_rollup_compute_compare(o, form, period, compare, unit, as_of, &r, errbuf,
+                                       cap);
     if (rc < 0)
         return rc;
     th_export_t *x = th_calloc(1, sizeof *x);

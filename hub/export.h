@@ -91,6 +91,16 @@ typedef struct th_export {
 int th_export_make(th_office_t *o, const char *form, const char *period, const char *unit,
                    int64_t as_of, th_export_t **out, char *errbuf, size_t cap);
 
+/* The same with the totals of the period compare beside period's (both
+   in period's unit tree, th_rollup_compute_compare): part I gets the
+   columns "Kỳ này (P)", "Kỳ so sánh (P2)" and "Chênh lệch" instead of one
+   figure, and the header the lines "Kỳ so sánh" and "Đối chiếu đơn vị" (the
+   mapping used). compare NULL: th_export_make. Errors as
+   th_rollup_compute_compare. */
+int th_export_make_compare(th_office_t *o, const char *form, const char *period,
+                           const char *compare, const char *unit, int64_t as_of,
+                           th_export_t **out, char *errbuf, size_t cap);
+
 /* Frees *x and NULLs it; safe with NULL and twice. */
 void th_export_destroy(th_export_t **x);
 

@@ -59,7 +59,8 @@ th_export_cmd(th_cli_opts_t *o, int argc, char **argv)
     th_export_t *x = NULL;
     char *tmp = NULL;
     FILE *f = NULL;
-    int rc = th_export_make(off, o->form, o->period, o->unit, as_of, &x, err, sizeof err);
+    int rc = th_export_make_compare(off, o->form, o->period, o->compare, o->unit, as_of, &x,
+                                    err, sizeof err);
     if (rc < 0) {
         code = th_cli_fail(TH_EXIT_FAIL, "export: %s", err);
         goto done;

@@ -389,8 +389,9 @@ static const th_cli_cmd_t s_cmds[] = {
       "Examples:\n"
       "  tonghop-hub units add --dir D --code 80-SNV --name 'Sở Nội vụ' --level department\n"
       "  tonghop-hub units list --dir D --json\n" },
-    { "rollup", th_rollup_cmd, "dir form period unit as-of format",
-      "--dir D --form F --period P [--unit U] [--as-of ISO8601] [--format table|csv|json]",
+    { "rollup", th_rollup_cmd, "dir form period unit as-of format compare",
+      "--dir D --form F --period P [--unit U] [--compare P2] [--as-of ISO8601] "
+      "[--format table|csv|json]",
       "Consolidates a form for a period over every unit below U (default: this hub's\n"
       "unit): each indicator summed, counted, averaged or divided as the form says,\n"
       "from the latest submitted report of each unit held here, with the breakdown\n"
@@ -399,6 +400,8 @@ static const th_cli_cmd_t s_cmds[] = {
       "  --unit U        a unit at or below this hub's unit (default: this hub's)\n"
       "  --as-of T       only what this hub held at T (ISO 8601; a bare date means the\n"
       "                  end of that day, Vietnam time), e.g. the deadline snapshot\n"
+      "  --compare P2    P2's figures beside P's, both in P's unit tree: across the\n"
+      "                  2025 reform each old unit is counted under its successor\n"
       "  --format F      table (default, Vietnamese), csv (UTF-8 with BOM) or json\n"
       "Example:\n"
       "  tonghop-hub rollup --dir /var/lib/tonghop --form dvcq-nam --period 2026 --format json\n" },
@@ -414,9 +417,9 @@ static const th_cli_cmd_t s_cmds[] = {
       "                  unit) or json\n"
       "Example:\n"
       "  tonghop-hub completeness --dir /var/lib/tonghop --form dvcq-6thang --period 2026S1\n" },
-    { "export", th_export_cmd, "dir form period unit as-of format out",
-      "--dir D --form F --period P [--unit U] [--as-of ISO8601] --format xlsx|csv|html "
-      "--out FILE",
+    { "export", th_export_cmd, "dir form period unit as-of format out compare",
+      "--dir D --form F --period P [--unit U] [--compare P2] [--as-of ISO8601] "
+      "--format xlsx|csv|html --out FILE",
       "Writes the consolidated report for the People's Committee: the administrative\n"
       "header, totals per indicator by section, the breakdown by direct child unit,\n"
       "reporting status with late and missing units named, rule violations, and the\n"
@@ -424,6 +427,7 @@ static const th_cli_cmd_t s_cmds[] = {
       "Options:\n"
       "  --unit U        a unit at or below this hub's unit (default: this hub's)\n"
       "  --as-of T       as held at T, e.g. the deadline (a bare date = end of that day)\n"
+      "  --compare P2    totals of P2 beside P's, with the difference, in P's unit tree\n"
       "  --format F      xlsx (one sheet per part), csv (UTF-8 with BOM) or html\n"
       "                  (printable on A4)\n"
       "  --out FILE      the file to write; - writes csv or html to standard output\n"

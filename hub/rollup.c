@@ -7,6 +7,7 @@
 
 #include "validate.h"
 
+#include "builtin.h"
 #include "completeness.h"
 #include "csv.h"
 #include "entry.h"
@@ -209,6 +210,8 @@ s_finish(th_rollup_value_t *out, const s_acc_t *a, const th_indicator_t *ind)
         break;
     }
 }
+
+static void s_part_free(th_rollup_part_t *p);
 
 /* ---- unit list ---------------------------------------------------------- */
 
@@ -427,9 +430,12 @@ s_part_values(th_rollup_part_t *p, const th_form_t *f, const s_acc_t *acc)
     return 0;
 }
 
-int
-th_rollup_compute(th_office_t *o, const char *form, const char *period, const char *unit,
-                  int64_t as_of, th_rollup_t **out, char *errbuf, size_t cap)
+/* tree_day: INT32_MIN for the period's own tree, else the (later) day of
+   the tree U and its breakdown are read in, the units of the period's tree
+   mapped into it (th_completeness_compute_mapped). */
+static int
+s_rollup(th_office_t *o, const char *form, const char *period, const char *unit,
+         int32_t tree_day, int64_t as_of, th_rollup_t **out, char *errbuf, size_t cap)
 {
     if (!o || !form || !period || !out)
         return th_errbuf(errbuf, cap, TH_E_INVALID, "missing argument");
@@ -437,9 +443,11 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
     const th_form_t *f;
     const th_unit_t *u;
     th_period_t p;
-    int rc = th_completeness_resolve(o, form, period, unit, &f, &p, &u, errbuf, cap);
+    int rc = th_completeness_resolve_at(o, form, period, unit, tree_day, &f, &p, &u, errbuf,
+                                        cap);
     if (rc < 0)
         return rc;
+    bool mapped = tree_day != INT32_MIN;
     if (as_of == INT64_MAX)
         as_of = th_now_ms();
     th_completeness_t *cm = NULL;
@@ -458,10 +466,14 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
         rc = -ENOMEM;
         goto done;
     }
-    if ((rc = th_units_each_child(o->units, u->code, p.end, s_add_child, &c)) < 0)
+    if ((rc = th_units_each_child(o->units, u->code, mapped ? tree_day : p.end, s_add_child,
+                                  &c)) < 0)
         goto done;
     if ((rc = s_add_own_groups(r, f, u)) < 0)
         goto done;
+    /* mapped, the units counted under U itself are old units that went
+       into it (an old district into its province), not U's own report */
+    r->has_own = r->has_own && !mapped;
     c.acc = th_calloc((2 + r->nchildren + r->ngroups) * f->nindicators, sizeof *c.acc);
     if (!c.acc) {
         rc = -ENOMEM;
@@ -469,8 +481,10 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
     }
     /* one read of the store: the completeness walks every revision and
        hands each counted report here */
-    if ((rc = th_completeness_compute_each(o, form, period, u->code, as_of, s_one, &c, &cm,
-                                           errbuf, cap)) < 0) {
+    if ((rc = mapped ? th_completeness_compute_mapped(o, form, period, u->code, tree_day,
+                                                      as_of, s_one, &c, &cm, errbuf, cap)
+                     : th_completeness_compute_each(o, form, period, u->code, as_of, s_one, &c,
+                                                    &cm, errbuf, cap)) < 0) {
         th_free(c.acc);
         th_rollup_destroy(&r);
         return rc;
@@ -501,6 +515,16 @@ th_rollup_compute(th_office_t *o, const char *form, const char *period, const ch
             parts[k]->on_time += x->state == TH_COMPL_ON_TIME;
         }
     }
+    /* a level with no unit in this tree (no district in the two-tier
+       one) makes no group */
+    size_t kept = 0;
+    for (size_t g = 0; g < r->ngroups; g++) {
+        if (r->groups[g].expected == 0 && r->groups[g].counted == 0)
+            s_part_free(&r->groups[g]);
+        else
+            r->groups[kept++] = r->groups[g];
+    }
+    r->ngroups = kept;
     for (size_t i = 0; i < r->nchildren; i++) {
         th_rollup_part_t *pt = &r->children[i];
         if ((rc = s_part_values(pt, f, s_acc_child(&c, i))) < 0)
@@ -526,6 +550,106 @@ done:
     }
     *out = r;
     return 0;
+}
+
+int
+th_rollup_compute(th_office_t *o, const char *form, const char *period, const char *unit,
+                  int64_t as_of, th_rollup_t **out, char *errbuf, size_t cap)
+{
+    return s_rollup(o, form, period, unit, INT32_MIN, as_of, out, errbuf, cap);
+}
+
+typedef struct {
+    const char *set;         /* of the first unit seen */
+} s_first_set_t;
+
+static int
+s_first_set(const th_unit_t *u, void *ctx)
+{
+    ((s_first_set_t *)ctx)->set = u->set;
+    return 1;
+}
+
+/* How the compare period's units were read in r's tree, as the report says
+   it: the same tree, the built-in mapping, or a list's own successors. */
+static char *
+s_mapping_label(const th_office_t *o, const th_rollup_t *r, const th_period_t *pc)
+{
+    const th_unit_t *u = th_units_find(o->units, r->total.unit, r->period.end);
+    s_first_set_t fs = { NULL };
+    th_units_each(o->units, pc->end, NULL, s_first_set, &fs);
+    if (!u || !fs.set || strcmp(fs.set, u->set) == 0)
+        return th_asprintf("Cùng danh mục đơn vị hành chính (%s), không cần đối chiếu",
+                           u ? u->set : "");
+    if (strcmp(fs.set, th_builtin_successors()->name) == 0) {
+        char from[11];
+        th_date_format_vn(u->valid_from, from);
+        return th_asprintf("Đối chiếu theo danh mục sắp xếp đơn vị hành chính từ ngày %s: "
+                           "mỗi đơn vị cũ tính vào đơn vị mới mà nó được sắp xếp vào "
+                           "(nguồn: %s)", from, th_builtin_successors_source());
+    }
+    return th_asprintf("Đối chiếu theo mã đơn vị kế thừa (cột successor) của danh mục %s",
+                       fs.set);
+}
+
+int
+th_rollup_compute_compare(th_office_t *o, const char *form, const char *period,
+                          const char *compare, const char *unit, int64_t as_of,
+                          th_rollup_t **out, char *errbuf, size_t cap)
+{
+    if (!compare)
+        return th_rollup_compute(o, form, period, unit, as_of, out, errbuf, cap);
+    if (!out)
+        return th_errbuf(errbuf, cap, TH_E_INVALID, "missing argument");
+    *out = NULL;
+    if (as_of == INT64_MAX)
+        as_of = th_now_ms();   /* one time for both */
+    th_rollup_t *r = NULL;
+    int rc = th_rollup_compute(o, form, period, unit, as_of, &r, errbuf, cap);
+    if (rc < 0)
+        return rc;
+    th_period_t pc;
+    if (th_period_parse(compare, &pc) < 0) {
+        th_rollup_destroy(&r);
+        return th_errbuf(errbuf, cap, TH_E_PERIOD, "invalid compare period '%s' (write 2024, "
+                         "2025S1, 2026Q3 or 202605)", compare);
+    }
+    /* old units map forward into newer trees, never back */
+    const th_unit_t *u = th_units_find(o->units, r->total.unit, r->period.end);
+    if (pc.end > r->period.end && th_units_find(o->units, r->total.unit, pc.end) != u) {
+        th_rollup_destroy(&r);
+        return th_errbuf(errbuf, cap, TH_E_PERIOD, "compare period %s is read in a later "
+                         "unit tree than period %s: give the later one as --period", pc.id,
+                         period);
+    }
+    rc = s_rollup(o, form, compare, r->total.unit,
+                  pc.end > r->period.end ? pc.end : r->period.end, as_of, &r->compare, errbuf,
+                  cap);
+    if (rc == 0 && !(r->compare->mapping = s_mapping_label(o, r, &pc)))
+        rc = th_errbuf(errbuf, cap, -ENOMEM, "out of memory");
+    if (rc < 0) {
+        th_rollup_destroy(&r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+bool
+th_rollup_diff(const th_rollup_value_t *a, const th_rollup_value_t *b, th_rollup_value_t *d)
+{
+    memset(d, 0, sizeof *d);
+    if (!a || !b || !a->present || !b->present)
+        return false;
+    snprintf(d->code, sizeof d->code, "%s", a->code);
+    d->agg = a->agg;
+    d->present = true;
+    if (a->is_int && b->is_int && !__builtin_sub_overflow(a->i, b->i, &d->i)) {
+        d->is_int = true;
+        return true;
+    }
+    d->d = (a->is_int ? (double)a->i : a->d) - (b->is_int ? (double)b->i : b->d);
+    return true;
 }
 
 static void
@@ -561,6 +685,8 @@ th_rollup_destroy(th_rollup_t **pp)
     }
     th_free(r->violations);
     th_completeness_destroy(&r->completeness);
+    th_rollup_destroy(&r->compare);
+    th_free(r->mapping);
     th_free(r);
     *pp = NULL;
 }
@@ -607,6 +733,32 @@ s_reporting_json(const th_rollup_part_t *p)
                      "counted", (json_int_t)p->counted);
 }
 
+static json_t *
+s_children_json(const th_rollup_t *r)
+{
+    json_t *children = json_array();
+    for (size_t i = 0; children && i < r->nchildren; i++) {
+        const th_rollup_part_t *p = &r->children[i];
+        if (json_array_append_new(children,
+                                  json_pack("{s:s, s:s, s:o, s:o}", "unit", p->unit, "name",
+                                            p->name, "values", s_values_json(p), "reporting",
+                                            s_reporting_json(p))) != 0) {
+            json_decref(children);
+            return NULL;
+        }
+    }
+    return children;
+}
+
+static json_t *
+s_compare_json(const th_rollup_t *c)
+{
+    return json_pack("{s:s, s:o, s:o, s:s, s:o}", "period", c->period.id, "values",
+                     s_values_json(&c->total), "reporting", s_reporting_json(&c->total),
+                     "mapping", c->mapping ? c->mapping : "", "children",
+                     s_children_json(c));
+}
+
 json_t *
 th_rollup_json(const th_rollup_t *r)
 {
@@ -614,7 +766,7 @@ th_rollup_json(const th_rollup_t *r)
         return NULL;
     char asof[32];
     th_time_format_iso(r->as_of, asof);
-    json_t *children = json_array(), *texts = json_object(), *viol = json_array();
+    json_t *children = s_children_json(r), *texts = json_object(), *viol = json_array();
     json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
                             "form", r->form, "title", r->title, "period", r->period.id,
                             "unit", r->total.unit, "name", r->total.name, "as_of", asof,
@@ -624,13 +776,6 @@ th_rollup_json(const th_rollup_t *r)
     if (!doc)
         return NULL;
     bool oom = false;
-    for (size_t i = 0; i < r->nchildren; i++) {
-        const th_rollup_part_t *p = &r->children[i];
-        oom |= json_array_append_new(
-                   children, json_pack("{s:s, s:s, s:o, s:o}", "unit", p->unit, "name",
-                                       p->name, "values", s_values_json(p), "reporting",
-                                       s_reporting_json(p))) != 0;
-    }
     json_t *groups = json_array();
     oom |= !groups || json_object_set_new(doc, "groups", groups) != 0;
     for (size_t g = 0; groups && g < r->ngroups; g++) {
@@ -662,6 +807,8 @@ th_rollup_json(const th_rollup_t *r)
                                                      "name", v->name, "rule", v->rule,
                                                      "message", v->message)) != 0;
     }
+    if (r->compare)
+        oom |= json_object_set_new(doc, "compare", s_compare_json(r->compare)) != 0;
     if (oom) {
         json_decref(doc);
         return NULL;
@@ -764,20 +911,44 @@ s_print_table(const void *res, const th_form_t *f)
     th_vnnum_format_int((int64_t)r->total.expected, b, sizeof b);
     th_vnnum_format_int((int64_t)r->total.on_time, c3, sizeof c3);
     printf("TỔNG HỢP: %s\nKỳ báo cáo: %s (%s)\nĐơn vị: %s — %s\nSố liệu tính đến: %s\n"
-           "Đơn vị đã báo cáo: %s/%s (đúng hạn: %s)\n\n", r->title, label, r->period.id,
+           "Đơn vị đã báo cáo: %s/%s (đúng hạn: %s)\n", r->title, label, r->period.id,
            r->total.unit, r->total.name, when, a, b, c3);
-    static const char *const hdr[] = { "Mã", "Chỉ tiêu", "Tổng hợp", "Đơn vị tính" };
-    th_table_t *t = th_table_new(4, hdr);
+    const th_rollup_t *cmp = r->compare;
+    char clabel[64] = "", h_now[96] = "Tổng hợp", h_cmp[96] = "";
+    if (cmp) {
+        th_period_label_vn(&cmp->period, clabel, sizeof clabel);
+        printf("Kỳ so sánh: %s (%s), đơn vị đã báo cáo: %zu/%zu (đúng hạn: %zu)\n%s.\n",
+               clabel, cmp->period.id, cmp->total.reported, cmp->total.expected,
+               cmp->total.on_time, cmp->mapping);
+        snprintf(h_now, sizeof h_now, "Kỳ này (%s)", r->period.id);
+        snprintf(h_cmp, sizeof h_cmp, "Kỳ so sánh (%s)", cmp->period.id);
+    }
+    printf("\n");
+    const char *hdr[] = { "Mã", "Chỉ tiêu", h_now, h_cmp, "Chênh lệch", "Đơn vị tính" };
+    size_t ncol = cmp ? 6 : 4;
+    if (!cmp)
+        hdr[3] = "Đơn vị tính";
+    th_table_t *t = th_table_new(ncol, hdr);
     if (!t)
         return -ENOMEM;
-    th_table_align(t, 2, TH_TABLE_RIGHT);
+    for (size_t k = 2; k < ncol - 1; k++)
+        th_table_align(t, k, TH_TABLE_RIGHT);
     int rc = 0;
     for (size_t i = 0; i < f->nindicators && i < r->total.nvalues && rc == 0; i++) {
         const th_indicator_t *ind = &f->indicators[i];
         if (ind->agg == TH_AGG_TEXT)
             continue;
         th_rollup_format(&r->total.values[i], true, a, sizeof a);
-        const char *row[] = { ind->code, ind->label, a, ind->unit };
+        const char *row[] = { ind->code, ind->label, a, ind->unit, "", "" };
+        if (cmp && i < cmp->total.nvalues) {
+            th_rollup_value_t d;
+            th_rollup_format(&cmp->total.values[i], true, b, sizeof b);
+            th_rollup_diff(&r->total.values[i], &cmp->total.values[i], &d);
+            th_rollup_format(&d, true, c3, sizeof c3);
+            row[3] = b;
+            row[4] = c3;
+            row[5] = ind->unit;
+        }
         rc = th_table_add_row(t, row);
     }
     if (rc == 0)
@@ -836,7 +1007,12 @@ s_print_csv(const void *res, const th_form_t *f)
     fputs("\xEF\xBB\xBF", stdout);
     th_csv_write_cell(stdout, "code", false);
     th_csv_write_cell(stdout, "label", false);
-    th_csv_write_cell(stdout, "value", r->nchildren == 0);
+    const th_rollup_t *cmp = r->compare;
+    th_csv_write_cell(stdout, "value", r->nchildren == 0 && !cmp);
+    if (cmp) {
+        th_csv_write_cell(stdout, "compare", false);
+        th_csv_write_cell(stdout, "difference", r->nchildren == 0);
+    }
     for (size_t k = 0; k < r->nchildren; k++)
         th_csv_write_cell(stdout, r->children[k].unit, k + 1 == r->nchildren);
     for (size_t i = 0; i < f->nindicators && i < r->total.nvalues; i++) {
@@ -860,10 +1036,21 @@ s_print_csv(const void *res, const th_form_t *f)
                 len += (size_t)snprintf(cell + len, add, "%s%s — %s: %s", len ? "\n" : "",
                                         x->unit, x->name, x->text);
             }
-            th_csv_write_cell(stdout, cell ? cell : "", r->nchildren == 0);
+            th_csv_write_cell(stdout, cell ? cell : "", r->nchildren == 0 && !cmp);
             th_free(cell);
         } else {
             th_rollup_format(&r->total.values[i], false, buf, sizeof buf);
+            th_csv_write_cell(stdout, buf, r->nchildren == 0 && !cmp);
+        }
+        if (cmp) {
+            th_rollup_value_t d = { .present = false };
+            buf[0] = '\0';
+            if (ind->agg != TH_AGG_TEXT && i < cmp->total.nvalues) {
+                th_rollup_format(&cmp->total.values[i], false, buf, sizeof buf);
+                th_rollup_diff(&r->total.values[i], &cmp->total.values[i], &d);
+            }
+            th_csv_write_cell(stdout, buf, false);
+            th_rollup_format(&d, false, buf, sizeof buf);
             th_csv_write_cell(stdout, buf, r->nchildren == 0);
         }
         for (size_t k = 0; k < r->nchildren; k++) {
@@ -880,7 +1067,8 @@ s_cmd_compute(th_office_t *o, const th_cli_opts_t *opt, int64_t as_of, void **re
               char *err, size_t cap)
 {
     th_rollup_t *x = NULL;
-    int rc = th_rollup_compute(o, opt->form, opt->period, opt->unit, as_of, &x, err, cap);
+    int rc = th_rollup_compute_compare(o, opt->form, opt->period, opt->compare, opt->unit,
+                                       as_of, &x, err, cap);
     *res = x;
     return rc;
 }

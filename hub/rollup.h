@@ -90,13 +90,18 @@ typedef struct th_rollup {
     bool has_own;                /* U's level reports the form: own is set */
     th_rollup_part_t own;        /* U's own report (unit U) */
     size_t ngroups;              /* the form's levels when it has several, form */
-    th_rollup_part_t *groups;    /* order; 0 and NULL otherwise */
+    th_rollup_part_t *groups;    /* order, without a level that has no unit here
+                                    (no district in the two-tier tree) */
     size_t ntexts;               /* form order, then subtree order */
     th_rollup_text_t *texts;
     size_t nviolations;          /* subtree order, then rule order */
     th_rollup_violation_t *violations;
     struct th_completeness *completeness; /* of the same unit at the same as_of,
                                              owned by the result */
+    struct th_rollup *compare;   /* th_rollup_compute_compare: the other period read in
+                                    this one's tree (owned), else NULL */
+    char *mapping;               /* in a compare result: how its units were read in the
+                                    tree (Vietnamese, as the report names it), owned */
 } th_rollup_t;
 
 /* Computes the rollup (see above) of form/period at unit (NULL = this
@@ -114,6 +119,27 @@ int th_rollup_compute(th_office_t *o, const char *form, const char *period,
                       const char *unit, int64_t as_of, th_rollup_t **out, char *errbuf,
                       size_t cap);
 
+/* The rollup of period with beside it (r->compare) the rollup of the
+   period compare at the same unit and as_of, both in the tree of period
+   (the later one): compare's units are those of its own tree whose
+   successor (th_units_successor) lies in U's subtree in period's tree,
+   each counted under U's direct child that holds its successor (so new
+   Tây Ninh 80 gets for 2024 the communes of old Long An 80 and of old Tây
+   Ninh 72, and never an old unit for sharing a code). r->compare->mapping
+   names the mapping used; r->compare has no own part (has_own false) and
+   no clock-suspect units. compare NULL: th_rollup_compute. Errors as
+   th_rollup_compute, and TH_E_PERIOD when compare is malformed, not of
+   the form's period type, or read in a later tree than period (map old to
+   new only: give the later period as period). */
+int th_rollup_compute_compare(th_office_t *o, const char *form, const char *period,
+                              const char *compare, const char *unit, int64_t as_of,
+                              th_rollup_t **out, char *errbuf, size_t cap);
+
+/* d = a - b when both are present (int when both are and it fits, else
+   decimal); returns false (d cleared, not present) otherwise. */
+bool th_rollup_diff(const th_rollup_value_t *a, const th_rollup_value_t *b,
+                    th_rollup_value_t *d);
+
 /* JSON document: {"form","title","period","unit","name","as_of" (ISO UTC),
    "values":{CODE:number|null} (numeric indicators; ints as integers),
    "reporting":{"expected","reported","on_time","counted"},
@@ -121,7 +147,9 @@ int th_rollup_compute(th_office_t *o, const char *form, const char *period,
    "own":{"unit","name","values","reporting"} (only when has_own),
    "groups":[{"level","name","values","reporting"}],
    "texts":{CODE:[{"unit","name","text"}]},
-   "violations":[{"unit","name","rule","message"}]}. New reference owned by
+   "violations":[{"unit","name","rule","message"}],
+   "compare" (only with a compare result):{"period","values","reporting",
+   "mapping","children":[{"unit","name","values","reporting"}]}}. New reference owned by
    the caller; NULL on allocation failure or NULL r. */
 json_t *th_rollup_json(const th_rollup_t *r);
 

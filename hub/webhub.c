@@ -90,6 +90,12 @@ typedef struct {
     char key[TH_KEY_MAX + 8];
     uint64_t gen;
     th_rollup_t *r;
+    /* the dashboard's body rendered from r (everything below the page's
+       header, which carries the session): sent as it is while r stays and
+       the day is the same (it counts the days to the deadline) */
+    char *body;              /* malloc'd by open_memstream, NULL = none */
+    size_t body_len;
+    int32_t body_day;
 } s_cache_t;
 
 static void
@@ -97,6 +103,7 @@ s_cache_free(void *arg)
 {
     s_cache_t *c = arg;
     th_rollup_destroy(&c->r);
+    free(c->body);
     th_free(c);
 }
 
@@ -138,6 +145,8 @@ s_rollup(th_httpd_req_t *rq, s_cache_t *c, int *rc)
     *rc = e < 0 ? s_compute_failed(rq, e) : 0;
     if (r && now && gen) {
         th_rollup_destroy(&c->r);
+        free(c->body);
+        c->body = NULL;
         c->gen = gen;
         snprintf(c->key, sizeof c->key, "%s", key);
         c->r = r;
@@ -387,6 +396,8 @@ s_figures(FILE *f, const th_rollup_t *r, const th_form_t *form)
     fputs("</tbody>\n</table>\n", f);
 }
 
+static void s_dashboard_body(FILE *f, th_office_t *o, const th_rollup_t *r);
+
 static int
 s_dashboard(th_httpd_req_t *rq, void *arg)
 {
@@ -398,8 +409,7 @@ s_dashboard(th_httpd_req_t *rq, void *arg)
     th_rollup_t *r = s_rollup(rq, arg, &rc);
     if (!r)
         return rc;
-    const th_form_t *form = th_office_form(o, r->form);
-    char label[64], title[400], when[32];
+    char label[64], title[400];
     th_period_label_vn(&r->period, label, sizeof label);
     snprintf(title, sizeof title, "Tổng hợp: %s — %s", r->title, label);
     FILE *f = th_httpd_page(rq, title);
@@ -407,6 +417,37 @@ s_dashboard(th_httpd_req_t *rq, void *arg)
         s_release(arg, &r);
         return -ENOMEM;
     }
+    /* the body once per rollup "as of now" (docs/benchmarks.md, workload 6):
+       64 browsers reloading the dashboard are served the same bytes */
+    s_cache_t *c = arg;
+    int32_t today = th_time_day_vn(th_now_ms());
+    if (r == c->r && (!c->body || c->body_day != today)) {
+        free(c->body);
+        c->body = NULL;
+        FILE *m = open_memstream(&c->body, &c->body_len);
+        if (m) {
+            s_dashboard_body(m, o, r);
+            if (fclose(m) != 0) {
+                free(c->body);
+                c->body = NULL;
+            }
+            c->body_day = today;
+        }
+    }
+    if (r == c->r && c->body)
+        fwrite(c->body, 1, c->body_len, f);
+    else
+        s_dashboard_body(f, o, r);
+    s_release(arg, &r);
+    return th_httpd_page_send(rq, 200);
+}
+
+/* Everything of the dashboard below the page's header. */
+static void
+s_dashboard_body(FILE *f, th_office_t *o, const th_rollup_t *r)
+{
+    const th_form_t *form = th_office_form(o, r->form);
+    char when[32];
     th_time_format_vn(r->as_of, when);
     fputs("<p>Đơn vị: <b>", f);
     th_html_put(f, r->total.unit);
@@ -429,8 +470,6 @@ s_dashboard(th_httpd_req_t *rq, void *arg)
     if (form)
         s_figures(f, r, form);
     s_units(f, r, o->cfg.unit);
-    s_release(arg, &r);
-    return th_httpd_page_send(rq, 200);
 }
 
 /* ---- one unit's report as received --------------------------------------------------------- */

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "daemon.h"
+#include "doctor.h"
 #include "uplink.h"
 #include "entry.h"
 #include "err.h"
@@ -18,6 +19,7 @@
 #include "webnode.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <termios.h>
@@ -51,7 +53,7 @@ th_cli_fail(int code, const char *fmt, ...)
 enum { O_DIR = 256, O_UNIT, O_PARENT, O_PARENT_KEY, O_BIND, O_UNITS, O_FORMS,
        O_FORM, O_PERIOD, O_VALUES, O_AUTHOR, O_NOTE, O_KEY, O_REASON, O_AS_OF,
        O_FORMAT, O_OUT, O_NAME, O_CODE, O_LEVEL, O_FOR, O_DOCUMENT, O_DRAFT, O_HISTORY,
-       O_JSON, O_HELP };
+       O_JSON, O_HELP, O_COMPARE };
 
 static const struct option s_all_opts[] = {
     { "dir", required_argument, NULL, O_DIR },
@@ -80,6 +82,7 @@ static const struct option s_all_opts[] = {
     { "history", no_argument, NULL, O_HISTORY },
     { "json", no_argument, NULL, O_JSON },
     { "help", no_argument, NULL, O_HELP },
+    { "compare", required_argument, NULL, O_COMPARE },
     { NULL, 0, NULL, 0 },
 };
 
@@ -126,6 +129,7 @@ s_opt_slot(th_cli_opts_t *o, int id)
     case O_LEVEL: return &o->level;
     case O_FOR: return &o->for_unit;
     case O_DOCUMENT: return &o->document;
+    case O_COMPARE: return &o->compare;
     default: return NULL;
     }
 }
@@ -194,6 +198,8 @@ s_parse(const th_cli_cmd_t *c, th_cli_opts_t *o, int *argc, char ***argv)
         s_usage_cmd(stdout, c);
         return -1;
     }
+    if (!o->dir && s_listed(c->allowed, "dir"))
+        o->dir = th_cli_default_dir();
     /* required options: words starting with -- in c->required, not in [] */
     int depth = 0;
     for (const char *p = c->required; *p; p++) {
@@ -208,8 +214,11 @@ s_parse(const th_cli_cmd_t *c, th_cli_opts_t *o, int *argc, char ***argv)
             for (const struct option *so = s_all_opts; so->name; so++) {
                 if (strcmp(so->name, name) == 0 && so->has_arg &&
                     !*s_opt_slot(o, so->val))
-                    return th_cli_fail(TH_EXIT_USAGE, "%s needs --%s (see '%s %s --help')",
-                                  c->name, name, s_prog, c->name);
+                    return th_cli_fail(TH_EXIT_USAGE, "%s needs --%s%s (see '%s %s --help')",
+                                  c->name, name, strcmp(name, "dir") == 0
+                                  ? " (or TONGHOP_DIR; run as the user " TH_CLI_SERVICE_USER
+                                    ", the default is " TH_CLI_SERVICE_DIR ")" : "",
+                                  s_prog, c->name);
             }
             p += l + 1;
             if (!*p)
@@ -219,6 +228,17 @@ s_parse(const th_cli_cmd_t *c, th_cli_opts_t *o, int *argc, char ***argv)
     *argc -= optind;
     *argv += optind;
     return 0;
+}
+
+const char *
+th_cli_default_dir(void)
+{
+    const char *env = getenv("TONGHOP_DIR");
+    if (env && *env)
+        return env;
+    /* a service install: the package's user and data directory */
+    struct passwd *pw = getpwuid(geteuid());
+    return pw && strcmp(pw->pw_name, TH_CLI_SERVICE_USER) == 0 ? TH_CLI_SERVICE_DIR : NULL;
 }
 
 th_office_t *
@@ -951,6 +971,13 @@ static const th_cli_cmd_t s_cmds[] = {
     { "forms", s_cmd_forms, "dir json", "--dir D [--json]",
       "Lists the forms known here: id, version, period type, indicators.",
       "Example:\n  tonghop-node forms --dir D --json\n" },
+    { "doctor", th_doctor_cmd, "dir json", "--dir D [--json]",
+      "Checks what is often wrong in an office's installation, and says what to do:\n"
+      "permissions and owner of the data directory and the keys, the configuration,\n"
+      "the parent reachable, the clock against the parent's, free disk space, and\n"
+      "the web interface exposed without users or over plain HTTP. Changes nothing.",
+      "Exit status 1 when a check failed ([LỖI]); warnings ([CẢNH BÁO]) do not.\n"
+      "Example:\n  sudo -u tonghop tonghop-hub doctor --dir /var/lib/tonghop\n" },
     { "run", s_cmd_run, "dir", "--dir D",
       "Runs this office's daemon in the foreground: sends submitted reports to the\n"
       "parent whenever the link is up, resuming where it stopped. Logs go to\n"

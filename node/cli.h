@@ -21,6 +21,7 @@ typedef struct {
     const char *form, *period, *values, *author, *note, *key, *reason, *as_of;
     const char *format, *out, *name;
     const char *code, *level, *for_unit, *document;
+    const char *compare;    /* rollup, export: the period to put beside --period */
     int draft, history, json, help;
 } th_cli_opts_t;
 
@@ -42,6 +43,13 @@ int th_cli_main(int argc, char **argv, th_cli_kind_t kind, const th_cli_cmd_t *e
 int th_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The submit command; the hub's own (with --for, --document) calls it too. */
 int th_cli_submit(th_cli_opts_t *o, int argc, char **argv);
+
+/* The data directory when --dir is not given: $TONGHOP_DIR, else
+   TH_CLI_SERVICE_DIR when run as the service user TH_CLI_SERVICE_USER (the
+   Debian package's), else NULL (then --dir is required). */
+#define TH_CLI_SERVICE_USER "tonghop"
+#define TH_CLI_SERVICE_DIR "/var/lib/tonghop"
+const char *th_cli_default_dir(void);
 
 /* Opens the office or prints why not (*code set to the exit code). */
 th_office_t *th_cli_open(const char *dir, int *code);

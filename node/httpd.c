@@ -347,7 +347,7 @@ th_httpd_user_add(th_office_t *o, const char *name, const char *password)
     if (crypto_pwhash_str(hash, password, pl, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return -ENOMEM;
-    snprintf(key, sizeof key, "user|%s", name);
+    snprintf(key, sizeof key, TH_HTTPD_USER_PREFIX "%s", name);
     s_user_t u = { .key = key, .hash = hash };
     return th_store_write(o->store, s_user_put, &u);
 }
@@ -358,7 +358,7 @@ th_httpd_user_check(th_office_t *o, const char *name, const char *password)
     if (!name || !password || !s_user_name_ok(name))
         return false;
     char key[TH_HTTPD_USER_MAX + 8];
-    snprintf(key, sizeof key, "user|%s", name);
+    snprintf(key, sizeof key, TH_HTTPD_USER_PREFIX "%s", name);
     s_user_t u = { .key = key };
     if (th_store_read(o->store, s_user_get, &u) < 0 || !u.found)
         return false;

@@ -50,6 +50,9 @@ typedef int (*th_httpd_fn)(th_httpd_req_t *rq, void *arg);
    "required". Pure. */
 bool th_httpd_login_needed(const char *listen, const char *mode);
 
+/* The web users are the keys "user|<name>" of the store's meta table. */
+#define TH_HTTPD_USER_PREFIX "user|"
+
 /* A server for o (borrowed; must outlive it) on o->cfg.web_listen. Nothing
    listens until the service starts. NULL with *err = TH_E_CONFIG (listen
    address not IPv4 "A.B.C.D:PORT" or "localhost:PORT") or -ENOMEM. */

@@ -258,6 +258,10 @@ th_office_init(const th_office_init_t *opt, char *errbuf, size_t cap)
             goto done;
     } else {
         const th_builtin_t *bu = th_builtin_units(&nb);
+        if (nb == 0) {
+            rc = -ENOMEM;
+            goto done;
+        }
         for (size_t i = 0; i < nb; i++)
             if ((rc = s_seed_set(&seed, units, bu[i].name, bu[i].name, bu[i].text,
                                  bu[i].len, bu[i].valid_from, bu[i].valid_to,
@@ -391,9 +395,11 @@ s_load_units(const char *key, const void *val, size_t len, void *ctx)
     }
     char origin[96];
     snprintf(origin, sizeof origin, "store units '%s'", key);
-    return th_units_load_csv(l->units, key, origin, (const char *)v + S_UNITS_HDR,
-                             len - S_UNITS_HDR, (int32_t)s_get_be32(v),
-                             (int32_t)s_get_be32(v + 4), l->errbuf, l->cap);
+    int rc = th_units_load_csv(l->units, key, origin, (const char *)v + S_UNITS_HDR,
+                               len - S_UNITS_HDR, (int32_t)s_get_be32(v),
+                               (int32_t)s_get_be32(v + 4), l->errbuf, l->cap);
+    /* the 2024 tree learns where each unit went in 2025 */
+    return rc < 0 ? rc : th_builtin_fill_successors(l->units, key, l->errbuf, l->cap);
 }
 
 static int

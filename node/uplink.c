@@ -65,6 +65,8 @@ typedef struct {
     /* WELCOME: acked is the parent's cursor; when it is beyond our own last
        seq, the entries after prev_acked are sent again above it */
     bool welcome;
+    bool has_offset;              /* the parent's clock minus ours, at WELCOME */
+    int64_t offset;
     uint64_t prev_acked;
     uint64_t check_seq;    /* WELCOME's check: 0 = none */
     const uint8_t *check;
@@ -198,6 +200,9 @@ s_save_txn(th_store_txn_t *txn, void *ctx)
         rc = th_store_kv_put(txn, TH_DB_STATE, "link.state", x->state, strlen(x->state));
     if (rc == 0 && x->contact)
         rc = th_store_state_put_u64(txn, "link.last_contact", (uint64_t)x->contact);
+    /* for `doctor`: how far this office's clock is from its parent's */
+    if (rc == 0 && x->has_offset)
+        rc = th_store_state_put_u64(txn, TH_UPLINK_CLOCK_OFFSET, (uint64_t)x->offset);
     if (rc == 0 && x->error)
         rc = th_store_kv_put(txn, TH_DB_STATE, "link.error", x->error, strlen(x->error));
     x->moved = 0;
@@ -518,7 +523,8 @@ s_on_message(void *sock, void *arg)
         s_save_t x = { .state = "up", .contact = u->last_rx, .acked = m.resume_after,
                        .set_acked = true, .welcome = true, .prev_acked = u->acked,
                        .check_seq = m.check_seq, .check = m.check,
-                       .ini = u->o->cfg.parent_key, .promote = u->use_next ? u->next_pk : NULL };
+                       .ini = u->o->cfg.parent_key, .promote = u->use_next ? u->next_pk : NULL,
+                       .has_offset = m.clock != 0, .offset = m.clock - th_now_ms() };
         if (m.resume_after < u->acked)
             th_log(TH_LOG_WARN, "uplink: parent holds only up to %" PRIu64
                    " (we had %" PRIu64 " acknowledged): resending", m.resume_after, u->acked);

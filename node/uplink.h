@@ -17,6 +17,10 @@
 
 #include "daemon.h"
 
+/* state: the parent's clock minus this office's (ms, int64 as u64) at the
+   last WELCOME, for `doctor` */
+#define TH_UPLINK_CLOCK_OFFSET "link.clock_offset"
+
 typedef struct th_uplink th_uplink_t;
 
 /* NULL when the office has no parent (*err = TH_E_CONFIG) or on failure. */

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """make demo: a whole province on one machine.
 
-    tools/demo.py BUILD_DIR [--tree 2024|2025] [--short] [--seed N]
+    tools/demo.py BUILD_DIR [--tree 2024|2025|national] [--short] [--seed N]
                   [--dir WORKDIR] [--summary FILE] [--keep]
 
 Tree 2024: Tây Ninh of the three-tier list (province 72, its 9 district
 hubs, their 94 communes); tree 2025: the new Tây Ninh (province 80, 96
-communes straight to the province). Every office is its own process with
+communes straight to the province); tree national: the ministry's root VN
+above the 2025 tree, a handful of province hubs (4, or 2 with --short) with
+a few communes each (5, or 3), and the national report broken down by
+province. Every office is its own process with
 its own LMDB store on 127.0.0.1. The driver plays the clerks and the lines:
 
   - each commune enters its annual "dân vận chính quyền" report of the
@@ -44,10 +47,10 @@ import sys
 import time
 
 FORM = "dvcq-nam"
-ROOT = {"2024": "72", "2025": "80"}
+ROOT = {"2024": "72", "2025": "80", "national": "VN"}
 # deadline of a commune's report: it is received by the district (2024) or
 # by the province (2025); see config/forms/dvcq-nam.ini
-DEADLINE = {"2024": "2024-10-25", "2025": "2025-11-01"}
+DEADLINE = {"2024": "2024-10-25", "2025": "2025-11-01", "national": "2025-11-01"}
 SUMMED = ["TT01", "TT02", "TT03", "TT04", "DT01", "DT02", "DVK01", "DVK02", "KT01", "KT02",
           "CCHC01", "CCHC02", "CCHC04", "TCD01", "TCD02", "TCD03", "TCD05", "GS01", "GS02",
           "GS03", "KTR01", "KTR02"]
@@ -240,7 +243,7 @@ def words(values):
 def main():
     ap = argparse.ArgumentParser(description="tonghop: a whole province on one machine")
     ap.add_argument("build")
-    ap.add_argument("--tree", default=os.environ.get("TREE", "2024"), choices=["2024", "2025"])
+    ap.add_argument("--tree", default=os.environ.get("TREE", "2024"), choices=["2024", "2025", "national"])
     ap.add_argument("--short", action="store_true")
     ap.add_argument("--seed", type=int, default=int(os.environ.get("SEED", "2026")))
     ap.add_argument("--dir")
@@ -272,13 +275,30 @@ def main():
 
 def play(a, node, hub, work, procs):
     rng = random.Random(a.seed)
-    year = a.tree
+    national = a.tree == "national"
+    root = ROOT[a.tree]
+    year = "2025" if national else a.tree
     units = list(csv.DictReader(open(os.path.join(REPO, "config/units/vn-%s.csv" % year),
                                      encoding="utf-8")))
+    if national:
+        # the offices' lists have the root VN above the provinces
+        # (common/builtin.h); the official file has not
+        for u in units:
+            if u["level"] == "province":
+                u["parent_code"] = "VN"
+        units.insert(0, {"code": "VN", "name": "Việt Nam", "level": "country",
+                         "parent_code": ""})
     by_code = {u["code"]: u for u in units}
-    root = ROOT[year]
     kids = lambda c: [u["code"] for u in units if u["parent_code"] == c]
-    if year == "2024":
+    top = "Bộ" if national else "tỉnh"
+    if national:
+        # a handful of provinces (as the middle hubs) with a few communes each
+        districts = kids(root)[:2 if a.short else 4]
+        parent_of = {}
+        for d in districts:
+            for c in kids(d)[:3 if a.short else 5]:
+                parent_of[c] = d
+    elif year == "2024":
         districts = kids(root)
         if a.short:
             districts = districts[:2]
@@ -295,8 +315,9 @@ def play(a, node, hub, work, procs):
     window = 8.0 if a.short else 45.0          # seconds in which clerks act
     limit = 150.0 if a.short else 300.0        # seconds before giving up
     pname = by_code[root]["name"]
-    say("== Tổng hợp báo cáo %s năm %s: %s (%s), %d huyện, %d xã; mỗi đơn vị một tiến trình"
-        % (FORM, year, pname, root, len(districts), len(communes)))
+    say("== Tổng hợp báo cáo %s năm %s: %s (%s), %d %s, %d xã; mỗi đơn vị một tiến trình"
+        % (FORM, year, pname, root, len(districts), "tỉnh" if national else "huyện",
+           len(communes)))
     say("   Thư mục làm việc: %s" % work)
 
     # ---- offices, keys, enrollment, proxies in front of every hub ----
@@ -368,7 +389,7 @@ def play(a, node, hub, work, procs):
     reporting = [c for c in communes if plans[c]["steps"]]
     # each district's UBND reports its own work too (the form's levels):
     # entered at its hub, on time, before the lines come up
-    for d in districts:
+    for d in [] if national else districts:
         dr = random.Random("%d-%s" % (a.seed, d))
         vals = report_values(dr, by_code[d]["name"])
         env = faketime_env(time.strftime("%Y-%m-%d %H:%M:%S",
@@ -376,7 +397,7 @@ def play(a, node, hub, work, procs):
         run([hub, "submit", "--dir", hubs[d]["dir"], "--form", FORM, "--period", year,
              "--author", "Văn phòng " + by_code[d]["name"]] + words(vals), env=env)
         plans[d] = {"fate": "on_time", "steps": [(0, 0, vals)], "values": vals, "sessions": 0}
-    own_reports = list(districts)
+    own_reports = [] if national else list(districts)
 
     # ---- play ----
     say("== Các xã nộp báo cáo (đường truyền chập chờn, máy văn phòng lúc bật lúc tắt)")
@@ -426,8 +447,8 @@ def play(a, node, hub, work, procs):
             held = {u["unit"]: u["rev"] for u in c["units"]}
             arrived = sum(1 for x in reporting + own_reports
                           if held.get(x, 0) >= len(plans[x]["steps"]))
-            line = "[%3d s] tỉnh đã nhận %d/%d báo cáo (%d đúng hạn, %d trễ hạn)" % (
-                now, c["totals"]["reported"], c["totals"]["expected"], c["totals"]["on_time"],
+            line = "[%3d s] %s đã nhận %d/%d báo cáo (%d đúng hạn, %d trễ hạn)" % (
+                now, top, c["totals"]["reported"], c["totals"]["expected"], c["totals"]["on_time"],
                 c["totals"]["late"])
             if districts:
                 line += "; " + ", ".join("%s %d/%d" % (k["unit"], k["reported"], k["expected"])
@@ -437,13 +458,13 @@ def play(a, node, hub, work, procs):
                     len(finished) == len(reporting):
                 break
         if now > limit:
-            say("Hết thời gian chờ: %d/%d báo cáo đã về tỉnh." % (arrived,
-                                                                  len(reporting) + len(own_reports)))
+            say("Hết thời gian chờ: %d/%d báo cáo đã về %s." % (
+                arrived, len(reporting) + len(own_reports), top))
             return 1
         time.sleep(0.05)
 
     # ---- the province's view ----
-    say("\n== Tình hình báo cáo tại tỉnh")
+    say("\n== Tình hình báo cáo tại %s" % top)
     say(run([hub, "completeness", "--dir", P, "--form", FORM, "--period", year]).stdout)
     out = os.path.join(work, "bao-cao")
     os.makedirs(out)
@@ -474,18 +495,18 @@ def play(a, node, hub, work, procs):
     say("   Đơn vị đúng hạn %(on_time)d, trễ hạn %(late)d, không báo cáo %(missing)d, "
         "sửa số liệu %(corrected)d (theo kịch bản)." % planned)
     if bad:
-        say("   SAI: số liệu tổng hợp của tỉnh khác tổng số liệu các xã đã nộp: %s" % bad)
+        say("   SAI: số liệu tổng hợp của %s khác tổng số liệu các xã đã nộp: %s" % (top, bad))
     else:
-        say("   Đúng: %d chỉ tiêu của tỉnh bằng tổng số liệu các xã%s nộp lần cuối, mỗi "
+        say("   Đúng: %d chỉ tiêu của %s bằng tổng số liệu các xã%s nộp lần cuối, mỗi "
             "báo cáo tính một lần (ví dụ TT01 = %d buổi)."
-            % (len(expected), " và các huyện" if districts else "", expected["TT01"]))
+            % (len(expected), top, " và các huyện" if own_reports else "", expected["TT01"]))
     say("   Báo cáo tổng hợp: %s" % "\n                     ".join(files))
     def dashboard(code):
         url = published(hubs[code]["dir"], "web", 2.0)
         return "%shub?form=%s&period=%s" % (url, FORM, year) if url else \
             "(giao diện web không chạy: xem %s)" % os.path.join(work, "logs", "hub-%s.log" % code)
 
-    say("   Bảng điều khiển của tỉnh: %s" % dashboard(root))
+    say("   Bảng điều khiển của %s: %s" % (top, dashboard(root)))
     for code in districts:
         say("       huyện %s: %s" % (code, dashboard(code)))
     if a.keep:

@@ -167,4 +167,12 @@ for c in init key submit show forms status; do
     expect_in "$c --help has an example" "Example" "$LAST_OUT"
 done
 
+# --dir by default: TONGHOP_DIR (and /var/lib/tonghop for the service user)
+expect_exit 2 "status without --dir (no TONGHOP_DIR, not the service user)" env -u TONGHOP_DIR "$NODE" status
+expect_in "  ... says where the directory comes from" "or TONGHOP_DIR; run as the user tonghop, the default is /var/lib/tonghop" "$LAST_OUT"
+expect_ok "init without --dir, in TONGHOP_DIR" env TONGHOP_DIR="$TMP/envdir" "$NODE" init --unit 25459
+expect_ok "status without --dir reads TONGHOP_DIR" env TONGHOP_DIR="$TMP/envdir" "$NODE" status --json
+expect_eq "  ... that office" "$(printf '%s' "$LAST_OUT" | json_get unit)" 25459
+expect_ok "--dir wins over TONGHOP_DIR" env TONGHOP_DIR="$TMP/nowhere" "$NODE" key --dir "$TMP/envdir"
+
 th_summary

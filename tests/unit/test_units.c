@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "period.h"
 #include "units.h"
+#include "builtin.h"
 
 #define S_REFORM TH_UNITS_REFORM_DAY
 
@@ -64,6 +65,13 @@ s_setup_official(void **state)
     if (rc)
         fail_msg("vn-2025: %s", err);
     /* load time is measured by `make bench`, not asserted here */
+    size_t ls;
+    char *ts = s_read("config/units/successors-2025.csv", &ls);
+    rc = th_units_load_successors(u, "vn-2024", "config/units/successors-2025.csv", ts, ls, err,
+                                  sizeof err);
+    if (rc != 10794)
+        fail_msg("successors: %d %s", rc, err);
+    free(ts);
     free(t24);
     free(t25);
     *state = u;
@@ -519,10 +527,179 @@ test_units_out_of_memory_leaves_nothing(void **state)
     assert_true(saw_ok);
 }
 
+
+/* Where old units went on 01/07/2025, with real codes: the mapping, not the
+   code, decides (old 80 Long An and old 72 Tây Ninh both went into new 80). */
+static void
+test_units_successor_across_reform(void **state)
+{
+    th_units_t *u = *state;
+    int32_t d26 = s_day("31/12/2026"), d24 = s_day("31/12/2024");
+    static const char *const cases[][3] = {
+        { "80", "80", "Tỉnh Tây Ninh" },             /* old Long An */
+        { "72", "80", "Tỉnh Tây Ninh" },             /* old Tây Ninh */
+        { "02", "08", "Tỉnh Tuyên Quang" },          /* old Hà Giang */
+        { "25459", "25459", "Phường Tân Ninh" },     /* was Phường 3 */
+        { "25462", "25459", "Phường Tân Ninh" },     /* Phường 4, Tây Ninh */
+        { "27691", "27694", "Phường Long An" },      /* Phường 4, Tân An (Long An) */
+        { "703", "80", "Tỉnh Tây Ninh" },            /* district: to its province */
+        { "755", "26732", "Đặc khu Côn Đảo" },       /* island district: its đặc khu */
+        { "01651", "01648", "Xã Phục Hòa" },         /* the source's code corrected by name */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const th_unit_t *old = th_units_find_in_set(u, "vn-2024", cases[i][0]);
+        assert_non_null(old);
+        const th_unit_t *nu = th_units_successor(u, old, d26);
+        if (!nu || strcmp(nu->code, cases[i][1]) != 0 || strcmp(nu->name, cases[i][2]) != 0)
+            fail_msg("%s: got %s", cases[i][0], nu ? nu->code : "(none)");
+        assert_string_equal(nu->set, "vn-2025");
+        /* the same day as the old unit's own: itself */
+        assert_ptr_equal(th_units_successor(u, old, d24), old);
+    }
+    const th_unit_t *old80 = th_units_find_in_set(u, "vn-2024", "80");
+    assert_string_equal(old80->name, "Tỉnh Long An");
+    assert_string_equal(old80->successor, "80");
+    /* a new unit is its own successor, and maps nowhere before it existed */
+    const th_unit_t *new80 = th_units_find(u, "80", d26);
+    assert_ptr_equal(th_units_successor(u, new80, d26), new80);
+    assert_null(th_units_successor(u, new80, d24));
+    assert_null(th_units_successor(u, NULL, d26));
+}
+
+typedef struct {
+    const th_units_t *u;
+    int32_t day;
+    size_t mapped, to_new80;
+} s_succ_count_t;
+
+static int
+s_succ_cb(const th_unit_t *c, void *ctx)
+{
+    s_succ_count_t *k = ctx;
+    const th_unit_t *s = th_units_successor(k->u, c, k->day);
+    if (s) {
+        k->mapped++;
+        k->to_new80 += th_units_in_subtree(k->u, "80", s->code, k->day);
+    }
+    return 0;
+}
+
+/* Coverage: every old commune maps into the 2025 tree; those of new Tây
+   Ninh are old Long An's and old Tây Ninh's. */
+static void
+test_units_successor_coverage(void **state)
+{
+    th_units_t *u = *state;
+    s_succ_count_t k = { u, s_day("31/12/2026"), 0, 0 };
+    assert_int_equal(th_units_each(u, s_day("31/12/2024"), "commune", s_succ_cb, &k), 0);
+    assert_int_equal(k.mapped, 10035);
+    s_count_t la = {0}, tn = {0};
+    assert_int_equal(th_units_each_in_subtree(u, "80", s_day("31/12/2024"), "commune",
+                                              s_count_cb, &la), 0);
+    assert_int_equal(th_units_each_in_subtree(u, "72", s_day("31/12/2024"), "commune",
+                                              s_count_cb, &tn), 0);
+    assert_int_equal(k.to_new80, la.n + tn.n);
+    memset(&k, 0, sizeof k);
+    k.u = u;
+    k.day = s_day("31/12/2026");
+    assert_int_equal(th_units_each(u, s_day("31/12/2024"), "province", s_succ_cb, &k), 0);
+    assert_int_equal(k.mapped, 63);
+    assert_int_equal(k.to_new80, 2);
+}
+
+/* The mapping's own checks, and what is kept. */
+static void
+test_units_load_successors_checks(void **state)
+{
+    (void)state;
+    const char *list = "code,name,level,parent_code,successor\n"
+                       "01,Tỉnh A,province,,\n"
+                       "00001,Xã Một,commune,01,\n"
+                       "00002,Xã Hai,commune,01,00009\n";
+    th_units_t *u = th_units_new();
+    char err[160] = "";
+    assert_int_equal(th_units_load_csv(u, "old", "old.csv", list, strlen(list), INT32_MIN,
+                                       s_day("30/06/2025"), err, sizeof err), 0);
+    static const struct { const char *text; int rc; const char *msg; } bad[] = {
+        { "old_code,new_code\n", TH_E_PARSE,
+          "m.csv:1: header must be level,old_code,new_code,main,note" },
+        { "level,old_code,new_code,main,note\ncommune,00001,00004,2,\n", TH_E_INVALID,
+          "m.csv:2: main must be 0 or 1, not '2'" },
+        { "level,old_code,new_code,main,note\ncommune,00001,x y,1,\n", TH_E_INVALID,
+          "m.csv:2: invalid new_code 'x y' (1..15 of A-Z a-z 0-9 _ -)" },
+        { "level,old_code,new_code,main,note\ncommune,00001,00004,1,\n"
+          "commune,00001,00005,1,\n", TH_E_INVALID,
+          "m.csv:3: a second main successor for '00001'" },
+        { "level,old_code,new_code,main,note\ncommune,00001,00004,1\n", TH_E_PARSE,
+          "m.csv:2: 4 fields, the header has 5" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(th_units_load_successors(u, "old", "m.csv", bad[i].text,
+                                                  strlen(bad[i].text), err, sizeof err),
+                         bad[i].rc);
+        assert_string_equal(err, bad[i].msg);
+        assert_string_equal(th_units_find_in_set(u, "old", "00001")->successor, "");
+    }
+    assert_int_equal(th_units_load_successors(u, "nope", "m.csv", "", 0, err, sizeof err),
+                     TH_E_USAGE);
+    /* main = 0 rows, unknown codes and a unit's own successor are left alone */
+    const char *ok = "level,old_code,new_code,main,note\n"
+                     "commune,00001,00004,1,Nhập một phần\n"
+                     "commune,00001,00005,0,Nhập một phần\n"
+                     "commune,00002,00004,1,Nhập toàn bộ\n"
+                     "commune,00003,00004,1,\n"
+                     "province,01,01,1,\n";
+    assert_int_equal(th_units_load_successors(u, "old", "m.csv", ok, strlen(ok), err,
+                                              sizeof err), 2);
+    assert_string_equal(th_units_find_in_set(u, "old", "00001")->successor, "00004");
+    assert_string_equal(th_units_find_in_set(u, "old", "00002")->successor, "00009");
+    assert_string_equal(th_units_find_in_set(u, "old", "01")->successor, "01");
+    /* no unit in force on the day: nowhere to go */
+    assert_null(th_units_successor(u, th_units_find_in_set(u, "old", "00001"),
+                                   s_day("01/07/2025")));
+    th_units_destroy(&u);
+}
+
+/* The lists the offices load: the official ones with the national root VN
+   above the provinces (builtin.h), in both trees. */
+static void
+test_units_builtin_national_root(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const th_builtin_t *b = th_builtin_units(&n);
+    assert_int_equal(n, 2);
+    th_units_t *u = th_units_new();
+    char err[256];
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(th_units_load_csv(u, b[i].name, b[i].name, b[i].text, b[i].len,
+                                           b[i].valid_from, b[i].valid_to, err, sizeof err),
+                         0);
+    assert_int_equal(th_units_set_count(u, "vn-2024"), 10794 + 1);
+    assert_int_equal(th_units_set_count(u, "vn-2025"), 3355 + 1);
+    const char *days[] = { "30/06/2025", "01/07/2025" };
+    const size_t provinces[] = { 63, 34 };
+    for (size_t d = 0; d < 2; d++) {
+        const th_unit_t *vn = th_units_find(u, TH_BUILTIN_ROOT_CODE, s_day(days[d]));
+        assert_non_null(vn);
+        assert_string_equal(vn->name, "Việt Nam");
+        assert_string_equal(vn->level, "country");
+        assert_string_equal(vn->parent, "");
+        s_count_t k = { 0 };
+        assert_int_equal(th_units_each_child(u, "VN", s_day(days[d]), s_count_cb, &k), 0);
+        assert_int_equal(k.province, provinces[d]);
+        assert_int_equal(k.n, provinces[d]);   /* only provinces below it */
+        /* every commune lies below it, the old ones in their own tree */
+        assert_true(th_units_in_subtree(u, "VN", "25459", s_day(days[d])));
+    }
+    th_units_destroy(&u);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest official[] = {
+        cmocka_unit_test(test_units_builtin_national_root),
         cmocka_unit_test(test_units_official_counts_per_tree),
         cmocka_unit_test(test_units_reused_code_differs_across_reform),
         cmocka_unit_test(test_units_subtree_tay_ninh_2024),
@@ -530,6 +707,8 @@ main(void)
         cmocka_unit_test(test_units_in_subtree_across_trees),
         cmocka_unit_test(test_units_district_without_communes),
         cmocka_unit_test(test_units_callback_stops_walk),
+        cmocka_unit_test(test_units_successor_across_reform),
+        cmocka_unit_test(test_units_successor_coverage),
     };
     const struct CMUnitTest small[] = {
         cmocka_unit_test(test_units_load_errors_with_lines),
@@ -537,6 +716,7 @@ main(void)
         cmocka_unit_test(test_units_optional_columns_merged_unit),
         cmocka_unit_test(test_units_set_name_and_usage_errors),
         cmocka_unit_test(test_units_out_of_memory_leaves_nothing),
+        cmocka_unit_test(test_units_load_successors_checks),
     };
     int failed = cmocka_run_group_tests_name("units_official", official, s_setup_official,
                                              s_teardown);
