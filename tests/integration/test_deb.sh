@@ -12,8 +12,8 @@
 #      overlay of this machine's /, upper layer on a tmpfs: nothing reaches
 #      the real system): postinst makes the user tonghop and
 #      /var/lib/tonghop (0750); the hub service is set up and started as its
-#      unit says (ExecStart as User=, UMask), answers, stops on SIGTERM with
-#      0; reinstall; purge keeps an office's data and its user, and removes
+#      unit says (ExecStart as User=, UMask), answers (status without --dir,
+#      doctor), stops on SIGTERM with 0; reinstall; purge keeps an office's data and its user, and removes
 #      both once the directory is empty.
 # Without lintian/dpkg-dev (not installable: no network) it says so and
 # skips; without the namespace (not root) part 6 is skipped.
@@ -206,6 +206,10 @@ while [ $i -lt 200 ]; do
     sleep 0.1; i=$((i + 1))
 done
 runuser -u tonghop -- tonghop-hub status --dir /var/lib/tonghop >"$RES/hubstatus" 2>&1
+# the service user's commands find /var/lib/tonghop without --dir; doctor
+# finds nothing wrong with what the package and init made
+r nodir runuser -u tonghop -- tonghop-hub status
+r doctor runuser -u tonghop -- tonghop-hub doctor --dir /var/lib/tonghop
 ps -o user= -p $pid >"$RES/runuser" 2>&1
 kill -TERM $pid
 wait $pid
@@ -278,6 +282,10 @@ else
         expect_eq "the service came up (status shows the daemon's collector)" up "$(rd up)"
         [ "$(rd up)" = up ] || bad "daemon log" "$(rd run.log)"
         expect_eq "the daemon runs as tonghop" tonghop "$(rd runuser | tr -d ' ')"
+        expect_eq "status as user tonghop without --dir (the service's directory)" 0 "$(rd nodir.rc)"
+        [ "$(rd nodir.rc)" = 0 ] || bad "status output" "$(rd nodir.out)"
+        expect_eq "doctor: no error on the packaged install" 0 "$(rd doctor.rc)"
+        [ "$(rd doctor.rc)" = 0 ] || bad "doctor output" "$(rd doctor.out)"
         expect_eq "SIGTERM (KillSignal) stops it with 0" 0 "$(rd run.rc)"
         expect_eq "reinstall over an existing user and data: exit 0" 0 "$(rd reinstall.rc)"
         expect_eq "purge: exit 0" 0 "$(rd purge1.rc)"
