@@ -354,6 +354,8 @@ s_units(FILE *f, const th_rollup_t *r, const char *office_unit)
     fputs("</tbody>\n</table>\n", f);
 }
 
+static void s_violations_summary(FILE *f, const th_rollup_t *r, const th_form_t *form);
+
 static void
 s_figures(FILE *f, const th_rollup_t *r, const th_form_t *form)
 {
@@ -374,9 +376,61 @@ s_figures(FILE *f, const th_rollup_t *r, const th_form_t *form)
         fprintf(f, "</td><td class=\"num\">%zu</td></tr>\n", v->n);
     }
     fputs("</tbody>\n</table>\n", f);
+    s_violations_summary(f, r, form);
+}
+
+/* How many units a rule's row on the dashboard names before "và N đơn vị
+   khác": a province may have hundreds, the whole list has its own page. */
+#define S_VIOLATION_UNITS 10
+
+/* The rule violations, one row per rule of the form: its message, how many
+   units break it and the first of them; the list of all on /hub/violations. */
+static void
+s_violations_summary(FILE *f, const th_rollup_t *r, const th_form_t *form)
+{
     if (r->nviolations == 0)
         return;
-    fputs("<h2>Vi phạm quy tắc kiểm tra số liệu</h2>\n<table id=\"violations\">\n<thead><tr>"
+    fputs("<h2>Vi phạm quy tắc kiểm tra số liệu</h2>\n<table id=\"violation-rules\">\n"
+          "<thead><tr><th>Quy tắc</th><th>Nội dung</th><th>Số đơn vị</th><th>Đơn vị</th></tr>"
+          "</thead>\n<tbody>\n", f);
+    for (size_t k = 0; k < form->nrules; k++) {
+        const th_form_rule_t *rule = &form->rules[k];
+        size_t n = 0;
+        for (size_t i = 0; i < r->nviolations; i++)
+            n += strcmp(r->violations[i].rule, rule->id) == 0;
+        if (n == 0)
+            continue;
+        fprintf(f, "<tr data-rule=\"%s\"><td>", rule->id);
+        th_html_put(f, rule->id);
+        fputs("</td><td>", f);
+        th_html_put(f, rule->message);
+        fprintf(f, "</td><td class=\"num\">%zu</td><td>", n);
+        size_t shown = 0;
+        for (size_t i = 0; i < r->nviolations && shown < S_VIOLATION_UNITS; i++) {
+            const th_rollup_violation_t *v = &r->violations[i];
+            if (strcmp(v->rule, rule->id) != 0)
+                continue;
+            fputs(shown++ ? ", <a class=\"drill\" href=\"/hub/unit?" : "<a class=\"drill\" "
+                  "href=\"/hub/unit?", f);
+            s_q(f, r->form, r->period.id, v->unit);
+            fputs("\">", f);
+            th_html_put(f, v->name);
+            fputs("</a>", f);
+        }
+        if (n > shown)
+            fprintf(f, " và %zu đơn vị khác", n - shown);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n<p><a href=\"/hub/violations?", f);
+    s_q(f, r->form, r->period.id, r->total.unit);
+    fprintf(f, "\">Xem toàn bộ %zu vi phạm</a></p>\n", r->nviolations);
+}
+
+/* Every violation, one row each (the page /hub/violations). */
+static void
+s_violations_all(FILE *f, const th_rollup_t *r)
+{
+    fputs("<table id=\"violations\">\n<thead><tr>"
           "<th>Mã</th><th>Đơn vị</th><th>Quy tắc</th><th>Nội dung</th></tr></thead>\n<tbody>\n",
           f);
     for (size_t i = 0; i < r->nviolations; i++) {
@@ -473,6 +527,30 @@ s_dashboard_body(FILE *f, th_office_t *o, const th_rollup_t *r)
 }
 
 /* ---- one unit's report as received --------------------------------------------------------- */
+
+static int
+s_violations_page(th_httpd_req_t *rq, void *arg)
+{
+    int rc;
+    th_rollup_t *r = s_rollup(rq, arg, &rc);
+    if (!r)
+        return rc;
+    char label[64], title[400];
+    th_period_label_vn(&r->period, label, sizeof label);
+    snprintf(title, sizeof title, "Vi phạm quy tắc kiểm tra: %s — %s — %s", r->total.name,
+             r->title, label);
+    FILE *f = th_httpd_page(rq, title);
+    if (!f) {
+        s_release(arg, &r);
+        return -ENOMEM;
+    }
+    fputs("<p><a class=\"up\" href=\"/hub?", f);
+    s_q(f, r->form, r->period.id, r->total.unit);
+    fprintf(f, "\">Về bảng tổng hợp</a></p>\n<p>%zu vi phạm.</p>\n", r->nviolations);
+    s_violations_all(f, r);
+    s_release(arg, &r);
+    return th_httpd_page_send(rq, 200);
+}
 
 /* The hidden fields naming the report of a unit page's forms. */
 static void
@@ -729,6 +807,7 @@ th_webhub_add(th_httpd_t *w)
     static const th_httpd_route_t routes[] = {
         { "GET", "/hub", s_dashboard },
         { "GET", "/hub/unit", s_unit_page },
+        { "GET", "/hub/violations", s_violations_page },
         { "POST", "/hub/return", s_return },
         { "POST", "/hub/approve", s_approve },
         { "GET", "/export", s_export },

@@ -542,8 +542,13 @@ def w_web(run):
     sk = run.one("web")
     if sk and "skipped" in sk:
         return ["not measured: " + sk["skipped"]]
-    return table(["page (64 connections)", "requests", "failed", "requests/s", "p50", "p90",
-                  "p99", "max"], rows)
+    out = table(["page (64 connections)", "requests", "failed", "requests/s", "p50", "p90",
+                 "p99", "max"], rows)
+    first = run.one("web", page="dashboard_first")
+    if first:
+        out += ["", "The dashboard's first load (one browser, the rollup computed): %s; the "
+                "requests above reload it." % _ms(first["first_ms"])]
+    return out
 
 
 RENDER = {"office": w_office, "relay": w_relay, "reconnect": w_reconnect, "ingest": w_ingest,
