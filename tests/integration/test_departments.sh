@@ -146,6 +146,19 @@ body = urllib.parse.urlencode({"csrf": tok, "action": "submit", "v_TT01": "3",
 r = op.open(base + "/report?form=dvcq-nam&period=2024&for=12-STP", body, timeout=10)
 assert "saved=2" in r.geturl() and "for=12-STP" in r.geturl(), r.geturl()
 PY
+# a report breaking rule R01 (DVK02 <= DVK01), as a hub may hold one
+# relayed: the dashboard names the rule once, the full list on its page
+expect_ok "a report of 106 breaking rule R01, put in the store" "$O/tools/th_putrec" "$P" dvcq-nam 2024 106 2024-10-20T08:00:00Z TT01=0 DVK01=1 DVK02=5
+expect_ok "the dashboard and the violations page" python3 - "$WEB" <<'PY'
+import sys, urllib.request
+base = sys.argv[1].rstrip("/")
+dash = urllib.request.urlopen(base + "/hub?form=dvcq-nam&period=2024", timeout=10).read().decode()
+assert 'data-rule="R01"' in dash, "no row for rule R01"
+assert 'unit=106">Huyện Tam Đường</a>' in dash, "the unit is not named under its rule"
+assert "Xem toàn bộ 1 vi phạm" in dash, "no link to the full list"
+page = urllib.request.urlopen(base + "/hub/violations?form=dvcq-nam&period=2024&unit=12", timeout=10).read().decode()
+assert 'id="violations"' in page and "<td>106</td>" in page and "<td>R01</td>" in page, "not on the full list"
+PY
 expect_ok "show 12-STP at the province" "$HUB" show --dir "$P" --form dvcq-nam --period 2024 --unit 12-STP --json
 expect_eq "the web correction is rev 2, an entry with its new document" "$(printf '%s' "$LAST_OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rev"], d["proxy"], d["document"], d["values"]["TT01"])')" "2 True Báo cáo số 16/BC-STP ngày 30/10/2024 3"
 expect_ok "export html" "$HUB" export --dir "$P" --form dvcq-nam --period 2024 --format html --out "$TMP/r12.html"
