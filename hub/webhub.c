@@ -299,21 +299,16 @@ s_groups(FILE *f, const th_rollup_t *r)
     fputs("<h2>Theo khối đơn vị báo cáo</h2>\n<table id=\"groups\">\n<thead><tr><th>Khối</th>"
           "<th>Phải báo cáo</th><th>Đã báo cáo</th><th>Đúng hạn</th><th>Số báo cáo được "
           "tổng hợp</th></tr></thead>\n<tbody>\n", f);
-    for (size_t g = 0; g < r->ngroups; g++) {
-        const th_rollup_part_t *p = &r->groups[g];
-        fprintf(f, "<tr data-level=\"%s\"><td>", p->level);
+    size_t nparts = r->ngroups + (r->has_own ? 1 : 0);
+    for (size_t g = 0; g < nparts; g++) {
+        bool own = g == r->ngroups;
+        const th_rollup_part_t *p = own ? &r->own : &r->groups[g];
+        fprintf(f, "<tr data-level=\"%s\"><td>", own ? "own" : p->level);
         th_html_put(f, p->name);
-        fprintf(f, "</td><td class=\"num\">%zu</td><td class=\"num\">%zu</td>"
-                "<td class=\"num\">%zu</td><td class=\"num\">%zu</td></tr>\n", p->expected,
-                p->reported, p->on_time, p->counted);
-    }
-    if (r->has_own) {
-        fputs("<tr data-level=\"own\"><td>", f);
-        th_html_put(f, r->own.name);
-        fprintf(f, " (báo cáo của chính đơn vị)</td><td class=\"num\">%zu</td>"
-                "<td class=\"num\">%zu</td><td class=\"num\">%zu</td><td class=\"num\">%zu"
-                "</td></tr>\n", r->own.expected, r->own.reported, r->own.on_time,
-                r->own.counted);
+        fprintf(f, "%s</td><td class=\"num\">%zu</td><td class=\"num\">%zu</td>"
+                "<td class=\"num\">%zu</td><td class=\"num\">%zu</td></tr>\n",
+                own ? " (báo cáo của chính đơn vị)" : "", p->expected, p->reported, p->on_time,
+                p->counted);
     }
     fputs("</tbody>\n</table>\n<p>Mỗi báo cáo được tính một lần: cộng các khối bằng số "
           "tổng hợp.</p>\n", f);

@@ -130,17 +130,10 @@ int
 th_approval_receipt(th_store_txn_t *txn, const char *key, uint32_t *rev, int64_t *at,
                     char by[TH_UNIT_MAX])
 {
-    char k[TH_KEY_MAX + 4], v[96];
-    const void *val;
-    size_t len;
-    snprintf(k, sizeof k, "a|%s", key);
-    int rc = th_store_kv_get(txn, TH_DB_RECEIPTS, k, &val, &len);
+    char v[96];
+    int rc = th_metaq_receipt_text(txn, 'a', key, v, sizeof v);
     if (rc < 0)
         return rc;
-    if (len >= sizeof v)
-        return TH_E_NOTFOUND;
-    memcpy(v, val, len);
-    v[len] = '\0';
     unsigned r;
     long long t;
     if (sscanf(v, "%u %lld %15s", &r, &t, by) != 3)

@@ -483,6 +483,23 @@ th_metaq_apply(th_store_txn_t *txn, th_office_t *o, const th_msg_meta_t *item)
 }
 
 int
+th_metaq_receipt_text(th_store_txn_t *txn, char kind, const char *key, char *buf, size_t cap)
+{
+    char k[TH_KEY_MAX + 4];
+    const void *val;
+    size_t len;
+    snprintf(k, sizeof k, "%c|%s", kind, key);
+    int rc = th_store_kv_get(txn, TH_DB_RECEIPTS, k, &val, &len);
+    if (rc < 0)
+        return rc;
+    if (len >= cap)
+        return TH_E_NOTFOUND;
+    memcpy(buf, val, len);
+    buf[len] = '\0';
+    return 0;
+}
+
+int
 th_metaq_sync_down(th_store_txn_t *txn, th_office_t *o, const char *child)
 {
     int rc = th_metaq_sync_forms(txn, o, child);

@@ -59,6 +59,12 @@ int th_metaq_head(th_store_txn_t *txn, const char *child, uint64_t *seq);
 int th_metaq_path_child(const th_units_t *units, const char *me, const char *unit,
                         int32_t day, char child[TH_UNIT_MAX]);
 
+/* The text kept in `receipts` under "<kind>|<record key>" (kind 't'
+   returned, 'a' approved, 'x' rejected), NUL-terminated into buf.
+   Returns 0, TH_E_NOTFOUND (absent, or longer than cap - 1), store errors. */
+int th_metaq_receipt_text(th_store_txn_t *txn, char kind, const char *key, char *buf,
+                          size_t cap);
+
 /* Receipt blobs: "rev=N;by=UNIT;at=MS". */
 int th_metaq_receipt_make(char *buf, size_t cap, uint32_t rev, const char *by, int64_t at);
 int th_metaq_receipt_parse(const void *blob, size_t len, uint32_t *rev,

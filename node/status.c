@@ -62,17 +62,10 @@ th_status_returned_txn(th_store_txn_t *txn, const char *key, uint32_t rev,
     if (!txn || !key || !out)
         return TH_E_INVALID;
     /* metaq stores "t|KEY" -> "rev at by reason" */
-    char k[TH_KEY_MAX + 4], v[700];
-    const void *val;
-    size_t len;
-    snprintf(k, sizeof k, "t|%s", key);
-    int rc = th_store_kv_get(txn, TH_DB_RECEIPTS, k, &val, &len);
+    char v[700];
+    int rc = th_metaq_receipt_text(txn, 't', key, v, sizeof v);
     if (rc < 0)
         return rc;
-    if (len >= sizeof v)
-        return TH_E_NOTFOUND;
-    memcpy(v, val, len);
-    v[len] = '\0';
     unsigned r;
     long long at;
     char by[TH_UNIT_MAX];
