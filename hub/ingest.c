@@ -119,15 +119,21 @@ s_diverges(th_store_txn_t *txn, const char *key, const th_store_rev_t *cur,
     return same.len != e->len || memcmp(same.blob, e->blob, e->len) != 0;
 }
 
-/* pre: the signature's verdict from th_verify_entries (1 valid, 0 not,
-   -1 not decided: decoded and verified here). */
+/* dec: the entry decoded and verified by th_verify_decode_entries, rc its
+   result (the record is taken over and cleared here); NULL: decoded and
+   verified here. */
 static int
-s_record(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, int8_t pre, int *code,
-         char *reason)
+s_record(th_store_txn_t *txn, th_ingest_t *b, const th_msg_entry_t *e, th_record_t *dec,
+         int rc, int *code, char *reason)
 {
     th_record_t r;
-    th_record_init(&r);
-    int rc = th_verify_decode(e->blob, e->len, pre, &r);
+    if (dec) {
+        r = *dec;
+        th_record_init(dec);
+    } else {
+        th_record_init(&r);
+        rc = th_verify_decode(e->blob, e->len, -1, &r);
+    }
     if (rc == TH_E_SIG)
         return s_refuse(code, reason, rc, "Chữ ký số của báo cáo không hợp lệ");
     if (rc < 0)
@@ -398,14 +404,20 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
         return 0;
     }
     uint64_t used0 = used;
-    /* the signatures of what is new here, on every core, first */
-    int8_t pre[TH_MSG_ENTRIES_MAX];
-    bool spread = b->nentries <= TH_MSG_ENTRIES_MAX;
-    if (spread) {
-        size_t first = 0;
-        while (first < b->nentries && b->entries[first].seq <= cursor)
-            pre[first++] = -1;
-        th_verify_entries(b->entries + first, b->nentries - first, pre + first);
+    /* what is new here decoded and verified on every core, first (without
+       the memory for it, one after the other below) */
+    size_t first = 0;
+    while (first < b->nentries && b->entries[first].seq <= cursor)
+        first++;
+    th_record_t *dec = NULL;
+    int *drc = NULL;
+    if (first < b->nentries && (dec = th_calloc(b->nentries, sizeof *dec)) &&
+        (drc = th_calloc(b->nentries, sizeof *drc))) {
+        th_verify_decode_entries(b->entries + first, b->nentries - first, dec + first,
+                                 drc + first);
+    } else {
+        th_free(dec);
+        dec = NULL;
     }
     for (size_t i = 0; i < b->nentries; i++) {
         const th_msg_entry_t *e = &b->entries[i];
@@ -417,7 +429,7 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
         char reason[256] = "";
         size_t applied = b->applied;
         if (e->kind == TH_MSG_ENTRY_RECORD)
-            rc = s_record(txn, b, e, spread ? pre[i] : -1, &code, reason);
+            rc = s_record(txn, b, e, dec ? &dec[i] : NULL, dec ? drc[i] : 0, &code, reason);
         else if (e->kind == TH_MSG_ENTRY_ENROLL)
             rc = s_enroll(txn, b, e, &code, reason);
         else if (e->kind == TH_MSG_ENTRY_REVOKE)
@@ -428,12 +440,12 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
             rc = s_refuse(&code, reason, TH_E_TYPE, "Loại dữ liệu %u không được hỗ trợ",
                           e->kind);
         if (rc < 0)
-            return rc;   /* store failure: nothing commits, nothing is acked */
+            goto out;   /* store failure: nothing commits, nothing is acked */
         if (rc == 1) {
             th_log(TH_LOG_WARN, "ingest: from %s seq %" PRIu64 " quarantined: %s",
                    b->sender, e->seq, reason);
             if ((rc = s_quarantine(txn, b, e, code, reason)) < 0)
-                return rc;
+                goto out;
             used += S_QUARANTINE_KEEP(e->len) + strlen(reason);
             th_ingest_reject_t *rj = &b->rejected[b->nrejected++];
             rj->seq = e->seq;
@@ -447,15 +459,22 @@ th_ingest_batch(th_store_txn_t *txn, void *ctx)
         if (e->seq > b->upto)
             b->upto = e->seq;
     }
+    rc = 0;
     if (b->through > b->upto)
         b->upto = b->through;
     if (b->upto > cursor && (rc = th_peers_seq_put(txn, b->sender, b->upto)) < 0)
-        return rc;
+        goto out;
     if (used != used0 && (rc = th_peers_bytes_put(txn, b->sender, used)) < 0)
-        return rc;
+        goto out;
     if (b->check_seq > cursor &&
         (rc = th_peers_last_put(txn, b->sender, b->check_seq, b->check)) < 0)
-        return rc;
+        goto out;
     b->stored = used;
-    return 0;
+    rc = 0;
+out:
+    for (size_t i = 0; dec && i < b->nentries; i++)
+        th_record_clear(&dec[i]);   /* those s_record did not take */
+    th_free(dec);
+    th_free(drc);
+    return rc;
 }

@@ -1,7 +1,6 @@
 /*  verify: signatures checked on several cores. */
 #include "verify.h"
 #include "codec.h"
-#include "crypto.h"
 #include "entry.h"
 #include "err.h"
 #include "mem.h"
@@ -12,43 +11,21 @@
 #include <stdbool.h>
 #include <unistd.h>
 
-/* One thread's share of a call: blobs from, from + step, ... Either out
-   (th_verify_blobs: verdicts) or recs and rcs (th_verify_decode_all). */
+/* One thread's share of a call: blobs from, from + step, ... */
 typedef struct {
     const uint8_t *const *blobs;
     const size_t *lens;
-    const bool *sealed;       /* th_verify_decode_all; NULL: none */
+    const bool *sealed;       /* NULL: none */
     size_t n, from, step;
-    int8_t *out;
     th_record_t *recs;
     int *rcs;
 } s_share_t;
-
-static int8_t
-s_verdict(const uint8_t *blob, size_t len)
-{
-    if (!blob)
-        return -1;
-    th_record_t r;
-    const uint8_t *body;
-    size_t bl;
-    th_record_init(&r);
-    int8_t v = -1;
-    if (th_codec_record_decode(blob, len, &r, &body, &bl) == 0)
-        v = th_verify(r.origin, body, bl, r.sig) == 0 ? 1 : 0;
-    th_record_clear(&r);
-    return v;
-}
 
 static void *
 s_run(void *arg)
 {
     s_share_t *s = arg;
     for (size_t i = s->from; i < s->n; i += s->step) {
-        if (!s->recs) {
-            s->out[i] = s_verdict(s->blobs[i], s->lens[i]);
-            continue;
-        }
         th_record_init(&s->recs[i]);
         int8_t how = s->sealed && s->sealed[i] ? TH_VERIFY_SEALED : -1;
         s->rcs[i] = s->blobs[i] ? th_verify_decode(s->blobs[i], s->lens[i], how, &s->recs[i])
@@ -83,12 +60,6 @@ s_share(s_share_t job)
 }
 
 void
-th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, int8_t *out)
-{
-    s_share((s_share_t){ .blobs = blobs, .lens = lens, .n = n, .out = out });
-}
-
-void
 th_verify_decode_all(const uint8_t *const *blobs, const size_t *lens, const bool *sealed,
                      size_t n, th_record_t *recs, int *rcs)
 {
@@ -97,7 +68,7 @@ th_verify_decode_all(const uint8_t *const *blobs, const size_t *lens, const bool
 }
 
 void
-th_verify_entries(const th_msg_entry_t *entries, size_t n, int8_t *out)
+th_verify_decode_entries(const th_msg_entry_t *entries, size_t n, th_record_t *recs, int *rcs)
 {
     const uint8_t *blobs[TH_MSG_ENTRIES_MAX];
     size_t lens[TH_MSG_ENTRIES_MAX];
@@ -108,18 +79,14 @@ th_verify_entries(const th_msg_entry_t *entries, size_t n, int8_t *out)
             blobs[i] = e->kind == TH_MSG_ENTRY_RECORD ? e->blob : NULL;
             lens[i] = e->len;
         }
-        th_verify_blobs(blobs, lens, m, out + done);
+        th_verify_decode_all(blobs, lens, NULL, m, recs + done, rcs + done);
     }
 }
 
 int
 th_verify_decode(const uint8_t *blob, size_t len, int8_t verdict, th_record_t *out)
 {
-    if (verdict == 0)
-        return TH_E_SIG;
     if (verdict == TH_VERIFY_SEALED)
         return th_codec_record_decode_sealed(blob, len, out);
-    if (verdict == 1)
-        return th_codec_record_decode(blob, len, out, NULL, NULL);
     return th_entry_decode_verified(blob, len, out);
 }

@@ -1,17 +1,17 @@
-/*  verify: the Ed25519 checks of many records, spread over the machine's
-    cores.
+/*  verify: the strict decoding and Ed25519 checks of many records, spread
+    over the machine's cores.
 
     Verification bounds a hub's ingest (docs/benchmarks.md, workload 3: the
     strict decode and the signature check are most of th_ingest_batch).
-    th_verify_blobs runs them for many records on up to TH_VERIFY_THREADS
-    threads (the caller's included) before the ingest's own checks, which
-    then take the verdict (th_verify_decode) instead of verifying again.
-    th_verify_decode_all does the decoding itself on those threads for the
-    consolidations, which read revisions the store mostly vouches for
-    (seal.h) and verify the others. Only signatures and decoding are
-    decided here; every other check stays with the caller. Thread-safe; no
-    state between calls (threads are started and joined per call: tens of
-    microseconds against milliseconds of work). */
+    th_verify_decode_entries decodes and verifies a batch's records on up to
+    TH_VERIFY_THREADS threads (the caller's included) before the ingest's
+    own checks, which then take the decoded records as they are.
+    th_verify_decode_all does the same for the consolidations, which read
+    revisions the store mostly vouches for (seal.h) and verify the others.
+    Only signatures and decoding are decided here; every other check stays
+    with the caller. Thread-safe; no state between calls (threads are
+    started and joined per call: tens of microseconds against milliseconds
+    of work). */
 #ifndef TH_VERIFY_H
 #define TH_VERIFY_H
 
@@ -26,12 +26,6 @@
 
 #include "model.h"
 
-/* For each i: out[i] = 1 when blobs[i] (lens[i] bytes) is a record that
-   decodes and whose signature verifies against the key it names, 0 when it
-   decodes and the signature does not verify, -1 otherwise (NULL, does not
-   decode: the caller looks at it itself). */
-void th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, int8_t *out);
-
 /* The verdict of th_verify_decode for bytes the store vouches for (their
    seal matched, th_store_revision_sealed). */
 #define TH_VERIFY_SEALED 2
@@ -43,15 +37,16 @@ void th_verify_blobs(const uint8_t *const *blobs, const size_t *lens, size_t n, 
 void th_verify_decode_all(const uint8_t *const *blobs, const size_t *lens, const bool *sealed,
                           size_t n, th_record_t *recs, int *rcs);
 
-/* The same for a batch's entries; only TH_MSG_ENTRY_RECORD ones are
-   checked (-1 for the others). */
-void th_verify_entries(const th_msg_entry_t *entries, size_t n, int8_t *out);
+/* The same for a batch's entries (verified, none taken as sealed): only
+   TH_MSG_ENTRY_RECORD ones are decoded; the others get TH_E_INVALID and
+   an empty record. */
+void th_verify_decode_entries(const th_msg_entry_t *entries, size_t n, th_record_t *recs,
+                              int *rcs);
 
-/* Decodes blob into out (initialised) with the verdict th_verify_blobs
-   gave it: 1 decodes without verifying again, TH_VERIFY_SEALED decodes
-   bytes the store vouches for (th_codec_record_decode_sealed), 0 is
-   TH_E_SIG, -1 decodes and verifies here (th_entry_decode_verified).
-   Returns as those do. */
+/* Decodes blob into out (initialised): verdict TH_VERIFY_SEALED decodes
+   bytes the store vouches for (th_codec_record_decode_sealed), -1 decodes
+   and verifies (th_entry_decode_verified). Returns as those do (TH_E_SIG
+   for a signature that does not verify). */
 int th_verify_decode(const uint8_t *blob, size_t len, int8_t verdict, th_record_t *out);
 
 #endif
