@@ -83,6 +83,12 @@ for k, x in v.items():
 hub_log_since() {
     tail -n +"$(($1 + 1))" "$TMP/p80.log"
 }
+# attacker_log_since N: the same without the legit commune's own
+# (re)connections (on a busy machine its link may time out and come back
+# during an attack)
+attacker_log_since() {
+    hub_log_since "$1" | grep -v 'collector: 25459 connected'
+}
 
 # ------------------------------------------------------------------ setup
 P=$TMP/p80
@@ -202,7 +208,7 @@ evil plain
 expect_eq "plain: not connected" "$E_connected" false
 expect_eq "plain: no reply" "$E_reply" null
 expect_eq "plain: handshake refused (mechanism mismatch)" "$E_handshake" protocol-failed
-expect_not_in "plain: hub admitted nothing" "connected, holds" "$(hub_log_since "$LOG0")"
+expect_not_in "plain: hub admitted nothing" "connected, holds" "$(attacker_log_since "$LOG0")"
 expect_in "plain: hub log shows the refusal" "refused" "$(hub_log_since "$LOG0")"
 
 evil unenrolled
@@ -211,7 +217,7 @@ expect_eq "unenrolled: no reply" "$E_reply" null
 expect_eq "unenrolled: ZAP said 400" "$E_handshake $E_hsval" "auth-failed 400"
 expect_in "unenrolled: hub log shows the refusal" "refused a connection from 127.0.0.1: unknown key" \
     "$(hub_log_since "$LOG0")"
-expect_not_in "unenrolled: hub admitted nothing" "connected, holds" "$(hub_log_since "$LOG0")"
+expect_not_in "unenrolled: hub admitted nothing" "connected, holds" "$(attacker_log_since "$LOG0")"
 
 for a in garbage bomb; do
     evil "$a"
